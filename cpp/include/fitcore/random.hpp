@@ -1,0 +1,33 @@
+#pragma once
+// Counter-based random numbers: a draw depends only on (key, counter), so the
+// results do not depend on the number of threads or the order they run in.
+#include <cstdint>
+#include <vector>
+
+namespace fitcore {
+
+inline uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+inline uint64_t derive_key(uint64_t key, uint64_t a, uint64_t b = 0) {
+  return mix64(mix64(key ^ mix64(a)) ^ mix64(b + 0x632BE59BD9B4E019ull));
+}
+
+inline uint64_t random_bits(uint64_t key, uint64_t counter) { return mix64(key ^ mix64(counter)); }
+
+// Uniform in [0, 1) with 24 bits, exactly representable as float.
+inline float uniform01(uint64_t key, uint64_t counter) {
+  return static_cast<float>(random_bits(key, counter) >> 40) * 0x1.0p-24f;
+}
+
+// Standard normal by Box-Muller over two independent uniforms.
+float standard_normal(uint64_t key, uint64_t counter);
+
+// A uniformly random permutation of 0..n-1 (Fisher-Yates).
+void random_permutation(uint64_t key, int64_t n, std::vector<int64_t>& out);
+
+}  // namespace fitcore

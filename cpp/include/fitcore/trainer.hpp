@@ -1,0 +1,102 @@
+#pragma once
+// Runs training, evaluation and prediction steps over a Network. Owns the gradient buffer,
+// the losses, metrics and optimizer, and the seeded random key that feeds shuffling,
+// dropout and noise.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fitcore/buffer.hpp"
+#include "fitcore/config.hpp"
+#include "fitcore/data.hpp"
+#include "fitcore/losses.hpp"
+#include "fitcore/metrics.hpp"
+#include "fitcore/network.hpp"
+#include "fitcore/optimizer.hpp"
+
+namespace fitcore {
+
+struct OutputLossSpec {
+  std::string name;       // registry name, e.g. "sparse_categorical_crossentropy"
+  Config config;
+  float weight = 1.0f;    // loss_weights entry
+  int64_t target_width = 0;  // floats per sample in this output's targets
+};
+
+struct MetricSpec {
+  std::string name;
+  Config config;
+  int output = 0;
+  bool weighted = false;  // sample weights apply only to weighted_metrics
+};
+
+struct OptimizerSpec {
+  std::string name;
+  Config config;
+};
+
+class Trainer {
+ public:
+  Trainer(std::shared_ptr<Network> network, std::vector<OutputLossSpec> losses, OptimizerSpec optimizer,
+          uint64_t seed);
+
+  Network& network() { return *network_; }
+  Optimizer& optimizer() { return *optimizer_; }
+  float learning_rate() const { return learning_rate_; }
+  void set_learning_rate(float lr) { learning_rate_ = lr; }
+  int64_t iterations() const { return iterations_; }
+  void set_iterations(int64_t n) { iterations_ = n; }
+  uint64_t seed() const { return seed_; }
+
+  // Metrics: results() is [loss, each output's loss when there are several, each metric].
+  void set_metrics(std::vector<MetricSpec> metrics);
+  void reset_metrics();
+  std::vector<double> results() const;
+
+  // In-memory training: begin_epoch draws the epoch's order; train_steps runs steps from it,
+  // starting a reshuffled pass when the data runs out (steps_per_epoch beyond one pass).
+  void set_data(Arrays data);
+  void clear_data() { data_ = Arrays{}; }
+  void begin_epoch(int64_t epoch, bool shuffle, int64_t batch_size);
+  void train_steps(int64_t steps);
+
+  // One batch made of all rows of `batch` (generators, train_on_batch).
+  void train_batch(const Arrays& batch);
+  // Accumulates metrics over the rows of `data` in order, `batch_size` at a time.
+  void evaluate(const Arrays& data, int64_t batch_size);
+  // Gradients of the training loss on all rows of `batch`, without updating anything.
+  const Buffer& compute_gradients(const Arrays& batch);
+  // Forward passes only; outputs[i] receives rows x output_width(i) floats.
+  void predict(const Arrays& data, int64_t batch_size, const std::vector<float*>& outputs);
+
+ private:
+  void gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows);
+  void step(int64_t rows);                  // forward, loss, backward, update
+  void measure(int64_t rows, bool with_grad);  // losses (and their gradients) + metrics
+  void next_pass();
+
+  std::shared_ptr<Network> network_;
+  std::vector<OutputLossSpec> loss_specs_;
+  std::vector<std::unique_ptr<Loss>> losses_;
+  std::vector<MetricSpec> metric_specs_;
+  std::vector<std::unique_ptr<Metric>> metrics_;
+  std::unique_ptr<Optimizer> optimizer_;
+  float learning_rate_;
+  int64_t iterations_ = 0;
+  uint64_t seed_;
+
+  Buffer grads_;
+  std::vector<Buffer> targets_, weights_;  // current batch, per output
+  std::vector<bool> has_weights_;
+  Buffer element_losses_;
+  MeanTracker loss_tracker_;
+  std::vector<MeanTracker> output_loss_trackers_;
+
+  Arrays data_;
+  std::vector<int64_t> order_;
+  int64_t epoch_ = 0, pass_ = 0, cursor_ = 0, batch_size_ = 32;
+  bool shuffle_ = true;
+};
+
+}  // namespace fitcore

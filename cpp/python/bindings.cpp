@@ -1,0 +1,160 @@
+// pybind11 bindings: conversions and zero-copy views of numpy memory; no logic lives here.
+#include <omp.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <Eigen/Core>
+
+#include "fitcore/trainer.hpp"
+
+namespace py = pybind11;
+using namespace fitcore;
+
+namespace {
+
+// A numpy array the Python layer has already made float32, C-contiguous and 2-D (rows x width).
+ArrayRef as_ref(const py::handle& obj) {
+  if (obj.is_none()) return {};
+  auto a = py::reinterpret_borrow<py::array>(obj);
+  if (!a.dtype().is(py::dtype::of<float>()) || !(a.flags() & py::array::c_style) || a.ndim() < 1)
+    throw py::type_error("fitcore core expects C-contiguous float32 arrays");
+  ArrayRef r;
+  r.data = static_cast<const float*>(a.data());
+  r.rows = a.shape(0);
+  r.width = a.ndim() == 0 ? 1 : a.size() / std::max<py::ssize_t>(a.shape(0), 1);
+  if (a.shape(0) == 0) r.width = 0;
+  return r;
+}
+
+std::vector<ArrayRef> as_refs(const py::list& arrays) {
+  std::vector<ArrayRef> out;
+  for (const auto& a : arrays) out.push_back(as_ref(a));
+  return out;
+}
+
+Arrays as_arrays(const py::list& inputs, const py::list& targets, const py::list& weights) {
+  Arrays d;
+  d.inputs = as_refs(inputs);
+  d.targets = as_refs(targets);
+  d.weights = as_refs(weights);
+  return d;
+}
+
+// A float32 numpy view of `n` floats at `data`, keeping `owner` alive.
+py::array_t<float> view(float* data, int64_t n, py::handle owner) {
+  return py::array_t<float>({static_cast<py::ssize_t>(n)}, {static_cast<py::ssize_t>(sizeof(float))}, data, owner);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "fitcore's compiled core";
+
+  py::class_<Config>(m, "Config")
+      .def(py::init<>())
+      .def(py::init([](std::map<std::string, double> numbers, std::map<std::string, std::string> strings) {
+             return Config{std::move(numbers), std::move(strings)};
+           }),
+           py::arg("numbers") = std::map<std::string, double>{}, py::arg("strings") = std::map<std::string, std::string>{})
+      .def_readwrite("numbers", &Config::numbers)
+      .def_readwrite("strings", &Config::strings);
+
+  py::class_<ParamSpec>(m, "ParamSpec")
+      .def(py::init([](int64_t offset, int64_t size) { return ParamSpec{offset, size}; }))
+      .def_readwrite("offset", &ParamSpec::offset)
+      .def_readwrite("size", &ParamSpec::size);
+
+  py::class_<OpSpec>(m, "OpSpec")
+      .def(py::init([](std::string kind, std::vector<int> inputs, int output, Config config,
+                       std::vector<ParamSpec> params) {
+        return OpSpec{std::move(kind), std::move(inputs), output, std::move(config), std::move(params)};
+      }))
+      .def_readonly("kind", &OpSpec::kind);
+
+  py::class_<GraphSpec>(m, "GraphSpec")
+      .def(py::init([](std::vector<std::vector<int64_t>> slot_shapes, std::vector<int> inputs, std::vector<int> outputs,
+                       std::vector<OpSpec> ops, int64_t num_params, int64_t num_trainable) {
+        return GraphSpec{std::move(slot_shapes), std::move(inputs), std::move(outputs), std::move(ops), num_params,
+                         num_trainable};
+      }));
+
+  py::class_<Network, std::shared_ptr<Network>>(m, "Network")
+      .def(py::init<GraphSpec>())
+      .def_property_readonly("num_params", &Network::num_params)
+      .def_property_readonly("params", [](py::object self) {
+        auto& net = self.cast<Network&>();
+        return view(net.params(), net.num_params(), self);
+      });
+
+  py::class_<OutputLossSpec>(m, "OutputLossSpec")
+      .def(py::init([](std::string name, Config config, float weight, int64_t target_width) {
+        return OutputLossSpec{std::move(name), std::move(config), weight, target_width};
+      }));
+
+  py::class_<MetricSpec>(m, "MetricSpec")
+      .def(py::init([](std::string name, Config config, int output, bool weighted) {
+        return MetricSpec{std::move(name), std::move(config), output, weighted};
+      }));
+
+  py::class_<OptimizerSpec>(m, "OptimizerSpec").def(py::init([](std::string name, Config config) {
+    return OptimizerSpec{std::move(name), std::move(config)};
+  }));
+
+  py::class_<Trainer>(m, "Trainer")
+      .def(py::init<std::shared_ptr<Network>, std::vector<OutputLossSpec>, OptimizerSpec, uint64_t>())
+      .def_property("learning_rate", &Trainer::learning_rate, &Trainer::set_learning_rate)
+      .def_property("iterations", &Trainer::iterations, &Trainer::set_iterations)
+      .def_property_readonly("seed", &Trainer::seed)
+      .def("set_metrics", &Trainer::set_metrics)
+      .def("reset_metrics", &Trainer::reset_metrics)
+      .def("results", &Trainer::results)
+      .def("set_data", [](Trainer& t, const py::list& x, const py::list& y, const py::list& w) {
+        t.set_data(as_arrays(x, y, w));
+      })
+      .def("clear_data", &Trainer::clear_data)
+      .def("begin_epoch", &Trainer::begin_epoch)
+      .def("train_steps", &Trainer::train_steps, py::call_guard<py::gil_scoped_release>())
+      .def("train_batch",
+           [](Trainer& t, const py::list& x, const py::list& y, const py::list& w) {
+             Arrays batch = as_arrays(x, y, w);
+             py::gil_scoped_release release;
+             t.train_batch(batch);
+           })
+      .def("evaluate",
+           [](Trainer& t, const py::list& x, const py::list& y, const py::list& w, int64_t batch_size) {
+             Arrays data = as_arrays(x, y, w);
+             py::gil_scoped_release release;
+             t.evaluate(data, batch_size);
+           })
+      .def("predict",
+           [](Trainer& t, const py::list& x, int64_t batch_size, const py::list& outputs) {
+             Arrays data = as_arrays(x, py::list(), py::list());
+             std::vector<float*> out;
+             for (const auto& o : outputs) out.push_back(const_cast<float*>(as_ref(o).data));
+             py::gil_scoped_release release;
+             t.predict(data, batch_size, out);
+           })
+      .def("compute_gradients",
+           [](Trainer& t, const py::list& x, const py::list& y, const py::list& w) {
+             Arrays batch = as_arrays(x, y, w);
+             py::gil_scoped_release release;
+             const Buffer& g = t.compute_gradients(batch);
+             py::gil_scoped_acquire acquire;
+             return py::array_t<float>(static_cast<py::ssize_t>(g.size()), g.data());  // a copy
+           })
+      .def("optimizer_state", [](py::object self) {
+        auto& opt = self.cast<Trainer&>().optimizer();
+        py::list out;
+        for (size_t i = 0; i < opt.state().size(); ++i)
+          out.append(py::make_tuple(opt.state_names()[i],
+                                    view(opt.state()[i].data(), static_cast<int64_t>(opt.state()[i].size()), self)));
+        return out;
+      });
+
+  m.def("set_num_threads", [](int n) {
+    omp_set_num_threads(n);
+    Eigen::setNbThreads(n);
+  });
+  m.def("get_num_threads", []() { return omp_get_max_threads(); });
+}

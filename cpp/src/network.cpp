@@ -1,0 +1,84 @@
+#include "fitcore/network.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "fitcore/random.hpp"
+
+namespace fitcore {
+
+Network::Network(GraphSpec spec) : spec_(std::move(spec)) {
+  const size_t num_slots = spec_.slot_shapes.size();
+  if (spec_.num_trainable > spec_.num_params || spec_.num_params < 0)
+    throw std::invalid_argument("network: bad parameter counts");
+  params_.assign(static_cast<size_t>(spec_.num_params), 0.0f);
+  slots_.value.resize(num_slots);
+  slots_.grad.resize(num_slots);
+  for (size_t s = 0; s < num_slots; ++s) slots_.width.push_back(spec_.width(static_cast<int>(s)));
+
+  for (const OpSpec& op : spec_.ops) {
+    for (const ParamSpec& w : op.params)
+      if (w.offset < 0 || w.size < 0 || w.offset + w.size > spec_.num_params)
+        throw std::invalid_argument("network: weight outside the parameter buffer in op '" + op.kind + "'");
+    for (int s : op.inputs)
+      if (s < 0 || static_cast<size_t>(s) >= num_slots) throw std::invalid_argument("network: bad slot id");
+    if (op.output < 0 || static_cast<size_t>(op.output) >= num_slots)
+      throw std::invalid_argument("network: bad slot id");
+    ops_.push_back(make_op(op, spec_));
+  }
+
+  // Backward visits ops in reverse: the first op to reach a slot writes its gradient, later ones
+  // add to it. Model outputs start written (by the losses); data inputs take no gradient.
+  std::vector<bool> written(num_slots, false), is_data(num_slots, false);
+  for (int s : spec_.outputs) written[static_cast<size_t>(s)] = true;
+  for (int s : spec_.inputs) is_data[static_cast<size_t>(s)] = true;
+  for (auto op = ops_.rbegin(); op != ops_.rend(); ++op) {
+    for (size_t i = 0; i < (*op)->inputs().size(); ++i) {
+      const auto slot = static_cast<size_t>((*op)->inputs()[i]);
+      if (is_data[slot] || !(*op)->differentiable_input(i)) continue;
+      (*op)->set_grad_mode(i, written[slot] ? GradMode::accumulate : GradMode::write);
+      written[slot] = true;
+    }
+  }
+}
+
+void Network::reserve(int64_t rows) {
+  if (rows <= reserved_rows_) return;
+  for (size_t s = 0; s < slots_.value.size(); ++s) {
+    ensure_size(slots_.value[s], rows * slots_.width[s]);
+    // Zero-filled: a slot no op writes a gradient into (a dead branch) contributes nothing.
+    slots_.grad[s].resize(static_cast<size_t>(rows * slots_.width[s]), 0.0f);
+  }
+  for (auto& op : ops_) op->reserve(rows);
+  reserved_rows_ = rows;
+}
+
+Pass Network::make_pass(int64_t rows, bool training, uint64_t key, float* grads) {
+  if (rows > reserved_rows_) throw std::logic_error("network: batch larger than reserved");
+  Pass p;
+  p.rows = rows;
+  p.training = training;
+  p.key = key;
+  p.params = params_.data();
+  p.grads = grads;
+  p.slots = &slots_;
+  return p;
+}
+
+void Network::forward(int64_t rows, bool training, uint64_t key) {
+  Pass p = make_pass(rows, training, key, nullptr);
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    p.key = derive_key(key, i);  // each op draws its own random stream
+    ops_[i]->forward(p);
+  }
+}
+
+void Network::backward(int64_t rows, uint64_t key, float* grads) {
+  Pass p = make_pass(rows, true, key, grads);
+  for (size_t i = ops_.size(); i-- > 0;) {
+    p.key = derive_key(key, i);
+    ops_[i]->backward(p);
+  }
+}
+
+}  // namespace fitcore

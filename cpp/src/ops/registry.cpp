@@ -1,0 +1,34 @@
+// The one place op kinds are named. Adding a layer: its op file plus one line here.
+#include <map>
+#include <stdexcept>
+
+#include "fitcore/ops/activation.hpp"
+#include "fitcore/ops/dense.hpp"
+
+namespace fitcore {
+namespace {
+
+template <class T>
+std::unique_ptr<Op> create(const OpSpec& spec, const GraphSpec& graph) {
+  return std::make_unique<T>(spec, graph);
+}
+
+using Factory = std::unique_ptr<Op> (*)(const OpSpec&, const GraphSpec&);
+
+const std::map<std::string, Factory>& registry() {
+  static const std::map<std::string, Factory> kOps = {
+      {"dense", &create<Dense>},
+      {"activation", &create<ActivationOp>},
+  };
+  return kOps;
+}
+
+}  // namespace
+
+std::unique_ptr<Op> make_op(const OpSpec& spec, const GraphSpec& graph) {
+  auto it = registry().find(spec.kind);
+  if (it == registry().end()) throw std::invalid_argument("unknown op kind '" + spec.kind + "'");
+  return it->second(spec, graph);
+}
+
+}  // namespace fitcore

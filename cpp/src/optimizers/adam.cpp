@@ -1,0 +1,46 @@
+#include "fitcore/optimizers/adam.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "fitcore/buffer.hpp"
+
+namespace fitcore {
+
+Adam::Adam(const Config& c, int64_t n)
+    : beta_1_(static_cast<float>(c.number("beta_1", 0.9))),
+      beta_2_(static_cast<float>(c.number("beta_2", 0.999))),
+      epsilon_(static_cast<float>(c.number("epsilon", 1e-7))),
+      amsgrad_(c.number("amsgrad", 0.0) != 0.0) {
+  add_state("momentums", n);
+  add_state("velocities", n);
+  if (amsgrad_) add_state("velocity_hats", n);
+}
+
+void Adam::update(float* w, const float* g, int64_t n, float lr, int64_t step) {
+  // The step's scalars in float32, as Keras computes them on float32 variables.
+  const auto t = static_cast<float>(step);
+  const float alpha = lr * std::sqrt(1.0f - std::pow(beta_2_, t)) / (1.0f - std::pow(beta_1_, t));
+  const float a1 = 1.0f - beta_1_, a2 = 1.0f - beta_2_, eps = epsilon_;
+  float* m = state_[0].data();
+  float* v = state_[1].data();
+  if (amsgrad_) {
+    float* vh = state_[2].data();
+#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) {
+      m[i] += (g[i] - m[i]) * a1;
+      v[i] += (g[i] * g[i] - v[i]) * a2;
+      vh[i] = std::max(vh[i], v[i]);
+      w[i] -= m[i] * alpha / (std::sqrt(vh[i]) + eps);
+    }
+    return;
+  }
+#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] += (g[i] - m[i]) * a1;
+    v[i] += (g[i] * g[i] - v[i]) * a2;
+    w[i] -= m[i] * alpha / (std::sqrt(v[i]) + eps);
+  }
+}
+
+}  // namespace fitcore

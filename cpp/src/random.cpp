@@ -1,0 +1,26 @@
+#include "fitcore/random.hpp"
+
+#include <cmath>
+
+namespace fitcore {
+
+float standard_normal(uint64_t key, uint64_t counter) {
+  // Two uniforms from counters 2c and 2c+1; u1 in (0, 1] keeps log finite.
+  const float u1 = 1.0f - uniform01(key, 2 * counter);
+  const float u2 = uniform01(key, 2 * counter + 1);
+  return std::sqrt(-2.0f * std::log(u1)) * std::cos(6.283185307179586f * u2);
+}
+
+void random_permutation(uint64_t key, int64_t n, std::vector<int64_t>& out) {
+  out.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = i;
+  for (int64_t i = n - 1; i > 0; --i) {
+    // Lemire's multiply-shift maps 64 random bits onto [0, i] without a division.
+    const unsigned __int128 wide =
+        static_cast<unsigned __int128>(random_bits(key, static_cast<uint64_t>(i))) * static_cast<uint64_t>(i + 1);
+    const int64_t j = static_cast<int64_t>(wide >> 64);
+    std::swap(out[static_cast<size_t>(i)], out[static_cast<size_t>(j)]);
+  }
+}
+
+}  // namespace fitcore

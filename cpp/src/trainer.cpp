@@ -1,0 +1,205 @@
+#include "fitcore/trainer.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "fitcore/random.hpp"
+
+namespace fitcore {
+
+Trainer::Trainer(std::shared_ptr<Network> network, std::vector<OutputLossSpec> losses, OptimizerSpec optimizer,
+                 uint64_t seed)
+    : network_(std::move(network)),
+      loss_specs_(std::move(losses)),
+      optimizer_(make_optimizer(optimizer.name, optimizer.config, network_->num_trainable())),
+      learning_rate_(static_cast<float>(optimizer.config.number("learning_rate"))),
+      seed_(seed) {
+  if (loss_specs_.size() != network_->num_outputs())
+    throw std::invalid_argument("trainer: one loss per model output expected");
+  for (const auto& spec : loss_specs_) losses_.push_back(make_loss(spec.name, spec.config));
+  grads_.assign(static_cast<size_t>(network_->num_params()), 0.0f);
+  targets_.resize(losses_.size());
+  weights_.resize(losses_.size());
+  has_weights_.assign(losses_.size(), false);
+  output_loss_trackers_.resize(losses_.size());
+}
+
+void Trainer::set_metrics(std::vector<MetricSpec> metrics) {
+  std::vector<std::unique_ptr<Metric>> made;
+  for (const auto& spec : metrics) {
+    if (spec.output < 0 || static_cast<size_t>(spec.output) >= losses_.size())
+      throw std::invalid_argument("trainer: metric for a missing output");
+    made.push_back(make_metric(spec.name, spec.config));
+  }
+  metric_specs_ = std::move(metrics);
+  metrics_ = std::move(made);
+}
+
+void Trainer::reset_metrics() {
+  loss_tracker_.reset();
+  for (auto& t : output_loss_trackers_) t.reset();
+  for (auto& m : metrics_) m->reset();
+}
+
+std::vector<double> Trainer::results() const {
+  std::vector<double> out{loss_tracker_.result()};
+  if (output_loss_trackers_.size() > 1)
+    for (const auto& t : output_loss_trackers_) out.push_back(t.result());
+  for (const auto& m : metrics_) out.push_back(m->result());
+  return out;
+}
+
+void Trainer::set_data(Arrays data) {
+  data_ = std::move(data);
+  cursor_ = 0;
+  order_.clear();
+}
+
+void Trainer::begin_epoch(int64_t epoch, bool shuffle, int64_t batch_size) {
+  if (batch_size <= 0) throw std::invalid_argument("trainer: batch_size must be positive");
+  epoch_ = epoch;
+  pass_ = -1;
+  shuffle_ = shuffle;
+  batch_size_ = batch_size;
+  next_pass();
+}
+
+void Trainer::next_pass() {
+  ++pass_;
+  cursor_ = 0;
+  if (shuffle_)
+    random_permutation(derive_key(seed_, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(pass_)),
+                       data_.rows(), order_);
+  else
+    order_.clear();
+}
+
+void Trainer::train_steps(int64_t steps) {
+  const int64_t n = data_.rows();
+  if (n == 0) throw std::logic_error("trainer: no training data set");
+  for (int64_t s = 0; s < steps; ++s) {
+    if (cursor_ >= n) next_pass();
+    const int64_t rows = std::min(batch_size_, n - cursor_);
+    gather_batch(data_, order_.empty() ? nullptr : order_.data(), cursor_, rows);
+    step(rows);
+    cursor_ += rows;
+  }
+}
+
+void Trainer::train_batch(const Arrays& batch) {
+  gather_batch(batch, nullptr, 0, batch.rows());
+  step(batch.rows());
+}
+
+const Buffer& Trainer::compute_gradients(const Arrays& batch) {
+  const int64_t rows = batch.rows();
+  gather_batch(batch, nullptr, 0, rows);
+  const uint64_t key = derive_key(seed_, 0x5EED, static_cast<uint64_t>(iterations_));
+  network_->forward(rows, true, key);
+  measure(rows, true);
+  network_->backward(rows, key, grads_.data());
+  return grads_;
+}
+
+void Trainer::evaluate(const Arrays& data, int64_t batch_size) {
+  const int64_t n = data.rows();
+  for (int64_t first = 0; first < n; first += batch_size) {
+    const int64_t rows = std::min(batch_size, n - first);
+    gather_batch(data, nullptr, first, rows);
+    network_->forward(rows, false, 0);
+    measure(rows, false);
+  }
+}
+
+void Trainer::predict(const Arrays& data, int64_t batch_size, const std::vector<float*>& outputs) {
+  Network& net = *network_;
+  const int64_t n = data.rows();
+  for (int64_t first = 0; first < n; first += batch_size) {
+    const int64_t rows = std::min(batch_size, n - first);
+    net.reserve(rows);
+    for (size_t i = 0; i < net.num_inputs(); ++i) gather_rows(data.inputs[i], nullptr, first, rows, net.input_buffer(i));
+    net.forward(rows, false, 0);
+    for (size_t o = 0; o < net.num_outputs(); ++o) {
+      const int64_t w = net.output_width(o);
+      std::copy(net.output(o), net.output(o) + rows * w, outputs[o] + first * w);
+    }
+  }
+}
+
+void Trainer::gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows) {
+  Network& net = *network_;
+  net.reserve(rows);
+  for (size_t i = 0; i < net.num_inputs(); ++i) gather_rows(data.inputs[i], index, first, rows, net.input_buffer(i));
+  for (size_t o = 0; o < losses_.size(); ++o) {
+    const ArrayRef& t = data.targets[o];
+    ensure_size(targets_[o], rows * t.width);
+    gather_rows(t, index, first, rows, targets_[o].data());
+    has_weights_[o] = o < data.weights.size() && data.weights[o].data != nullptr;
+    if (!has_weights_[o]) continue;
+    // One weight per loss element: a per-sample weight is repeated over the sample's timesteps.
+    const ArrayRef& w = data.weights[o];
+    const int64_t per_sample = net.output_width(o) / net.output_last_dim(o);
+    ensure_size(weights_[o], rows * per_sample);
+    if (w.width == per_sample) {
+      gather_rows(w, index, first, rows, weights_[o].data());
+    } else {
+      for (int64_t r = 0; r < rows; ++r) {
+        const float v = w.data[index ? index[first + r] : first + r];
+        std::fill_n(weights_[o].data() + r * per_sample, per_sample, v);
+      }
+    }
+  }
+}
+
+void Trainer::measure(int64_t rows, bool with_grad) {
+  Network& net = *network_;
+  double total = 0.0;
+  for (size_t o = 0; o < losses_.size(); ++o) {
+    const int64_t dim = net.output_last_dim(o);
+    const int64_t elements = rows * (net.output_width(o) / dim);
+    ensure_size(element_losses_, elements);
+    LossArgs a;
+    a.pred = net.output(o);
+    a.target = targets_[o].data();
+    a.weight = has_weights_[o] ? weights_[o].data() : nullptr;
+    a.elements = elements;
+    a.dim = dim;
+    a.target_dim = loss_specs_[o].target_width * rows / elements;
+    a.losses = element_losses_.data();
+    a.grad = with_grad ? net.output_grad(o) : nullptr;
+    a.grad_scale = loss_specs_[o].weight / static_cast<float>(elements);
+    losses_[o]->compute(a);
+    double sum = 0.0;  // in element order, so the thread count never changes the result
+    for (int64_t e = 0; e < elements; ++e) sum += element_losses_[static_cast<size_t>(e)];
+    const double value = static_cast<float>(sum / static_cast<double>(elements));
+    output_loss_trackers_[o].add(value, static_cast<double>(rows));
+    total += loss_specs_[o].weight * value;
+  }
+  loss_tracker_.add(total, static_cast<double>(rows));
+
+  for (size_t m = 0; m < metrics_.size(); ++m) {
+    const auto o = static_cast<size_t>(metric_specs_[m].output);
+    const int64_t dim = net.output_last_dim(o);
+    const int64_t elements = rows * (net.output_width(o) / dim);
+    MetricArgs a;
+    a.pred = net.output(o);
+    a.target = targets_[o].data();
+    a.weight = metric_specs_[m].weighted && has_weights_[o] ? weights_[o].data() : nullptr;
+    a.elements = elements;
+    a.dim = dim;
+    a.target_dim = loss_specs_[o].target_width * rows / elements;
+    metrics_[m]->update(a);
+  }
+}
+
+void Trainer::step(int64_t rows) {
+  Network& net = *network_;
+  const uint64_t key = derive_key(seed_, 0x5EED, static_cast<uint64_t>(iterations_));
+  net.forward(rows, true, key);
+  measure(rows, true);
+  net.backward(rows, key, grads_.data());
+  ++iterations_;
+  optimizer_->update(net.params(), grads_.data(), net.num_trainable(), learning_rate_, iterations_);
+}
+
+}  // namespace fitcore

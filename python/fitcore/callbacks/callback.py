@@ -1,0 +1,39 @@
+"""The hook protocol, with Keras's hook names. Every hook is a no-op here."""
+
+BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
+               "on_predict_batch_begin", "on_predict_batch_end")
+
+
+class Callback:
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None): pass
+    def on_train_end(self, logs=None): pass
+    def on_epoch_begin(self, epoch, logs=None): pass
+    def on_epoch_end(self, epoch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None): pass
+    def on_train_batch_end(self, batch, logs=None): pass
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
+
+    # Callbacks that only need to see progress now and then (the progress bar) may be called
+    # after a run of steps rather than after each one; the core then runs long stretches.
+    needs_every_batch = True
+
+    def overrides_batch_hooks(self):
+        """Whether a subclass implements any batch hook (then fit calls it after every step)."""
+        return any(getattr(type(self), hook) is not getattr(Callback, hook) for hook in BATCH_HOOKS)

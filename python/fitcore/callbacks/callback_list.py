@@ -1,0 +1,50 @@
+"""Dispatches every hook to every callback, in order, and adds the default ones."""
+from fitcore.callbacks.callback import Callback
+from fitcore.callbacks.history import History
+from fitcore.callbacks.progbar_logger import ProgbarLogger
+
+
+class CallbackList:
+    def __init__(self, callbacks=None, model=None, add_history=False, add_progbar=False, **params):
+        if callbacks is None:
+            callbacks = []
+        elif isinstance(callbacks, Callback):
+            callbacks = [callbacks]
+        elif not isinstance(callbacks, (list, tuple)) or not all(isinstance(c, Callback) for c in callbacks):
+            raise TypeError(f"`callbacks` must be a list of fc.callbacks.Callback instances, got {callbacks!r}")
+        self.callbacks = list(callbacks)
+        if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
+            self.callbacks.insert(0, ProgbarLogger())
+        self.history = next((c for c in self.callbacks if isinstance(c, History)), None)
+        if add_history and self.history is None:
+            self.history = History()
+            self.callbacks.append(self.history)
+        self.params = params
+        for c in self.callbacks:
+            c.set_params(params)
+            if model is not None:
+                c.set_model(model)
+
+    @property
+    def needs_every_batch(self):
+        """True when some callback must see every step's batch hooks."""
+        return any(c.needs_every_batch and c.overrides_batch_hooks() for c in self.callbacks)
+
+    def _call(self, hook, *args):
+        for c in self.callbacks:
+            getattr(c, hook)(*args)
+
+    def on_train_begin(self, logs=None): self._call("on_train_begin", logs)
+    def on_train_end(self, logs=None): self._call("on_train_end", logs)
+    def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs)
+    def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, logs)
+    def on_train_batch_begin(self, batch, logs=None): self._call("on_train_batch_begin", batch, logs)
+    def on_train_batch_end(self, batch, logs=None): self._call("on_train_batch_end", batch, logs)
+    def on_test_begin(self, logs=None): self._call("on_test_begin", logs)
+    def on_test_end(self, logs=None): self._call("on_test_end", logs)
+    def on_test_batch_begin(self, batch, logs=None): self._call("on_test_batch_begin", batch, logs)
+    def on_test_batch_end(self, batch, logs=None): self._call("on_test_batch_end", batch, logs)
+    def on_predict_begin(self, logs=None): self._call("on_predict_begin", logs)
+    def on_predict_end(self, logs=None): self._call("on_predict_end", logs)
+    def on_predict_batch_begin(self, batch, logs=None): self._call("on_predict_batch_begin", batch, logs)
+    def on_predict_batch_end(self, batch, logs=None): self._call("on_predict_batch_end", batch, logs)

@@ -1,0 +1,109 @@
+"""Puts the user's x / y / sample_weight / class_weight into the model's order: one float32
+array per model input and per output, validated against the model's shapes."""
+import numbers
+
+import numpy as np
+
+from fitcore.data.validation import as_float32, as_numeric_array, check_finite
+
+
+def _by_position_or_name(value, names, arg, kind):
+    """A structure (single array, list/tuple by position, dict by name) as a list in `names` order."""
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(names))
+        missing = [n for n in names if n not in value]
+        if unknown or missing:
+            raise ValueError(f"`{arg}` is a dict keyed by {kind} name; expected keys {names}"
+                             + (f", unknown: {unknown}" if unknown else "") + (f", missing: {missing}" if missing else ""))
+        return [value[n] for n in names]
+    if isinstance(value, (list, tuple)) and len(value) > 0 and not isinstance(value[0], numbers.Number):
+        if len(value) != len(names):
+            raise ValueError(f"`{arg}` has {len(value)} arrays but the model has {len(names)} {kind}s {names}")
+        return list(value)
+    if len(names) != 1:
+        raise ValueError(f"The model has {len(names)} {kind}s {names}: pass `{arg}` as a list or a dict of arrays")
+    return [value]
+
+
+def _fit_shape(array, expected, arg, name):
+    """Accepts (n, *expected), or (n,) for an expected (1,)."""
+    got = tuple(array.shape[1:])
+    if got == tuple(expected):
+        return array
+    if got == () and tuple(expected) == (1,):
+        return array.reshape(-1, 1)
+    raise ValueError(f"`{arg}` for input '{name}' must have shape (n, {', '.join(map(str, expected))}), "
+                     f"got {array.shape}")
+
+
+def standardize_inputs(model, x, arg="x"):
+    arrays = _by_position_or_name(x, model.input_names, arg, "input")
+    out = []
+    for name, shape, value in zip(model.input_names, model.input_shapes, arrays):
+        label = arg if len(arrays) == 1 else f"{arg}['{name}']"
+        array = as_numeric_array(value, label)
+        out.append(as_float32(_fit_shape(array, shape, label, name)))
+    return out
+
+
+def standardize_targets(model, y, losses, arg="y"):
+    arrays = _by_position_or_name(y, model.output_names, arg, "output")
+    out = []
+    for name, shape, loss, value in zip(model.output_names, model.output_shapes, losses, arrays):
+        label = arg if len(arrays) == 1 else f"{arg}['{name}']"
+        array = loss.check_targets(as_numeric_array(value, label), shape, label, name)
+        out.append(as_float32(array))
+    return out
+
+
+def standardize_sample_weights(model, sample_weight, num_samples, arg="sample_weight"):
+    """Per output: None, or float32 (n,) / (n, timesteps) weights, finite."""
+    if sample_weight is None:
+        return [None] * len(model.output_names)
+    if isinstance(sample_weight, (dict, list, tuple)) and len(model.output_names) > 1:
+        values = _by_position_or_name(sample_weight, model.output_names, arg, "output")
+    else:
+        values = [sample_weight] * len(model.output_names)
+    out = []
+    for name, shape, value in zip(model.output_names, model.output_shapes, values):
+        if value is None:
+            out.append(None)
+            continue
+        w = as_numeric_array(value, arg)
+        per_sample = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+        if w.ndim == 2 and w.shape[1] == 1:
+            w = w[:, 0]
+        if w.ndim > 1 and tuple(w.shape[1:]) != tuple(shape[:-1]):
+            raise ValueError(f"`{arg}` must have shape ({num_samples},) or ({num_samples}, "
+                             f"{', '.join(map(str, shape[:-1]))}) for output '{name}', got {w.shape}")
+        if w.ndim > 2 or (w.ndim == 2 and per_sample == 1):
+            raise ValueError(f"`{arg}` must have shape ({num_samples},) for output '{name}', got {w.shape}")
+        check_finite(w, arg)
+        out.append(as_float32(w))
+    return out
+
+
+def class_weight_to_sample_weight(class_weight, targets, model, losses, arg="class_weight"):
+    """Per-sample weights from {class_index: weight}; labels from sparse ids, a final dimension of 1,
+    or the argmax of one-hot targets. Classes not listed weigh 1."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`{arg}` must be a dict {{class_index: weight}}, got {type(class_weight).__name__}")
+    if len(model.output_names) != 1:
+        raise ValueError(f"`{arg}` is not supported for models with several outputs "
+                         f"({model.output_names}); use sample_weight per output")
+    for key, value in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, numbers.Integral) or key < 0:
+            raise ValueError(f"`{arg}` keys must be non-negative class indices, got {key!r}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ValueError(f"`{arg}`[{key}] must be a finite number, got {value!r}")
+    y = targets[0]
+    if losses[0].sparse or y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
+        labels = np.round(y.reshape(len(y))).astype(np.int64)
+    elif y.ndim == 2:
+        labels = np.argmax(y, axis=1)
+    else:
+        raise ValueError(f"`{arg}` is not supported for targets of rank 3 or more, got y of shape {y.shape}")
+    weights = np.ones(len(y), np.float32)
+    for key, value in class_weight.items():
+        weights[labels == key] = value
+    return weights

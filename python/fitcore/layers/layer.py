@@ -1,0 +1,128 @@
+"""The layer protocol: a layer holds configuration, output shapes and weights; `op()` names the
+core kernel that computes it."""
+import itertools
+import re
+
+import numpy as np
+
+_name_counters = {}
+
+
+def unique_name(base):
+    counter = _name_counters.setdefault(base, itertools.count())
+    n = next(counter)
+    return base if n == 0 else f"{base}_{n}"
+
+
+def snake_case(name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Weight:
+    """One weight of a layer. Once its model is built, `value` is a view into the model's
+    flat parameter buffer, so writing it writes what the core trains."""
+
+    def __init__(self, name, shape, initial_value, trainable):
+        self.name = name
+        self.shape = tuple(int(d) for d in shape)
+        self.trainable = trainable
+        self.value = np.ascontiguousarray(initial_value, dtype=np.float32).reshape(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def numpy(self):
+        return self.value.copy()
+
+    def assign(self, array):
+        self.value[...] = array
+
+    def __repr__(self):
+        return f"<Weight {self.name} shape={self.shape} trainable={self.trainable}>"
+
+
+class Layer:
+    """Base class. Subclasses set `kind` (the core op) and implement `compute_output_shape`,
+    `build` (declaring weights with `add_weight`) and `op_config`."""
+
+    kind = None
+
+    def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: `name` must be a string, got {name!r}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.trainable = bool(trainable)
+        self.built = False
+        self._weights = []
+        self.input_shape = None  # per-sample shapes, set by build
+
+    # --- what subclasses define -------------------------------------------------------------
+    def compute_output_shape(self, input_shape):
+        """Per-sample output shape (no batch axis) for per-sample input shape(s)."""
+        return input_shape
+
+    def build(self, input_shape):
+        pass
+
+    def op_config(self):
+        """(numbers, strings) settings for the core op."""
+        return {}, {}
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}
+
+    # --- shared machinery ---------------------------------------------------------------------
+    def add_weight(self, name, shape, initializer, trainable=True):
+        weight = Weight(f"{self.name}/{name}", shape, initializer(tuple(shape)), trainable)
+        self._weights.append(weight)
+        return weight
+
+    def _ensure_built(self, input_shape):
+        if not self.built:
+            self.input_shape = input_shape
+            self.build(input_shape)
+            self.built = True
+
+    def __call__(self, inputs):
+        from fitcore.layers.input_layer import SymbolicTensor
+
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if not flat or not all(isinstance(t, SymbolicTensor) for t in flat):
+            raise TypeError(f"{self.name}: layers are called on fc.Input(...) tensors or other layers' outputs, "
+                            f"got {type(inputs).__name__}")
+        shapes = [t.shape[1:] for t in flat]
+        in_shape = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
+        self._ensure_built(in_shape)
+        return SymbolicTensor((None,) + tuple(self.compute_output_shape(in_shape)), layer=self, inputs=flat)
+
+    @property
+    def weights(self):
+        """Keras's order: trainable weights, then non-trainable, each in creation order."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self._weights if w.trainable and self.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self._weights if not (w.trainable and self.trainable)]
+
+    def get_weights(self):
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        from fitcore.data.validation import check_weight_list
+
+        check_weight_list(self.weights, weights, self.name)
+        for w, value in zip(self.weights, weights):
+            w.assign(value)
+
+    def count_params(self):
+        return sum(w.size for w in self._weights)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"

@@ -1,0 +1,83 @@
+"""Lowering: a graph of layer calls becomes the core's plan (slots, ops, one parameter buffer)."""
+import numpy as np
+
+from fitcore import _core
+from fitcore.layers.input_layer import InputLayer
+
+_ALIGN = 16  # floats: every weight starts on a 64-byte boundary
+
+
+def trace(inputs, outputs):
+    """Every tensor the outputs depend on, each after the tensors it is computed from."""
+    order, seen = [], set()
+
+    def visit(tensor):
+        stack = [(tensor, False)]
+        while stack:  # iterative, so deep models do not hit Python's recursion limit
+            t, expanded = stack.pop()
+            if id(t) in seen:
+                continue
+            if expanded or not t.inputs:
+                seen.add(id(t))
+                order.append(t)
+            else:
+                stack.append((t, True))
+                stack.extend((i, False) for i in reversed(t.inputs) if id(i) not in seen)
+
+    for out in outputs:
+        visit(out)
+    declared = {id(t) for t in inputs}
+    for t in order:
+        if isinstance(t.layer, InputLayer) and id(t) not in declared:
+            raise ValueError(f"The outputs depend on input '{t.layer.name}', which is not among the model's inputs")
+    return order
+
+
+def layers_in_order(tensors):
+    """Each layer once, in the order its first call runs."""
+    layers, seen = [], set()
+    for t in tensors:
+        if id(t.layer) not in seen:
+            seen.add(id(t.layer))
+            layers.append(t.layer)
+    return layers
+
+
+def _padded(size):
+    return -(-size // _ALIGN) * _ALIGN
+
+
+def layout(trainable, frozen):
+    """Offsets in the flat buffer: trainable weights first, so the optimizer sweeps one range."""
+    offsets, cursor = {}, 0
+    for w in trainable + frozen:
+        offsets[id(w)] = cursor
+        cursor += _padded(w.size)
+    return offsets, sum(_padded(w.size) for w in trainable), cursor
+
+
+def lower(inputs, outputs, layers):
+    """Builds the core Network and points every weight's value at its place in the buffer."""
+    tensors = trace(inputs, outputs)
+    slot = {id(t): i for i, t in enumerate(tensors)}
+    trainable = [w for layer in layers for w in layer.trainable_weights]
+    frozen = [w for layer in layers for w in layer.non_trainable_weights]
+    offsets, num_trainable, num_params = layout(trainable, frozen)
+    ops = []
+    for t in tensors:
+        if isinstance(t.layer, InputLayer):
+            continue
+        numbers, strings = t.layer.op_config()
+        params = [_core.ParamSpec(offsets[id(w)], w.size) for w in t.layer._weights]
+        ops.append(_core.OpSpec(t.layer.kind, [slot[id(i)] for i in t.inputs], slot[id(t)],
+                                _core.Config(numbers, strings), params))
+    spec = _core.GraphSpec([list(t.shape[1:]) for t in tensors], [slot[id(t)] for t in inputs],
+                           [slot[id(t)] for t in outputs], ops, num_params, num_trainable)
+    network = _core.Network(spec)
+    buffer = network.params
+    for w in trainable + frozen:
+        start = offsets[id(w)]
+        view = buffer[start:start + w.size].reshape(w.shape)
+        view[...] = w.value
+        w.value = view
+    return network

@@ -1,0 +1,15 @@
+from fitcore.optimizers.optimizer import Optimizer, check_number
+
+
+class RMSprop(Optimizer):
+    """Keras RMSprop (epsilon inside the square root), optionally with momentum and centered."""
+
+    core_name = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, name="rmsprop",
+                 **kwargs):
+        super().__init__(learning_rate, name=name, **kwargs)
+        self._hyper = {"rho": check_number("RMSprop", "rho", rho, 0.0, 1.0),
+                       "momentum": check_number("RMSprop", "momentum", momentum, 0.0, 1.0),
+                       "epsilon": check_number("RMSprop", "epsilon", epsilon, 0.0),
+                       "centered": float(bool(centered))}
