@@ -44,8 +44,8 @@ class Model(Trainer):
         if duplicates:
             raise ValueError(f"Model: layer names must be unique, repeated: {duplicates}")
         self._inputs, self._outputs = in_tensors, out_tensors
-        self.input_names = in_names or [t.layer.name for t in in_tensors]
-        self.output_names = out_names or [t.layer.name for t in out_tensors]
+        self._input_names = in_names or [t.layer.name for t in in_tensors]
+        self._output_names = out_names or [t.layer.name for t in out_tensors]
         self._layers = layers
         self._relower()
 
@@ -61,6 +61,14 @@ class Model(Trainer):
     @property
     def layers(self):
         return list(self._layers)
+
+    @property
+    def input_names(self):
+        return list(self._input_names)
+
+    @property
+    def output_names(self):
+        return list(self._output_names)
 
     @property
     def input_shapes(self):

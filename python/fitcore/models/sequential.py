@@ -60,3 +60,8 @@ class Sequential(Model):
     @property
     def layers(self):
         return list(self._stack)
+
+    @property
+    def output_names(self):
+        """Known before the model is built: the last layer names the single output."""
+        return super().output_names if self.built else [layer.name for layer in self._stack[-1:]]

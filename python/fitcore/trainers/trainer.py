@@ -69,10 +69,10 @@ class Trainer:
         unknown = sorted(set(kwargs) - set(_COMPILE_KEYWORDS_IGNORED))
         if unknown:
             raise TypeError(f"compile: unexpected keyword argument(s) {unknown}")
-        self._require_built("compile")
         self._compile_config = CompileConfig(self, optimizer, loss, loss_weights, metrics, weighted_metrics)
         self.optimizer = self._compile_config.optimizer
-        self._relower()  # trainable flags may have changed since the graph was lowered
+        if self.built:
+            self._relower()  # trainable flags may have changed since the graph was lowered
         self._metric_plan = None
 
     @property

@@ -1,0 +1,30 @@
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import fitcore as fc  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    fc.utils.set_random_seed(1234)
+    yield
+
+
+def weight_offsets(model):
+    """Where each of model.weights lies in the core's flat parameter buffer (in floats)."""
+    base = model._network.params.ctypes.data
+    return [(w.value.ctypes.data - base) // 4 for w in model.weights]
+
+
+def core_gradients(model, x, y, sample_weight=None):
+    """The core's gradient of the training loss for each of model.weights, as arrays."""
+    core = model._core_trainer("test")
+    data = model._adapter(x, y, sample_weight)
+    model._prepare_metrics(core, data.targets)
+    flat = core.compute_gradients(*data.arrays)
+    return [flat[o:o + w.size].reshape(w.shape) for o, w in zip(weight_offsets(model), model.weights)]
