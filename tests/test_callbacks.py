@@ -293,3 +293,28 @@ def test_callbacks_argument_must_be_callbacks():
         model.fit(x, y, epochs=1, verbose=0, callbacks=[print])
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_model_checkpoint_full_model_save_is_atomic_and_needs_model_save(tmp_path):
+    x, y = make_data()
+    model = make_model()
+    model.save = None  # a model without save(): a clear error before any step
+    before = model.get_weights()
+    with pytest.raises(NotImplementedError, match="save_weights_only=True"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[cb.ModelCheckpoint(str(tmp_path / "m.keras"))])
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    written = []
+
+    def save(path):
+        written.append(path)
+        with open(path, "w") as f:
+            f.write("model")
+
+    model.save = save
+    model.fit(x, y, epochs=2, verbose=0,
+              callbacks=[cb.ModelCheckpoint(str(tmp_path / "m-{epoch}.keras"), monitor="loss")])
+    assert sorted(os.listdir(tmp_path)) == ["m-1.keras", "m-2.keras"]
+    # written under a temporary name in the same directory, with the same ending, then renamed
+    assert all(os.path.dirname(p) == str(tmp_path) and os.path.basename(p).startswith(".tmp-")
+               and p.endswith(".keras") for p in written)

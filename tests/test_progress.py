@@ -122,3 +122,31 @@ def test_view_metrics_default_comes_from_config(capsys):
         fc.config.set_view_metrics("yes")
     with pytest.raises(ValueError, match="view_metrics"):
         model.fit(x, y, epochs=1, verbose=0, view_metrics=1)
+
+
+def test_view_metrics_in_a_notebook_updates_one_live_figure(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import IPython.display
+
+    from fitcore.callbacks import metrics_viewer
+
+    shown = []
+
+    class Handle:
+        def update(self, fig):
+            shown.append(("update", [len(line.get_xdata()) for ax in fig.axes for line in ax.get_lines()]))
+
+    def display(fig, display_id=False):
+        shown.append(("display", [len(line.get_xdata()) for ax in fig.axes for line in ax.get_lines()]))
+        return Handle()
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    monkeypatch.setattr(metrics_viewer, "in_notebook", lambda: True)
+    model, x, y = small_model()
+    model.fit(x, y, epochs=3, verbose=0, view_metrics="auto")  # verbose=0: "auto" shows nothing
+    assert shown == []
+    model.fit(x, y, epochs=3, validation_split=0.2, verbose=2, view_metrics="auto")
+    # one panel (loss), training and validation curves growing by one point per epoch
+    assert shown == [("display", [1, 1]), ("update", [2, 2]), ("update", [3, 3])]
