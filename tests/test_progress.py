@@ -112,7 +112,9 @@ def test_view_metrics_default_comes_from_config(capsys):
         fc.config.set_view_metrics(True)
         model.fit(x, y, epochs=2, verbose=0)
         assert "loss" in capsys.readouterr().out
-        model.fit(x, y, epochs=2, verbose=0, view_metrics=False)  # the argument wins
+        model.fit(x, y, epochs=2, verbose=0, view_metrics="auto")  # "auto" follows the config default
+        assert "loss" in capsys.readouterr().out
+        model.fit(x, y, epochs=2, verbose=0, view_metrics=False)  # True/False win
         assert capsys.readouterr().out == ""
     finally:
         fc.config.set_view_metrics("auto")

@@ -17,7 +17,7 @@ _VIEW_METRICS = {"value": "auto"}
 
 
 def set_view_metrics(value):
-    """The default of fit(view_metrics=...): 'auto' (a live plot in notebooks), True or False."""
+    """What fit(view_metrics="auto") does: "auto" (a live plot in notebooks), True or False."""
     if value not in ("auto", True, False) or (value == 1 and value is not True) or (value == 0 and value is not False):
         raise ValueError(f"set_view_metrics: `value` must be 'auto', True or False, got {value!r}")
     _VIEW_METRICS["value"] = value

@@ -31,9 +31,10 @@ def _has_matplotlib():
 
 
 def resolve_view_metrics(view_metrics, verbose, epochs):
-    """The MetricsViewer fit adds, or None. view_metrics is 'auto', True or False (None: the
-    fc.config default)."""
-    if view_metrics is None:
+    """The MetricsViewer fit adds, or None. True/False force it on/off; 'auto' (fit's default) and
+    None follow fc.config.set_view_metrics(...), which is itself 'auto' unless changed: a live plot
+    in a notebook with matplotlib when epochs > 1 and verbose > 0."""
+    if view_metrics is None or view_metrics == "auto":
         from fitcore import config
 
         view_metrics = config.get_view_metrics()

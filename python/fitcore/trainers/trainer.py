@@ -114,7 +114,7 @@ class Trainer:
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
-            view_metrics=None):
+            view_metrics="auto"):
         batch_size = check_positive_int("batch_size", batch_size, allow_none=True) or 32
         epochs = check_int("epochs", epochs, low=0)
         initial_epoch = check_int("initial_epoch", initial_epoch, low=0)
@@ -130,7 +130,7 @@ class Trainer:
                                                    allow_none=True) or batch_size
         should_validate = _validation_epochs(validation_freq)
         if view_metrics not in ("auto", True, False, None) or type(view_metrics) in (int, float):
-            raise ValueError(f"`view_metrics` must be 'auto', True, False or None (the fc.config default), "
+            raise ValueError(f"`view_metrics` must be 'auto' (the fc.config default), True or False, "
                              f"got {view_metrics!r}")
         if x is None:
             raise ValueError("fit: `x` is required")
