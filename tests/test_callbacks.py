@@ -261,7 +261,8 @@ class Interrupt(cb.Callback):
             raise KeyboardInterrupt("simulated crash")
 
 
-def test_backup_and_restore_resumes_identically(tmp_path):
+@pytest.mark.parametrize("crash_epoch", [0, 3])
+def test_backup_and_restore_resumes_identically(tmp_path, crash_epoch):
     x, y = make_data(n=120)
     kwargs = dict(batch_size=16, epochs=5, validation_split=0.2, verbose=0)
     reference = make_model()
@@ -271,12 +272,12 @@ def test_backup_and_restore_resumes_identically(tmp_path):
     model = make_model()
     backup = cb.BackupAndRestore(str(backup_dir))
     with pytest.raises(KeyboardInterrupt):
-        model.fit(x, y, callbacks=[backup, Interrupt(epoch=3, batch=2)], **kwargs)
+        model.fit(x, y, callbacks=[backup, Interrupt(epoch=crash_epoch, batch=2)], **kwargs)
     assert os.path.exists(backup.backup_path)
     started = []
     history = model.fit(x, y, callbacks=[backup, cb.LambdaCallback(on_epoch_begin=lambda e, l: started.append(e))],
                         **kwargs)
-    assert started == [3, 4]  # resumed after the last finished epoch
+    assert started == list(range(crash_epoch, 5))  # resumed after the last finished epoch
     assert history.epoch == ref_history.epoch
     assert history.history == ref_history.history
     for a, b in zip(model.get_weights(), reference.get_weights()):

@@ -1,7 +1,7 @@
 """BackupAndRestore: an interrupted fit, run again with the same callback, resumes after the last
 finished epoch and ends with the same weights and History as an uninterrupted run.
 
-At each epoch end one file, `backup_dir/backup.npz`, is written atomically (temporary name, then
+At the start of fit and at each epoch end one file, `backup_dir/backup.npz`, is written atomically (temporary name, then
 rename) with the weights, the optimizer's state and step count, the learning rate, the epoch, the
 History so far and the core's random seed. The core draws shuffles from (seed, epoch) and dropout
 from (seed, step), so restoring the step count under the same seed replays the same run.
@@ -41,6 +41,9 @@ class BackupAndRestore(Callback):
     # Runs after History's on_train_begin (CallbackList puts it there), so it can refill model.history.
     def on_train_begin(self, logs=None):
         if not os.path.exists(self.backup_path):
+            # A backup of the starting point too: a crash inside the first epoch then restarts
+            # from the initial weights rather than from half-trained ones.
+            self._write(None)
             return
         core = self.model._core
         with np.load(self.backup_path, allow_pickle=False) as data:
@@ -61,6 +64,8 @@ class BackupAndRestore(Callback):
             warnings.warn("BackupAndRestore: resuming under another core seed than the interrupted run's; results "
                           "will differ from an uninterrupted run. Call fc.utils.set_random_seed(...) with the same "
                           "seed before building the model to resume identically.", stacklevel=2)
+        if meta["epoch"] is None:  # interrupted before any epoch finished: start as before
+            return
         self.model._initial_epoch = meta["epoch"] + 1
         history = getattr(self.model, "history", None)
         if history is not None and hasattr(history, "key_epochs"):
@@ -70,10 +75,14 @@ class BackupAndRestore(Callback):
             history.history, history.epoch, history.key_epochs = restored.history, restored.epoch, restored.key_epochs
 
     def on_epoch_end(self, epoch, logs=None):
+        self._write(epoch)
+
+    def _write(self, epoch):
+        """Writes the backup after `epoch` (None: before the first epoch of this fit)."""
         core = self.model._core
         history = getattr(self.model, "history", None)  # History runs before this callback
         state = core.optimizer_state()
-        meta = {"epoch": int(epoch), "iterations": int(core.iterations), "seed": int(core.seed),
+        meta = {"epoch": None if epoch is None else int(epoch), "iterations": int(core.iterations), "seed": int(core.seed),
                 "learning_rate": float(self.model.optimizer.learning_rate),
                 "num_weights": len(self.model.weights), "num_state": len(state),
                 "state_names": [name for name, _ in state],
