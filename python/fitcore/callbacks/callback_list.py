@@ -1,24 +1,33 @@
-"""Dispatches every hook to every callback, in order, and adds the default ones."""
+"""Dispatches every hook to every callback, in order, and adds the default ones.
+
+Order: the user's callbacks, History, BackupAndRestore (it reads and refills the History),
+ProgbarLogger and the metrics view (they show what the others added to the logs, such as
+learning_rate), as Keras appends History and ProgbarLogger after the user's callbacks.
+"""
+from fitcore.callbacks.backup_and_restore import BackupAndRestore
 from fitcore.callbacks.callback import Callback
 from fitcore.callbacks.history import History
 from fitcore.callbacks.progbar_logger import ProgbarLogger
 
 
 class CallbackList:
-    def __init__(self, callbacks=None, model=None, add_history=False, add_progbar=False, **params):
+    def __init__(self, callbacks=None, model=None, add_history=False, add_progbar=False, extra=(), **params):
         if callbacks is None:
             callbacks = []
         elif isinstance(callbacks, Callback):
             callbacks = [callbacks]
         elif not isinstance(callbacks, (list, tuple)) or not all(isinstance(c, Callback) for c in callbacks):
             raise TypeError(f"`callbacks` must be a list of fc.callbacks.Callback instances, got {callbacks!r}")
-        self.callbacks = list(callbacks)
-        if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
-            self.callbacks.insert(0, ProgbarLogger())
+        backups = [c for c in callbacks if isinstance(c, BackupAndRestore)]
+        self.callbacks = [c for c in callbacks if not isinstance(c, BackupAndRestore)]
         self.history = next((c for c in self.callbacks if isinstance(c, History)), None)
         if add_history and self.history is None:
             self.history = History()
             self.callbacks.append(self.history)
+        self.callbacks += backups
+        if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
+            self.callbacks.append(ProgbarLogger())
+        self.callbacks += [c for c in extra if c is not None]
         self.params = params
         for c in self.callbacks:
             c.set_params(params)

@@ -10,6 +10,7 @@ import numpy as np
 
 from fitcore import _core
 from fitcore.callbacks.callback_list import CallbackList
+from fitcore.callbacks.metrics_viewer import resolve_view_metrics
 from fitcore.data.adapters import ArrayAdapter, get_adapter
 from fitcore.data.validation import check_fraction, check_int, check_positive_int, split_at
 from fitcore.trainers.compile_utils import CompileConfig
@@ -128,8 +129,9 @@ class Trainer:
         validation_batch_size = check_positive_int("validation_batch_size", validation_batch_size,
                                                    allow_none=True) or batch_size
         should_validate = _validation_epochs(validation_freq)
-        if view_metrics not in ("auto", True, False):
-            raise ValueError(f"`view_metrics` must be 'auto', True or False, got {view_metrics!r}")
+        if view_metrics not in ("auto", True, False, None) or type(view_metrics) in (int, float):
+            raise ValueError(f"`view_metrics` must be 'auto' (the fc.config default), True or False, "
+                             f"got {view_metrics!r}")
         if x is None:
             raise ValueError("fit: `x` is required")
 
@@ -153,6 +155,7 @@ class Trainer:
 
         steps = steps_per_epoch if steps_per_epoch is not None else train.num_batches(batch_size)
         callback_list = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
+                                     extra=[resolve_view_metrics(view_metrics, verbose, epochs)],
                                      verbose=verbose, epochs=epochs, steps=steps)
         every_batch = callback_list.needs_every_batch
         if steps == -1 and not every_batch:
@@ -253,7 +256,7 @@ class Trainer:
         data = self._adapter(x, y, sample_weight)
         if data.targets is None:
             raise ValueError("evaluate: `y` is required for array inputs")
-        callback_list = CallbackList(callbacks, model=self, verbose=verbose, epochs=1,
+        callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
                                      steps=steps or data.num_batches(batch_size))
         logs = self._evaluate_adapter(data, batch_size, steps, callback_list)
         if return_dict:
@@ -264,12 +267,13 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         batch_size = check_positive_int("batch_size", batch_size, allow_none=True) or 32
         steps = check_positive_int("steps", steps, allow_none=True)
-        _resolve_verbose(verbose)
+        verbose = _resolve_verbose(verbose)
         self._build_from_data(x)
         data = get_adapter(x, model=self)
         if steps is not None:
             data = data.take(0, min(data.num_samples, steps * batch_size))
-        callback_list = CallbackList(callbacks, model=self)
+        callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
+                                     steps=data.num_batches(batch_size))
         callback_list.on_predict_begin()
         outputs = [np.empty((data.num_samples,) + tuple(s), np.float32) for s in self.output_shapes]
         self._inference_core().predict(data.inputs, batch_size, outputs)

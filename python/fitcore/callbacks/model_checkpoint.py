@@ -1,0 +1,124 @@
+"""ModelCheckpoint: saves the model or its weights after epochs (or every N batches)."""
+import os
+import tempfile
+
+from fitcore.callbacks.callback import Callback
+from fitcore.callbacks.monitor import check_mode, direction, monitored_value
+
+
+class ModelCheckpoint(Callback):
+    """`filepath` may hold `{epoch}` (1-based, as Keras), `{batch}` (with an int save_freq) and any
+    log key, with format specs: "ckpt-{epoch:02d}-{val_loss:.2f}.weights.npz".
+
+    save_weights_only=True writes model.save_weights(...) (the path must end in ".weights.npz");
+    otherwise model.save(...). Every file is written under a temporary name and renamed, so a crash
+    never leaves a half-written checkpoint under the final name.
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto", save_freq="epoch", initial_value_threshold=None):
+        super().__init__()
+        if not isinstance(filepath, (str, os.PathLike)):
+            raise TypeError(f"ModelCheckpoint: `filepath` must be a path (str), got {filepath!r}")
+        self.filepath = os.fspath(filepath)
+        if save_weights_only and not self.filepath.endswith(".weights.npz"):
+            raise ValueError("ModelCheckpoint: with save_weights_only=True, `filepath` must end in '.weights.npz', "
+                             f"got {self.filepath!r}")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1):
+            raise ValueError(f"ModelCheckpoint: `save_freq` must be 'epoch' or a positive int, got {save_freq!r}")
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
+        self.mode = check_mode("ModelCheckpoint", mode)
+        self.save_freq = save_freq
+        self.initial_value_threshold = initial_value_threshold
+        self.best = initial_value_threshold
+        self._increasing = None
+        self._epoch = 0
+        self._batches_since_save = 0
+
+    def overrides_batch_hooks(self):
+        return self.save_freq != "epoch"  # only then does it need each step's hook
+
+    def on_train_begin(self, logs=None):
+        if not self.save_weights_only and not callable(getattr(self.model, "save", None)):
+            raise NotImplementedError("ModelCheckpoint: save_weights_only=False saves with model.save(), which this "
+                                      "model does not provide; pass save_weights_only=True and a "
+                                      "'.weights.npz' filepath")
+        self._batches_since_save = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._epoch, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs)
+
+    def _path(self, epoch, batch, logs):
+        fields = dict(logs or {})
+        fields["epoch"] = epoch + 1
+        if batch is not None and "batch" not in fields:
+            fields["batch"] = batch + 1
+        try:
+            return self.filepath.format(**fields)
+        except (KeyError, IndexError) as error:
+            raise KeyError(f"ModelCheckpoint: cannot format `filepath` {self.filepath!r}: {error!r} is not "
+                           f"'epoch', 'batch' or a log key ({', '.join(logs or {})})") from None
+
+    def _should_save(self, epoch, logs, path):
+        if not self.save_best_only:
+            return True
+        current = monitored_value("ModelCheckpoint", logs, self.monitor)
+        if current is None:
+            return True  # as Keras: save anyway when the monitored value is missing
+        if self._increasing is None:
+            self._increasing = direction("ModelCheckpoint", self.model, self.monitor, self.mode) == "max"
+        best = self.best
+        improved = best is None or (current > best if self._increasing else current < best)
+        if self.verbose > 0:
+            best_text = "None" if best is None else f"{best:.5f}"
+            print(f"\nEpoch {epoch + 1}: {self.monitor} " + (
+                f"improved from {best_text} to {current:.5f}, saving model to {path}" if improved
+                else f"did not improve from {best_text}"))
+        if improved:
+            self.best = current
+        return improved
+
+    def _save(self, epoch, batch, logs):
+        path = self._path(epoch, batch, logs)
+        if not self._should_save(epoch, logs, path):
+            return
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"ModelCheckpoint: `filepath` {path!r} is an existing directory; give a file path")
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(path)  # writes a temporary file and renames it
+        else:
+            save_atomically(self.model.save, path)
+        if self.verbose > 0 and not self.save_best_only:
+            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+
+
+def save_atomically(save, path):
+    """save(temporary path beside `path`, same file name ending), then rename onto `path`."""
+    directory, name = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + name, dir=directory)
+    os.close(fd)
+    try:
+        save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
