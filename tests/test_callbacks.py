@@ -157,7 +157,9 @@ def test_model_checkpoint_every_n_batches_and_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="filepath"):
         cb.ModelCheckpoint(str(tmp_path / "w.h5"), save_weights_only=True)
     with pytest.raises(ValueError, match="save_freq"):
-        cb.ModelCheckpoint(str(tmp_path / "w.weights.npz"), save_freq=0)
+        cb.ModelCheckpoint(str(tmp_path / "w.weights.npz"), save_weights_only=True, save_freq=0)
+    with pytest.raises(ValueError, match=r"save_weights_only=False .*must end in \.keras or \.fitcore"):
+        cb.ModelCheckpoint(str(tmp_path / "w.weights.npz"))
     with pytest.raises(KeyError, match="val_auc"):
         make_model().fit(x, y, epochs=1, verbose=0, callbacks=[
             cb.ModelCheckpoint(str(tmp_path / "{val_auc}.weights.npz"), save_weights_only=True)])
@@ -296,26 +298,16 @@ def test_callbacks_argument_must_be_callbacks():
         np.testing.assert_array_equal(a, b)
 
 
-def test_model_checkpoint_full_model_save_is_atomic_and_needs_model_save(tmp_path):
+def test_model_checkpoint_saves_whole_models_that_load_back(tmp_path):
     x, y = make_data()
     model = make_model()
-    model.save = None  # a model without save(): a clear error before any step
-    before = model.get_weights()
-    with pytest.raises(NotImplementedError, match="save_weights_only=True"):
-        model.fit(x, y, epochs=1, verbose=0, callbacks=[cb.ModelCheckpoint(str(tmp_path / "m.keras"))])
-    for a, b in zip(before, model.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    written = []
-
-    def save(path):
-        written.append(path)
-        with open(path, "w") as f:
-            f.write("model")
-
-    model.save = save
-    model.fit(x, y, epochs=2, verbose=0,
-              callbacks=[cb.ModelCheckpoint(str(tmp_path / "m-{epoch}.keras"), monitor="loss")])
+    history = model.fit(x, y, epochs=2, verbose=0,
+                        callbacks=[cb.ModelCheckpoint(str(tmp_path / "m-{epoch}.keras"), monitor="loss")])
+    # Only the final names remain: each file was written under a temporary name and renamed.
     assert sorted(os.listdir(tmp_path)) == ["m-1.keras", "m-2.keras"]
-    # written under a temporary name in the same directory, with the same ending, then renamed
-    assert all(os.path.dirname(p) == str(tmp_path) and os.path.basename(p).startswith(".tmp-")
-               and p.endswith(".keras") for p in written)
+    restored = fc.models.load_model(str(tmp_path / "m-2.keras"))
+    for a, b in zip(model.get_weights(), restored.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert restored.optimizer.iterations == model.optimizer.iterations == 2 * 3
+    np.testing.assert_allclose(restored.evaluate(x, y, verbose=0)[0], model.evaluate(x, y, verbose=0)[0])
+    assert history.history["loss"][-1] > 0

@@ -1,9 +1,9 @@
 """ModelCheckpoint: saves the model or its weights after epochs (or every N batches)."""
 import os
-import tempfile
 
 from fitcore.callbacks.callback import Callback
 from fitcore.callbacks.monitor import check_mode, direction, monitored_value
+from fitcore.saving.model_file import SUFFIXES as MODEL_SUFFIXES
 
 
 class ModelCheckpoint(Callback):
@@ -11,7 +11,7 @@ class ModelCheckpoint(Callback):
     log key, with format specs: "ckpt-{epoch:02d}-{val_loss:.2f}.weights.npz".
 
     save_weights_only=True writes model.save_weights(...) (the path must end in ".weights.npz");
-    otherwise model.save(...). Every file is written under a temporary name and renamed, so a crash
+    otherwise model.save(...) (".keras" or ".fitcore"). Every file is written under a temporary name and renamed, so a crash
     never leaves a half-written checkpoint under the final name.
     """
 
@@ -24,6 +24,9 @@ class ModelCheckpoint(Callback):
         if save_weights_only and not self.filepath.endswith(".weights.npz"):
             raise ValueError("ModelCheckpoint: with save_weights_only=True, `filepath` must end in '.weights.npz', "
                              f"got {self.filepath!r}")
+        if not save_weights_only and not self.filepath.endswith(MODEL_SUFFIXES):
+            raise ValueError(f"ModelCheckpoint: with save_weights_only=False (the whole model), `filepath` must end "
+                             f"in {' or '.join(MODEL_SUFFIXES)}, got {self.filepath!r}")
         if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1):
             raise ValueError(f"ModelCheckpoint: `save_freq` must be 'epoch' or a positive int, got {save_freq!r}")
         self.monitor = monitor
@@ -42,10 +45,6 @@ class ModelCheckpoint(Callback):
         return self.save_freq != "epoch"  # only then does it need each step's hook
 
     def on_train_begin(self, logs=None):
-        if not self.save_weights_only and not callable(getattr(self.model, "save", None)):
-            raise NotImplementedError("ModelCheckpoint: save_weights_only=False saves with model.save(), which this "
-                                      "model does not provide; pass save_weights_only=True and a "
-                                      "'.weights.npz' filepath")
         self._batches_since_save = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -102,23 +101,11 @@ class ModelCheckpoint(Callback):
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
+        # Both write a temporary file beside `path` and rename it into place.
         if self.save_weights_only:
-            self.model.save_weights(path)  # writes a temporary file and renames it
+            self.model.save_weights(path)
         else:
-            save_atomically(self.model.save, path)
+            self.model.save(path)
         if self.verbose > 0 and not self.save_best_only:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
 
-
-def save_atomically(save, path):
-    """save(temporary path beside `path`, same file name ending), then rename onto `path`."""
-    directory, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + name, dir=directory)
-    os.close(fd)
-    try:
-        save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

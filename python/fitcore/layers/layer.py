@@ -1,11 +1,35 @@
 """The layer protocol: a layer holds configuration, output shapes and weights; `op()` names the
 core kernel that computes it."""
+import contextlib
+import contextvars
 import itertools
 import re
 
 import numpy as np
 
 _name_counters = {}
+# Values that layers may still create (None: no limit). Loading a file sets it, so a file that
+# declares huge layers fails with a clear error instead of allocating what it describes.
+_weight_budget = contextvars.ContextVar("weight_budget", default=None)
+
+
+@contextlib.contextmanager
+def weight_budget(values):
+    """Within the block, layers may create at most `values` weight values in all."""
+    token = _weight_budget.set([values])
+    try:
+        yield
+    finally:
+        _weight_budget.reset(token)
+
+
+def _claim_weight_values(count, owner):
+    budget = _weight_budget.get()
+    if budget is None:
+        return
+    if count > budget[0]:
+        raise ValueError(f"{owner}: its weights need {count} values, more than the file being loaded carries")
+    budget[0] -= count
 
 
 def unique_name(base):
@@ -76,6 +100,7 @@ class Layer:
 
     # --- shared machinery ---------------------------------------------------------------------
     def add_weight(self, name, shape, initializer, trainable=True):
+        _claim_weight_values(int(np.prod(shape, dtype=np.float64)), f"{self.name}/{name}")
         weight = Weight(f"{self.name}/{name}", shape, initializer(tuple(shape)), trainable)
         self._weights.append(weight)
         return weight
@@ -96,7 +121,9 @@ class Layer:
         shapes = [t.shape[1:] for t in flat]
         in_shape = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
         self._ensure_built(in_shape)
-        return SymbolicTensor((None,) + tuple(self.compute_output_shape(in_shape)), layer=self, inputs=flat)
+        out = SymbolicTensor((None,) + tuple(self.compute_output_shape(in_shape)), layer=self, inputs=flat)
+        out.called_with_list = isinstance(inputs, (list, tuple))  # how to call it again when loading
+        return out
 
     @property
     def weights(self):

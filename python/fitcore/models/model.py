@@ -1,5 +1,7 @@
 """Model: a graph of layers from Input tensors to outputs, its weights, and (through Trainer)
 compile / fit / evaluate / predict."""
+import os
+
 import numpy as np
 
 from fitcore.layers.input_layer import InputLayer, SymbolicTensor
@@ -135,6 +137,25 @@ class Model(Trainer):
 
         self._require_built("load_weights")
         load_weights(self, filepath)
+
+    def save(self, filepath, overwrite=True):
+        """Architecture, weights, compile settings and optimizer state in one file ('.keras' or
+        '.fitcore'), written atomically; fc.models.load_model(filepath) gives the model back."""
+        from fitcore.saving.model_file import save_model
+
+        if not overwrite and os.path.exists(os.fspath(filepath)):
+            raise FileExistsError(f"save: {os.fspath(filepath)!r} exists and overwrite=False")
+        save_model(self, filepath)
+
+    def summary(self, line_length=None, print_fn=None, show_trainable=False, expand_nested=False):
+        """Prints (or hands to print_fn, line by line) the layers, output shapes and parameter counts."""
+        from fitcore.models.summary import summary_lines
+
+        self._require_built("summary")
+        if print_fn is not None and not callable(print_fn):
+            raise TypeError(f"summary: `print_fn` must be callable, got {print_fn!r}")
+        for line in summary_lines(self, line_length=line_length, show_trainable=show_trainable):
+            (print_fn or print)(line)
 
     def _require_built(self, what):
         if not self.built:

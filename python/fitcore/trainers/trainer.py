@@ -59,6 +59,7 @@ class Trainer:
     def __init__(self):
         self._compile_config = None
         self._core = None
+        self._next_core_seed = None
         self._metric_plan = None
         self.optimizer = None
         self.stop_training = False
@@ -89,7 +90,9 @@ class Trainer:
             cfg = self._compile_config
             opt = cfg.optimizer
             spec = _core.OptimizerSpec(opt.core_name, _core.Config(opt.core_config(), {}))
-            self._core = _core.Trainer(self._network, cfg.loss_specs(self.output_shapes), spec, draw_seed())
+            seed = self._next_core_seed if self._next_core_seed is not None else draw_seed()
+            self._next_core_seed = None  # load_model restores the saved run's seed, once
+            self._core = _core.Trainer(self._network, cfg.loss_specs(self.output_shapes), spec, seed)
             opt._attach(self._core)
             self._metric_plan = None
         return self._core
