@@ -126,12 +126,13 @@ def test_dropout_mask_rate_and_scale():
     np.testing.assert_allclose(grad_bias[kept], -2.0 * t[0][kept] / (1.0 - rate) / width, rtol=1e-5)
 
 
-def test_dropout_gradients_follow_the_training_mask():
-    model = _dropout_model(0.4)
+@pytest.mark.parametrize("noise", [L.Dropout(0.4), L.GaussianNoise(0.5)], ids=["dropout", "gaussian_noise"])
+def test_gradients_through_training_noise(noise):
+    model = fc.Sequential([fc.Input((8,)), L.Dense(16, activation="tanh"), noise, L.Dense(2, activation="tanh")])
     model.compile(optimizer="sgd", loss="mse")
     x, y = normal(6, 8), normal(6, 2)
     got = core_gradients(model, x, y)
-    # Central differences of the core's own training loss (the mask is fixed by the step's key).
+    # Central differences of the core's own training loss (the draws are fixed by the step's key).
     params = [w.value for w in model.weights]
     want = numeric_gradient(lambda: float(core_training_loss(model, x, y)), params, eps=1e-2)
     for g, w, weight in zip(got, want, model.weights):
