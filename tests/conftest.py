@@ -28,3 +28,14 @@ def core_gradients(model, x, y, sample_weight=None):
     model._prepare_metrics(core, data.targets)
     flat = core.compute_gradients(*data.arrays)
     return [flat[o:o + w.size].reshape(w.shape) for o, w in zip(weight_offsets(model), model.weights)]
+
+
+def core_training_loss(model, x, y, sample_weight=None):
+    """The training-mode loss of one batch (dropout and noise active, batch statistics), with the
+    same random draws as core_gradients on the same batch: nothing is updated but BN's moving stats."""
+    core = model._core_trainer("test")
+    data = model._adapter(x, y, sample_weight)
+    model._prepare_metrics(core, data.targets)
+    core.reset_metrics()
+    core.compute_gradients(*data.arrays)
+    return core.results()[0]

@@ -30,12 +30,15 @@ ACTIVATIONS = {
 EPS = 1e-7  # Keras's backend epsilon
 
 
-def per_element_loss(name, pred, target, from_logits=False, label_smoothing=0.0):
+def per_element_loss(name, pred, target, from_logits=False, label_smoothing=0.0, delta=1.0):
     """Keras 3's loss per element (the last axis reduced)."""
     if name == "mean_squared_error":
         return np.mean((pred - target) ** 2, axis=-1)
     if name == "mean_absolute_error":
         return np.mean(np.abs(pred - target), axis=-1)
+    if name == "huber":
+        d = np.abs(pred - target)
+        return np.mean(np.where(d <= delta, 0.5 * d ** 2, delta * d - 0.5 * delta ** 2), axis=-1)
     if name == "binary_crossentropy":
         t = target * (1 - label_smoothing) + 0.5 * label_smoothing
         if from_logits:
@@ -85,3 +88,41 @@ def numeric_gradient(f, params, eps=1e-5):
             g[idx] = (up - down) / (2 * eps)
         grads.append(g)
     return grads
+
+
+def dense(x, kernel, bias, activation="linear"):
+    return ACTIVATIONS[activation](x @ kernel + bias)
+
+
+def batch_norm(x, gamma, beta, epsilon=1e-3, mean=None, variance=None):
+    """Keras's BatchNormalization over the last axis; batch statistics (biased variance) unless
+    mean/variance (the moving statistics) are given."""
+    axes = tuple(range(x.ndim - 1))
+    if mean is None:
+        mean, variance = x.mean(axis=axes), x.var(axis=axes)
+    return (x - mean) / np.sqrt(variance + epsilon) * gamma + beta
+
+
+def regularization(weights, l1=0.0, l2=0.0):
+    """Keras's penalty: l1 * sum|w| + l2 * sum w^2 over the given weights."""
+    return sum(l1 * np.abs(w).sum() + l2 * np.square(w).sum() for w in weights)
+
+
+def check_gradients(model, x, y, loss_fn, forward, sample_weight=None, atol=2e-4, rtol=1e-3, extra=None):
+    """The core's parameter gradients against central differences of the float64 reference
+    loss_fn(forward(params, x), y) (+ extra(params)), over model.weights in order."""
+    from conftest import core_gradients
+
+    params = [w.astype(np.float64) for w in model.get_weights()]
+
+    def total():
+        value = reduced_loss(loss_fn(forward(params, x), y), sample_weight)
+        return value + (extra(params) if extra else 0.0)
+
+    got = core_gradients(model, x, y, sample_weight)
+    want = numeric_gradient(total, params)
+    trainable = {id(w) for w in model.trainable_weights}
+    for g, w, weight in zip(got, want, model.weights):
+        if id(weight) in trainable:
+            np.testing.assert_allclose(g, w, atol=atol, rtol=rtol, err_msg=weight.name)
+    return total

@@ -45,6 +45,8 @@ def test_dense_activation_gradients(activation):
 @pytest.mark.parametrize("loss, out_activation, target", [
     (fc.losses.MeanSquaredError(), "linear", "dense"),
     (fc.losses.MeanAbsoluteError(), "linear", "dense"),
+    (fc.losses.Huber(), "linear", "dense"),
+    (fc.losses.Huber(delta=0.3), "linear", "dense"),
     (fc.losses.BinaryCrossentropy(), "sigmoid", "binary"),
     (fc.losses.BinaryCrossentropy(from_logits=True), "linear", "binary"),
     (fc.losses.BinaryCrossentropy(label_smoothing=0.2), "sigmoid", "binary"),
@@ -64,4 +66,12 @@ def test_loss_gradients(loss, out_activation, target, weighted):
     kwargs = {"from_logits": loss.from_logits}
     if hasattr(loss, "label_smoothing"):
         kwargs["label_smoothing"] = loss.label_smoothing
+    if hasattr(loss, "delta"):
+        kwargs["delta"] = loss.delta
     _check(_two_layer_model("tanh", 3, out_activation), loss, x, y, sample_weight, **kwargs)
+
+
+def test_huber_by_name_and_its_errors():
+    assert isinstance(fc.losses.get("huber"), fc.losses.Huber) and fc.losses.get("Huber").delta == 1.0
+    with pytest.raises(ValueError, match="Huber: `delta` must be a positive float, got 0"):
+        fc.losses.Huber(delta=0)

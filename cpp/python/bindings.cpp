@@ -61,9 +61,12 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("strings", &Config::strings);
 
   py::class_<ParamSpec>(m, "ParamSpec")
-      .def(py::init([](int64_t offset, int64_t size) { return ParamSpec{offset, size}; }))
+      .def(py::init([](int64_t offset, int64_t size, float l1, float l2) { return ParamSpec{offset, size, l1, l2}; }),
+           py::arg("offset"), py::arg("size"), py::arg("l1") = 0.0f, py::arg("l2") = 0.0f)
       .def_readwrite("offset", &ParamSpec::offset)
-      .def_readwrite("size", &ParamSpec::size);
+      .def_readwrite("size", &ParamSpec::size)
+      .def_readwrite("l1", &ParamSpec::l1)
+      .def_readwrite("l2", &ParamSpec::l2);
 
   py::class_<OpSpec>(m, "OpSpec")
       .def(py::init([](std::string kind, std::vector<int> inputs, int output, Config config,

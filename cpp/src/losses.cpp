@@ -61,6 +61,21 @@ struct MeanAbsoluteError {
   }
 };
 
+// Keras's Huber: 0.5 d^2 where |d| <= delta, else delta * |d| - 0.5 delta^2; mean over the last axis.
+struct Huber {
+  float delta;
+  float operator()(const float* p, const float* t, int64_t dim, float* g, float scale) const {
+    float sum = 0.0f;
+    for (int64_t j = 0; j < dim; ++j) {
+      const float d = p[j] - t[j], a = std::fabs(d);
+      const bool quadratic = a <= delta;
+      sum += quadratic ? 0.5f * d * d : delta * a - 0.5f * delta * delta;
+      if (g) g[j] = scale * (quadratic ? d : delta * static_cast<float>((d > 0.0f) - (d < 0.0f))) / static_cast<float>(dim);
+    }
+    return sum / static_cast<float>(dim);
+  }
+};
+
 struct BinaryCrossentropy {
   bool from_logits;
   float smoothing;
@@ -143,6 +158,7 @@ std::unique_ptr<Loss> make_loss(const std::string& name, const Config& c) {
   const auto smoothing = static_cast<float>(c.number("label_smoothing", 0.0));
   if (name == "mean_squared_error") return element_loss(MeanSquaredError{});
   if (name == "mean_absolute_error") return element_loss(MeanAbsoluteError{});
+  if (name == "huber") return element_loss(Huber{static_cast<float>(c.number("delta", 1.0))});
   if (name == "binary_crossentropy") return element_loss(BinaryCrossentropy{logits, smoothing});
   if (name == "categorical_crossentropy") return element_loss(CategoricalCrossentropy{logits, smoothing});
   if (name == "sparse_categorical_crossentropy") return element_loss(SparseCategoricalCrossentropy{logits});

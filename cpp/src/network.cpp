@@ -1,6 +1,7 @@
 #include "fitcore/network.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "fitcore/random.hpp"
@@ -25,6 +26,12 @@ Network::Network(GraphSpec spec) : spec_(std::move(spec)) {
     if (op.output < 0 || static_cast<size_t>(op.output) >= num_slots)
       throw std::invalid_argument("network: bad slot id");
     ops_.push_back(make_op(op, spec_));
+    for (const ParamSpec& w : op.params)
+      if (w.l1 != 0.0f || w.l2 != 0.0f) {
+        if (w.offset + w.size > spec_.num_trainable)
+          throw std::invalid_argument("network: a regularized weight must be trainable");
+        regularized_.push_back(w);
+      }
   }
 
   // Backward visits ops in reverse: the first op to reach a slot writes its gradient, later ones
@@ -60,6 +67,7 @@ Pass Network::make_pass(int64_t rows, bool training, uint64_t key, float* grads)
   p.training = training;
   p.key = key;
   p.params = params_.data();
+  p.state = params_.data();
   p.grads = grads;
   p.slots = &slots_;
   return p;
@@ -78,6 +86,31 @@ void Network::backward(int64_t rows, uint64_t key, float* grads) {
   for (size_t i = ops_.size(); i-- > 0;) {
     p.key = derive_key(key, i);
     ops_[i]->backward(p);
+  }
+}
+
+double Network::penalty() const {
+  double total = 0.0;
+  for (const ParamSpec& w : regularized_) {
+    const float* v = params_.data() + w.offset;
+    double abs_sum = 0.0, sq_sum = 0.0;
+    for (int64_t i = 0; i < w.size; ++i) {
+      abs_sum += std::fabs(v[i]);
+      sq_sum += static_cast<double>(v[i]) * v[i];
+    }
+    total += w.l1 * abs_sum + w.l2 * sq_sum;
+  }
+  return total;
+}
+
+void Network::add_penalty_gradients(float* grads) const {
+  for (const ParamSpec& w : regularized_) {
+    const float* v = params_.data() + w.offset;
+    float* g = grads + w.offset;
+    const float l1 = w.l1, two_l2 = 2.0f * w.l2;
+#pragma omp parallel for simd schedule(static) if (w.size > kParallelGrain)
+    for (int64_t i = 0; i < w.size; ++i)  // d|w|/dw = sign(w), 0 at 0 as in Keras's backends
+      g[i] += l1 * static_cast<float>((v[i] > 0.0f) - (v[i] < 0.0f)) + two_l2 * v[i];
   }
 }
 

@@ -98,6 +98,7 @@ const Buffer& Trainer::compute_gradients(const Arrays& batch) {
   network_->forward(rows, true, key);
   measure(rows, true);
   network_->backward(rows, key, grads_.data());
+  network_->add_penalty_gradients(grads_.data());
   return grads_;
 }
 
@@ -175,6 +176,7 @@ void Trainer::measure(int64_t rows, bool with_grad) {
     output_loss_trackers_[o].add(value, static_cast<double>(rows));
     total += loss_specs_[o].weight * value;
   }
+  total += net.penalty();  // as Keras: the reported loss (training and validation) includes regularizers
   loss_tracker_.add(total, static_cast<double>(rows));
 
   for (size_t m = 0; m < metrics_.size(); ++m) {
@@ -198,6 +200,7 @@ void Trainer::step(int64_t rows) {
   net.forward(rows, true, key);
   measure(rows, true);
   net.backward(rows, key, grads_.data());
+  net.add_penalty_gradients(grads_.data());
   ++iterations_;
   optimizer_->update(net.params(), grads_.data(), net.num_trainable(), learning_rate_, iterations_);
 }

@@ -68,6 +68,25 @@ class MeanAbsoluteError(Loss):
         return {"name": self.name}
 
 
+class Huber(Loss):
+    """Keras's Huber: 0.5 d^2 where |d| <= delta, else delta * (|d| - 0.5 delta); mean over the last axis."""
+
+    core_name = "huber"
+
+    def __init__(self, delta=1.0, name="huber_loss", reduction="sum_over_batch_size"):
+        super().__init__(name=name, reduction=reduction)
+        if isinstance(delta, bool) or not isinstance(delta, (int, float, np.floating)) or not delta > 0 \
+                or not np.isfinite(delta):
+            raise ValueError(f"Huber: `delta` must be a positive float, got {delta!r}")
+        self.delta = float(delta)
+
+    def core_config(self):
+        return {"delta": self.delta}
+
+    def get_config(self):
+        return {"name": self.name, "delta": self.delta}
+
+
 class _SmoothedCrossentropy(Loss):
     def __init__(self, from_logits=False, label_smoothing=0.0, name=None, reduction="sum_over_batch_size"):
         super().__init__(name=name, from_logits=from_logits, reduction=reduction)
@@ -107,6 +126,7 @@ class SparseCategoricalCrossentropy(Loss):
 _BY_NAME = {
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "huber": Huber,
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,

@@ -12,6 +12,8 @@ namespace fitcore {
 struct ParamSpec {
   int64_t offset = 0;
   int64_t size = 0;
+  float l1 = 0.0f;  // regularizer: l1 * sum|w| + l2 * sum w^2 joins the training loss
+  float l2 = 0.0f;
 };
 
 struct OpSpec {

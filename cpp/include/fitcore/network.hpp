@@ -39,6 +39,11 @@ class Network {
   // Expects output_grad(i) filled for every output; writes parameter gradients into `grads`.
   void backward(int64_t rows, uint64_t key, float* grads);
 
+  // Regularizers: the penalty sum over weights of l1 * sum|w| + l2 * sum w^2 (Keras's, no 1/2),
+  // and its gradient added into `grads`. Weights in plan order, elements in order: deterministic.
+  double penalty() const;
+  void add_penalty_gradients(float* grads) const;
+
  private:
   Pass make_pass(int64_t rows, bool training, uint64_t key, float* grads);
 
@@ -46,6 +51,7 @@ class Network {
   Buffer params_;
   Slots slots_;
   std::vector<std::unique_ptr<Op>> ops_;
+  std::vector<ParamSpec> regularized_;
   int64_t reserved_rows_ = 0;
 };
 

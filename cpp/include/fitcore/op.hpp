@@ -23,6 +23,7 @@ struct Pass {
   bool training = false;   // dropout and noise act only in training
   uint64_t key = 0;        // this step's random key
   const float* params = nullptr;
+  float* state = nullptr;  // the same buffer, writable: ops update their non-trainable weights
   float* grads = nullptr;  // parameter gradients; null outside training
   Slots* slots = nullptr;
 };
@@ -62,6 +63,10 @@ class Op {
   float* output_grad(const Pass& p) const { return p.slots->grad[static_cast<size_t>(output_)].data(); }
   const float* param(const Pass& p, size_t i) const { return p.params + params_.at(i).offset; }
   float* param_grad(const Pass& p, size_t i) const { return p.grads + params_.at(i).offset; }
+  // A non-trainable weight the op updates itself (BatchNormalization's moving statistics).
+  float* state(const Pass& p, size_t i) const { return p.state + params_.at(i).offset; }
+  // Delivers g (rows x input width) to input i's gradient by its GradMode: copy, add or nothing.
+  void send_grad(const Pass& p, size_t i, const float* g) const;
   int64_t input_width(size_t i = 0) const { return input_widths_.at(i); }
   int64_t output_width() const { return output_width_; }
 

@@ -3,7 +3,14 @@
 #include <stdexcept>
 
 #include "fitcore/ops/activation.hpp"
+#include "fitcore/ops/add.hpp"
+#include "fitcore/ops/batch_normalization.hpp"
+#include "fitcore/ops/concatenate.hpp"
 #include "fitcore/ops/dense.hpp"
+#include "fitcore/ops/dropout.hpp"
+#include "fitcore/ops/embedding.hpp"
+#include "fitcore/ops/flatten.hpp"
+#include "fitcore/ops/gaussian_noise.hpp"
 
 namespace fitcore {
 namespace {
@@ -19,6 +26,13 @@ const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> kOps = {
       {"dense", &create<Dense>},
       {"activation", &create<ActivationOp>},
+      {"dropout", &create<Dropout>},
+      {"gaussian_noise", &create<GaussianNoise>},
+      {"flatten", &create<Flatten>},
+      {"concatenate", &create<Concatenate>},
+      {"add", &create<Add>},
+      {"batch_normalization", &create<BatchNormalization>},
+      {"embedding", &create<Embedding>},
   };
   return kOps;
 }

@@ -38,11 +38,14 @@ def _fit_shape(array, expected, arg, name):
 
 def standardize_inputs(model, x, arg="x"):
     arrays = _by_position_or_name(x, model.input_names, arg, "input")
+    checks = getattr(model, "input_value_checks", {})
     out = []
-    for name, shape, value in zip(model.input_names, model.input_shapes, arrays):
+    for name, shape, tensor, value in zip(model.input_names, model.input_shapes, model.inputs, arrays):
         label = arg if len(arrays) == 1 else f"{arg}['{name}']"
-        array = as_numeric_array(value, label)
-        out.append(as_float32(_fit_shape(array, shape, label, name)))
+        array = _fit_shape(as_numeric_array(value, label), shape, label, name)
+        for check in checks.get(tensor.layer.name, ()):  # e.g. Embedding ids in range
+            check(array, label)
+        out.append(as_float32(array))
     return out
 
 

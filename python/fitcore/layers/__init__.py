@@ -1,7 +1,15 @@
 """Layers: configuration, shapes and weight names in Python; their math in the core."""
 from fitcore.layers.activation import Activation
+from fitcore.layers.add import Add
+from fitcore.layers.batch_normalization import BatchNormalization
+from fitcore.layers.concatenate import Concatenate
 from fitcore.layers.dense import Dense
+from fitcore.layers.dropout import Dropout
+from fitcore.layers.embedding import Embedding
+from fitcore.layers.flatten import Flatten
+from fitcore.layers.gaussian_noise import GaussianNoise
 from fitcore.layers.input_layer import Input, InputLayer, SymbolicTensor
 from fitcore.layers.layer import Layer, Weight
 
-__all__ = ["Activation", "Dense", "Input", "InputLayer", "Layer", "SymbolicTensor", "Weight"]
+__all__ = ["Activation", "Add", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Embedding", "Flatten",
+           "GaussianNoise", "Input", "InputLayer", "Layer", "SymbolicTensor", "Weight"]

@@ -46,10 +46,11 @@ class Weight:
     """One weight of a layer. Once its model is built, `value` is a view into the model's
     flat parameter buffer, so writing it writes what the core trains."""
 
-    def __init__(self, name, shape, initial_value, trainable):
+    def __init__(self, name, shape, initial_value, trainable, regularizer=None):
         self.name = name
         self.shape = tuple(int(d) for d in shape)
         self.trainable = trainable
+        self.regularizer = regularizer  # penalises the loss while the weight trains
         self.value = np.ascontiguousarray(initial_value, dtype=np.float32).reshape(self.shape)
 
     @property
@@ -99,9 +100,9 @@ class Layer:
         return {"name": self.name, "trainable": self.trainable}
 
     # --- shared machinery ---------------------------------------------------------------------
-    def add_weight(self, name, shape, initializer, trainable=True):
+    def add_weight(self, name, shape, initializer, trainable=True, regularizer=None):
         _claim_weight_values(int(np.prod(shape, dtype=np.float64)), f"{self.name}/{name}")
-        weight = Weight(f"{self.name}/{name}", shape, initializer(tuple(shape)), trainable)
+        weight = Weight(f"{self.name}/{name}", shape, initializer(tuple(shape)), trainable, regularizer)
         self._weights.append(weight)
         return weight
 

@@ -56,6 +56,13 @@ def layout(trainable, frozen):
     return offsets, sum(_padded(w.size) for w in trainable), cursor
 
 
+def _penalty(weight, trainable_ids):
+    """(l1, l2) for the core: as Keras, only trainable weights are regularized."""
+    if weight.regularizer is None or id(weight) not in trainable_ids:
+        return 0.0, 0.0
+    return weight.regularizer.l1, weight.regularizer.l2
+
+
 def lower(inputs, outputs, layers):
     """Builds the core Network and points every weight's value at its place in the buffer."""
     tensors = trace(inputs, outputs)
@@ -63,12 +70,13 @@ def lower(inputs, outputs, layers):
     trainable = [w for layer in layers for w in layer.trainable_weights]
     frozen = [w for layer in layers for w in layer.non_trainable_weights]
     offsets, num_trainable, num_params = layout(trainable, frozen)
+    trainable_ids = {id(w) for w in trainable}
     ops = []
     for t in tensors:
         if isinstance(t.layer, InputLayer):
             continue
         numbers, strings = t.layer.op_config()
-        params = [_core.ParamSpec(offsets[id(w)], w.size) for w in t.layer._weights]
+        params = [_core.ParamSpec(offsets[id(w)], w.size, *_penalty(w, trainable_ids)) for w in t.layer._weights]
         ops.append(_core.OpSpec(t.layer.kind, [slot[id(i)] for i in t.inputs], slot[id(t)],
                                 _core.Config(numbers, strings), params))
     spec = _core.GraphSpec([list(t.shape[1:]) for t in tensors], [slot[id(t)] for t in inputs],

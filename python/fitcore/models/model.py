@@ -24,6 +24,19 @@ def _as_tensor_list(value, arg):
     return tensors, names
 
 
+def _check_no_shared_weights(tensors):
+    """A layer with weights called twice would have its second op overwrite the first's parameter
+    gradients; sharing is refused here rather than trained wrongly. Weightless layers may repeat."""
+    calls = {}
+    for t in tensors:
+        if not isinstance(t.layer, InputLayer):
+            calls.setdefault(id(t.layer), []).append(t.layer)
+    for layers in calls.values():
+        if len(layers) > 1 and layers[0]._weights:
+            raise ValueError(f"Model: layer '{layers[0].name}' is called {len(layers)} times in the graph; sharing "
+                             f"a layer with weights between calls is not supported, use one layer per call")
+
+
 class Model(Trainer):
     def __init__(self, inputs=None, outputs=None, name=None):
         super().__init__()
@@ -45,6 +58,7 @@ class Model(Trainer):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"Model: layer names must be unique, repeated: {duplicates}")
+        _check_no_shared_weights(tensors)
         self._inputs, self._outputs = in_tensors, out_tensors
         self._input_names = in_names or [t.layer.name for t in in_tensors]
         self._output_names = out_names or [t.layer.name for t in out_tensors]
@@ -79,6 +93,17 @@ class Model(Trainer):
     @property
     def output_shapes(self):
         return [t.shape[1:] for t in self._outputs]
+
+    @property
+    def input_value_checks(self):
+        """{input name: [check(array, arg)]}: layers reading an input's values directly (Embedding ids)
+        validate them in Python before any step."""
+        checks = {}
+        for t in trace(self._inputs, self._outputs):
+            for i in t.inputs:
+                if isinstance(i.layer, InputLayer) and hasattr(t.layer, "check_ids"):
+                    checks.setdefault(i.layer.name, []).append(t.layer.check_ids)
+        return checks
 
     @property
     def inputs(self):

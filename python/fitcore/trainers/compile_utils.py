@@ -39,14 +39,20 @@ class CompileConfig:
 
     @staticmethod
     def _metrics_per_output(value, names, arg):
+        """As Keras 3: for several outputs, a dict by output name or a list with one entry (a metric
+        or a list of metrics) per output; for one output, the metrics themselves."""
         if value is None:
             return [None] * len(names)
         if isinstance(value, dict):
             return _per_output(value, names, arg)
-        if len(names) > 1 and isinstance(value, (list, tuple)) and all(
-                isinstance(v, (list, tuple)) or v is None for v in value):
-            return _per_output(list(value), names, arg)
-        return [value] * len(names)  # a flat list applies to every output, as Keras does
+        if len(names) > 1:
+            if not isinstance(value, (list, tuple)) or len(value) != len(names):
+                got = f"{len(value)} entries" if isinstance(value, (list, tuple)) else repr(value)
+                raise ValueError(f"compile: for a model with {len(names)} outputs {names}, pass `{arg}` as a dict "
+                                 f"by output name or a list with one entry (a metric or a list of metrics) per "
+                                 f"output; got {got}")
+            return list(value)
+        return [value]
 
     def require_loss(self):
         if any(l is None for l in self.losses):
@@ -61,15 +67,18 @@ class CompileConfig:
         multi = len(output_names) > 1
         names = ["loss"] + ([f"{n}_loss" for n in output_names] if multi else [])
         specs = []
-        for o, (out_name, t_shape, o_shape) in enumerate(zip(output_names, target_shapes, output_shapes)):
-            for weighted, group in ((False, self.metrics[o]), (True, self.weighted_metrics[o])):
-                for metric in group:
-                    if isinstance(metric, metrics_module.Accuracy):
-                        metric = metric.resolve(tuple(t_shape), tuple(o_shape))
-                    name = f"{out_name}_{metric.name}" if multi else metric.name
-                    if name in names:
-                        name = "weighted_" + name if weighted else name
-                    names.append(name)
-                    specs.append(_core.MetricSpec(metric.core_name, _core.Config(metric.core_config(), {}), o,
-                                                  weighted))
+        # Keras 3's order: every output's metrics, then every output's weighted metrics.
+        groups = [(False, o, m) for o in range(len(output_names)) for m in self.metrics[o]]
+        groups += [(True, o, m) for o in range(len(output_names)) for m in self.weighted_metrics[o]]
+        for weighted, o, metric in groups:
+            if isinstance(metric, metrics_module.Accuracy):
+                metric = metric.resolve(tuple(target_shapes[o]), tuple(output_shapes[o]))
+            prefix = f"{output_names[o]}_" if multi else ""
+            name = prefix + metric.name
+            if name in names and weighted:  # Keras: "<output>_weighted_<metric>"
+                name = f"{prefix}weighted_{metric.name}"
+            if name in names:  # a repeated metric: "_1", "_2", ... as Keras
+                name = next(f"{name}_{i}" for i in range(1, len(names) + 1) if f"{name}_{i}" not in names)
+            names.append(name)
+            specs.append(_core.MetricSpec(metric.core_name, _core.Config(metric.core_config(), {}), o, weighted))
         return names, specs

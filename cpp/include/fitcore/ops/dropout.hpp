@@ -1,0 +1,30 @@
+#pragma once
+#include "fitcore/op.hpp"
+#include "fitcore/random.hpp"
+
+namespace fitcore {
+
+// Inverted dropout, in training only: each kept value is scaled by 1 / (1 - rate). The mask is
+// drawn from (pass key, element index), so backward redraws it instead of storing it.
+// noise_shape broadcasts the mask over per-sample axes of size 1 (and over the batch).
+class Dropout final : public Op {
+ public:
+  Dropout(const OpSpec& spec, const GraphSpec& graph);
+  void forward(Pass& p) override;
+  void backward(Pass& p) override;
+
+ private:
+  // The pass key, salted with the layer's seed when it has one.
+  uint64_t key(const Pass& p) const { return seeded_ ? derive_key(p.key, salt_) : p.key; }
+
+  bool seeded_;
+  uint64_t salt_;
+  float keep_scale(const Pass& p, int64_t row, int64_t j) const;
+
+  float rate_;
+  bool shared_batch_;                 // one mask for every sample
+  int64_t mask_width_;                // mask values per sample
+  std::vector<int64_t> mask_index_;   // per-sample element -> its mask value
+};
+
+}  // namespace fitcore

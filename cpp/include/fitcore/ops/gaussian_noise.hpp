@@ -1,0 +1,23 @@
+#pragma once
+#include "fitcore/op.hpp"
+#include "fitcore/random.hpp"
+
+namespace fitcore {
+
+// y = x + stddev * N(0, 1), in training only; the noise comes from (pass key, element index).
+class GaussianNoise final : public Op {
+ public:
+  GaussianNoise(const OpSpec& spec, const GraphSpec& graph);
+  void forward(Pass& p) override;
+  void backward(Pass& p) override;
+
+ private:
+  // The pass key, salted with the layer's seed when it has one.
+  uint64_t key(const Pass& p) const { return seeded_ ? derive_key(p.key, salt_) : p.key; }
+
+  bool seeded_;
+  uint64_t salt_;
+  float stddev_;
+};
+
+}  // namespace fitcore

@@ -1,0 +1,76 @@
+#include "fitcore/ops/dropout.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+#include "fitcore/random.hpp"
+
+namespace fitcore {
+
+Dropout::Dropout(const OpSpec& spec, const GraphSpec& graph)
+    : Op(spec, graph),
+      seeded_(spec.config.numbers.count("seed") > 0),
+      salt_(static_cast<uint64_t>(spec.config.number("seed", 0.0))),
+      rate_(static_cast<float>(spec.config.number("rate"))),
+      shared_batch_(spec.config.number("shared_batch", 0.0) != 0.0) {
+  if (!(rate_ >= 0.0f && rate_ <= 1.0f)) throw std::invalid_argument("dropout: rate outside [0, 1]");
+  const std::vector<int64_t>& shape = graph.slot_shapes.at(static_cast<size_t>(spec.output));
+  // noise_shape: per-sample dims, each 1 (broadcast) or the full dim; empty means the full shape.
+  std::vector<int64_t> noise;
+  std::stringstream text(spec.config.string("noise_shape"));
+  for (std::string item; std::getline(text, item, ',');) noise.push_back(std::stoll(item));
+  if (noise.empty()) noise = shape;
+  if (noise.size() != shape.size()) throw std::invalid_argument("dropout: noise_shape rank mismatch");
+  mask_width_ = 1;
+  for (size_t a = 0; a < shape.size(); ++a) {
+    if (noise[a] != 1 && noise[a] != shape[a]) throw std::invalid_argument("dropout: bad noise_shape");
+    mask_width_ *= noise[a];
+  }
+  // Row-major walk over the sample's elements, tracking the broadcast mask's flat index.
+  const int64_t width = output_width();
+  mask_index_.resize(static_cast<size_t>(width));
+  std::vector<int64_t> coord(shape.size(), 0);
+  for (int64_t j = 0; j < width; ++j) {
+    int64_t m = 0;
+    for (size_t a = 0; a < shape.size(); ++a) m = m * noise[a] + (noise[a] == 1 ? 0 : coord[a]);
+    mask_index_[static_cast<size_t>(j)] = m;
+    for (size_t a = shape.size(); a-- > 0;) {
+      if (++coord[a] < shape[a]) break;
+      coord[a] = 0;
+    }
+  }
+}
+
+float Dropout::keep_scale(const Pass& p, int64_t row, int64_t j) const {
+  const int64_t counter = (shared_batch_ ? 0 : row * mask_width_) + mask_index_[static_cast<size_t>(j)];
+  const bool keep = uniform01(key(p), static_cast<uint64_t>(counter)) >= rate_;
+  return keep && rate_ < 1.0f ? 1.0f / (1.0f - rate_) : 0.0f;
+}
+
+void Dropout::forward(Pass& p) {
+  const int64_t width = output_width(), n = p.rows * width;
+  const float* x = input(p);
+  float* y = output_value(p);
+  if (!p.training || rate_ == 0.0f) {
+    std::copy(x, x + n, y);
+    return;
+  }
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+  for (int64_t r = 0; r < p.rows; ++r)
+    for (int64_t j = 0; j < width; ++j) y[r * width + j] = x[r * width + j] * keep_scale(p, r, j);
+}
+
+void Dropout::backward(Pass& p) {
+  if (grad_mode_[0] == GradMode::skip) return;
+  const int64_t width = output_width(), n = p.rows * width;
+  float* gy = output_grad(p);  // only this op reads it: scale in place
+  if (rate_ != 0.0f) {
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+    for (int64_t r = 0; r < p.rows; ++r)
+      for (int64_t j = 0; j < width; ++j) gy[r * width + j] *= keep_scale(p, r, j);
+  }
+  send_grad(p, 0, gy);
+}
+
+}  // namespace fitcore

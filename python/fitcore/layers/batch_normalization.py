@@ -1,0 +1,60 @@
+import math
+import numbers
+
+from fitcore import initializers, regularizers
+from fitcore.layers.layer import Layer
+
+
+class BatchNormalization(Layer):
+    """Normalizes over the last axis: batch statistics in training (and the moving statistics move),
+    the moving statistics otherwise, and always when the layer is frozen (trainable=False), as Keras 3."""
+
+    kind = "batch_normalization"
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
+                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or axis == 0:
+            raise ValueError(f"BatchNormalization: `axis` must be the last axis (-1), got {axis!r}")
+        for arg, value, low, high in (("momentum", momentum, 0.0, 1.0), ("epsilon", epsilon, 0.0, math.inf)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high \
+                    or (arg == "epsilon" and value == 0):
+                raise ValueError(f"BatchNormalization: `{arg}` must be a float in "
+                                 f"{'[0, 1]' if arg == 'momentum' else '(0, inf)'}, got {value!r}")
+        self.axis = int(axis)
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer, "beta_regularizer")
+        self.gamma_regularizer = regularizers.get(gamma_regularizer, "gamma_regularizer")
+
+    def build(self, input_shape):
+        if self.axis not in (-1, len(input_shape)):
+            raise ValueError(f"{self.name}: only the last axis (-1 or {len(input_shape)}) can be normalized, "
+                             f"got axis={self.axis}")
+        shape = (input_shape[-1],)
+        if self.scale:
+            self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer)
+        if self.center:
+            self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer)
+        self.moving_mean = self.add_weight("moving_mean", shape, self.moving_mean_initializer, trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", shape, self.moving_variance_initializer,
+                                               trainable=False)
+
+    def op_config(self):
+        return {"momentum": self.momentum, "epsilon": self.epsilon, "center": float(self.center),
+                "scale": float(self.scale), "frozen": float(not self.trainable)}, {}
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}

@@ -1,0 +1,35 @@
+import numbers
+
+from fitcore.layers.merging import Merge, _shown
+
+
+class Concatenate(Merge):
+    """Joins inputs along `axis` (counting the batch axis as 0, so -1 is the last axis)."""
+
+    kind = "concatenate"
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or axis == 0:
+            raise ValueError(f"Concatenate: `axis` must be a non-zero int (axis 0 is the batch), got {axis!r}")
+        self.axis = int(axis)
+        self._sample_axis = None
+
+    def _merged_shape(self, shapes):
+        rank = len(shapes[0])
+        axis = self.axis - 1 if self.axis > 0 else rank + self.axis  # per-sample axis
+        if not 0 <= axis < rank or any(len(s) != rank for s in shapes):
+            raise ValueError(f"{self.name}: cannot concatenate along axis={self.axis} inputs of shapes "
+                             f"{', '.join(_shown(s) for s in shapes)}")
+        for s in shapes:
+            if s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:]:
+                raise ValueError(f"{self.name}: Concatenate(axis={self.axis}) needs inputs that match on every "
+                                 f"other axis, got {', '.join(_shown(s) for s in shapes)}")
+        self._sample_axis = axis
+        return shapes[0][:axis] + (sum(s[axis] for s in shapes),) + shapes[0][axis + 1:]
+
+    def op_config(self):
+        return {"axis": float(self._sample_axis)}, {}
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}

@@ -1,0 +1,54 @@
+import numbers
+
+import numpy as np
+
+from fitcore import initializers, regularizers
+from fitcore.layers.layer import Layer
+
+_MAX_INPUT_DIM = 2**24  # ids travel as float32, exact up to here
+
+
+class Embedding(Layer):
+    """Integer ids (..., ) -> rows of the `embeddings` table (..., output_dim)."""
+
+    kind = "embedding"
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 mask_zero=False, **kwargs):
+        super().__init__(**kwargs)
+        for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"Embedding: `{arg}` must be a positive int, got {value!r}")
+        if input_dim > _MAX_INPUT_DIM:
+            raise ValueError(f"Embedding: `input_dim` must be at most 2**24 = {_MAX_INPUT_DIM} (ids are exact "
+                             f"float32 in the core), got {input_dim}")
+        if mask_zero:
+            raise ValueError("Embedding: mask_zero=True is not supported (fitcore has no masking)")
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer, "embeddings_regularizer")
+        self.mask_zero = False
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                                          self.embeddings_initializer, regularizer=self.embeddings_regularizer)
+
+    def check_ids(self, array, arg):
+        """Raises ValueError naming `arg` unless every id lies in [0, input_dim) (checked before any step)."""
+        ids = np.trunc(array) if array.dtype.kind == "f" else array  # ids are cast to int, as Keras does
+        bad = ~((ids >= 0) & (ids < self.input_dim))
+        if np.any(bad):
+            raise ValueError(f"`{arg}` feeds Embedding '{self.name}' and must hold integer ids in "
+                             f"[0, {self.input_dim}); got e.g. {array[bad].flat[0].item()!r}")
+
+    def op_config(self):
+        return {"input_dim": float(self.input_dim)}, {}
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+                "mask_zero": self.mask_zero}

@@ -1,0 +1,79 @@
+"""Weight regularizers: Keras's penalties l1 * sum|w| + l2 * sum w^2 (no 1/2). The core adds them
+to the training loss and their gradients to the weights' gradients (cpp/src/network.cpp)."""
+import math
+import numbers
+
+import numpy as np
+
+
+def _coefficient(cls, arg, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{cls}: `{arg}` must be a non-negative float, got {value!r}")
+    return float(value)
+
+
+class Regularizer:
+    l1 = 0.0
+    l2 = 0.0
+
+    def __call__(self, x):
+        """The penalty for weight values x (float64 numpy, for reference and inspection)."""
+        x = np.asarray(x, dtype=np.float64)
+        return self.l1 * np.abs(x).sum() + self.l2 * np.square(x).sum()
+
+    def get_config(self):
+        return {}
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in self.get_config().items())})"
+
+
+class L1(Regularizer):
+    def __init__(self, l1=0.01):
+        self.l1 = _coefficient("L1", "l1", l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(Regularizer):
+    def __init__(self, l2=0.01):
+        self.l2 = _coefficient("L2", "l2", l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+class L1L2(Regularizer):
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1 = _coefficient("L1L2", "l1", l1)
+        self.l2 = _coefficient("L1L2", "l2", l2)
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+_BY_NAME = {"l1": L1, "l2": L2, "l1l2": L1L2, "l1_l2": L1L2}
+_BY_CLASS_NAME = {"L1": L1, "L2": L2, "L1L2": L1L2}
+
+
+def get(identifier, arg="regularizer"):
+    """None, a Regularizer, a name ("l1", "l2", "l1l2", or the class name) or serialize()'s dict."""
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, dict) and set(identifier) == {"class_name", "config"}:
+        cls = _BY_CLASS_NAME.get(identifier["class_name"]) or _BY_NAME.get(identifier["class_name"])
+        if cls is not None and isinstance(identifier["config"], dict):
+            return cls(**identifier["config"])
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower()) or _BY_CLASS_NAME.get(identifier)
+        if cls is not None:
+            return cls()
+    raise ValueError(f"Unknown `{arg}` {identifier!r}; expected None, an fc.regularizers.L1/L2/L1L2 instance "
+                     f"or one of the names: {', '.join(_BY_NAME)}")
+
+
+def serialize(regularizer):
+    if regularizer is None:
+        return None
+    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
