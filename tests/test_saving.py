@@ -260,3 +260,31 @@ def test_summary_lists_layers_shapes_and_counts():
     assert row.split()[2:] == ["(None,", "1)", "4", "a", "Y"]
     with pytest.raises(TypeError, match="print_fn"):
         functional.summary(print_fn="stdout")
+
+
+def test_every_layer_kind_round_trips_with_its_state(tmp_path):
+    """Dropout, noise, BatchNormalization (moving statistics), Embedding, merges and regularizers."""
+    ids, feats = fc.Input((4,), name="ids", dtype="int32"), fc.Input((5,), name="feats")
+    e = fc.layers.Flatten()(fc.layers.Embedding(10, 3, embeddings_regularizer="l2")(ids))
+    f = fc.layers.BatchNormalization()(fc.layers.Dense(12, kernel_regularizer=fc.regularizers.L1L2(0.01, 0.02),
+                                                       bias_regularizer="l1")(feats))
+    f = fc.layers.GaussianNoise(0.1)(fc.layers.Dropout(0.3)(fc.layers.Activation("gelu")(f)))
+    h = fc.layers.Concatenate()([e, f])
+    h = fc.layers.Add()([fc.layers.Dense(6, activation="elu")(h), fc.layers.Dense(6, activation="silu")(h)])
+    model = fc.Model(inputs=[ids, feats], outputs=fc.layers.Dense(1, activation="sigmoid")(h))
+    model.compile(optimizer=fc.optimizers.RMSprop(0.01), loss=fc.losses.BinaryCrossentropy(label_smoothing=0.1),
+                  metrics=["accuracy"])
+    rng = np.random.default_rng(5)
+    x = [rng.integers(0, 10, (40, 4)), rng.normal(size=(40, 5)).astype("float32")]
+    y = rng.integers(0, 2, (40, 1))
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    model.save(tmp_path / "all.keras")
+    restored = fc.models.load_model(tmp_path / "all.keras")
+    assert [type(l).__name__ for l in restored.layers] == [type(l).__name__ for l in model.layers]
+    assert_same_weights(model, restored)  # moving_mean / moving_variance included
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert restored.evaluate(x, y, verbose=0, return_dict=True) == model.evaluate(x, y, verbose=0, return_dict=True)
+    h1 = model.fit(x, y, batch_size=8, epochs=3, initial_epoch=2, verbose=0)
+    h2 = restored.fit(x, y, batch_size=8, epochs=3, initial_epoch=2, verbose=0)
+    assert h1.history == h2.history  # dropout masks and noise drawn from the restored seed
+    assert_same_weights(model, restored)
