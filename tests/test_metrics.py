@@ -276,3 +276,21 @@ def test_loss_config_round_trip(loss):
     cfg = json.loads(json.dumps(loss.get_config()))
     rebuilt = type(loss)(**cfg)
     assert rebuilt.get_config() == loss.get_config() and rebuilt.core_config() == loss.core_config()
+
+
+def test_multi_output_names_put_the_output_before_weighted():
+    # Keras 3's CompileMetrics.result(): all outputs' metrics, then all outputs' weighted metrics,
+    # a taken name becoming <output>_weighted_<metric>.
+    inputs = fc.Input((3,), name="x")
+    model = fc.Model(inputs=inputs, outputs=[fc.layers.Dense(2, name="a")(inputs), fc.layers.Dense(1, name="b")(inputs)])
+    model.compile(optimizer="sgd", loss=["mse", "mse"], metrics=[["mse"], ["mae"]],
+                  weighted_metrics=[["mse"], ["mae", "mse"]])
+    x = RNG.normal(size=(N, 3)).astype(np.float32)
+    ya, yb = RNG.normal(size=(N, 2)).astype(np.float32), RNG.normal(size=(N, 1)).astype(np.float32)
+    w = RNG.uniform(0.0, 2.0, size=N).astype(np.float32)
+    logs = model.evaluate(x, [ya, yb], sample_weight=w, batch_size=8, verbose=0, return_dict=True)
+    assert list(logs)[3:] == ["a_mse", "b_mae", "a_weighted_mse", "b_weighted_mae", "b_mse"]
+    pa, pb = (p.astype(np.float64) for p in model.predict(x, verbose=0))
+    assert logs["a_weighted_mse"] == pytest.approx(weighted_mean(np.mean((pa - ya) ** 2, -1), w), rel=1e-5)
+    assert logs["b_mse"] == pytest.approx(weighted_mean((pb - yb)[:, 0] ** 2, w), rel=1e-5)
+    assert logs["b_mae"] == pytest.approx(weighted_mean(np.abs(pb - yb)[:, 0]), rel=1e-5)
