@@ -197,3 +197,24 @@ def test_schedule_config_round_trip(make, formula):
         assert rebuilt(step) == schedule(step)
     again = schedules.deserialize(json.loads(json.dumps(schedules.serialize(schedule))))
     assert type(again) is type(schedule) and again.get_config() == schedule.get_config()
+
+
+def test_backup_and_restore_resumes_a_schedule_identically(tmp_path):
+    from test_callbacks import Interrupt
+
+    def run(callbacks=()):
+        fc.utils.set_random_seed(3)
+        model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
+        model.compile(optimizer=fc.optimizers.Adam(schedules.ExponentialDecay(0.05, 2, 0.7)), loss="mse")
+        return model, model.fit(X, Y, batch_size=4, epochs=4, verbose=0, callbacks=list(callbacks))
+
+    reference, ref_history = run()
+    backup = fc.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    with pytest.raises(KeyboardInterrupt):
+        run([backup, Interrupt(epoch=2, batch=1)])
+    model, history = run([backup])
+    assert history.history == ref_history.history
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert model.optimizer.learning_rate == reference.optimizer.learning_rate == pytest.approx(
+        exponential(12, 0.05, 2, 0.7), rel=1e-6)
