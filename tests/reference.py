@@ -126,3 +126,59 @@ def check_gradients(model, x, y, loss_fn, forward, sample_weight=None, atol=2e-4
         if id(weight) in trainable:
             np.testing.assert_allclose(g, w, atol=atol, rtol=rtol, err_msg=weight.name)
     return total
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+def weighted_mean(values, weights=None):
+    """Keras's Mean over per-element values: sum(w * v) / sum(w)."""
+    values = np.asarray(values, np.float64)
+    weights = np.ones_like(values) if weights is None else np.broadcast_to(np.asarray(weights, np.float64),
+                                                                          values.shape)
+    return float((values * weights).sum() / weights.sum())
+
+
+def auc_thresholds(num_thresholds):
+    """Keras's AUC thresholds, float32 as the metric's variables: -eps, i/(n-1) ..., 1+eps."""
+    inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+    return np.array([0.0 - EPS] + inner + [1.0 + EPS], np.float32)
+
+
+def confusion_counts(pred, label, thresholds, weights=None):
+    """tp, fp, tn, fn per threshold by direct comparison: predicted positive when pred > t, labels
+    positive when nonzero; weights broadcast over the trailing axes of pred."""
+    pred = np.asarray(pred, np.float32)
+    w = np.ones(pred.shape) if weights is None else np.asarray(weights, np.float64).reshape(
+        np.shape(weights) + (1,) * (pred.ndim - np.ndim(weights))) * np.ones(pred.shape)
+    positive = np.asarray(label) != 0
+    predicted = pred[None, ...] > np.asarray(thresholds, np.float32).reshape((-1,) + (1,) * pred.ndim)
+    axes = tuple(range(1, pred.ndim + 1))
+
+    def count(mask):
+        return (mask * w).sum(axes)
+    tp, fp = count(predicted & positive), count(predicted & ~positive)
+    tn, fn = count(~predicted & ~positive), count(~predicted & positive)
+    return tp, fp, tn, fn
+
+
+def _div(a, b):
+    return np.where(b == 0, 0.0, a / np.where(b == 0, 1.0, b))
+
+
+def auc(tp, fp, tn, fn, curve="ROC", summation="interpolation"):
+    """The area under the curve through the thresholds' points: trapezoids (interpolation), or
+    rectangles of the lower/upper neighbour (minoring/majoring); PR interpolation as Davis &
+    Goadrich (Keras's interpolate_pr_auc)."""
+    if curve == "PR" and summation == "interpolation":
+        dtp = tp[:-1] - tp[1:]
+        p = tp + fp
+        dp = p[:-1] - p[1:]
+        slope = _div(dtp, np.maximum(dp, 0))
+        intercept = tp[1:] - slope * p[1:]
+        ratio = np.where((p[:-1] > 0) & (p[1:] > 0), _div(p[:-1], np.maximum(p[1:], 0)), 1.0)
+        return float(np.sum(_div(slope * (dtp + intercept * np.log(ratio)), np.maximum(tp[1:] + fn[1:], 0))))
+    recall = _div(tp, tp + fn)
+    x, y = (_div(fp, fp + tn), recall) if curve == "ROC" else (recall, _div(tp, tp + fp))
+    heights = {"interpolation": (y[:-1] + y[1:]) / 2, "minoring": np.minimum(y[:-1], y[1:]),
+               "majoring": np.maximum(y[:-1], y[1:])}[summation]
+    return float(np.sum((x[:-1] - x[1:]) * heights))

@@ -1,9 +1,13 @@
-"""SGD (momentum, nesterov), Adam and RMSprop steps against Keras's update formulas in numpy,
-on a linear model whose mse gradient is written out by hand."""
+"""SGD (momentum, nesterov), Adam, AdamW, RMSprop and Adagrad steps, and Keras's clipnorm /
+global_clipnorm / clipvalue / weight_decay, against Keras's formulas in numpy float64 on a linear
+model whose mse gradient is written out by hand; argument errors; config round trips."""
+import json
+
 import numpy as np
 import pytest
 
 import fitcore as fc
+from conftest import weight_offsets
 
 RNG = np.random.default_rng(11)
 X = RNG.normal(size=(8, 3)).astype(np.float32)
@@ -98,3 +102,195 @@ def test_learning_rate_can_be_set_between_fits():
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert model.optimizer.learning_rate == 0.0
+
+
+def _keras_adagrad(lr, initial=0.1, eps=1e-7):
+    state = {}
+
+    def step(i, w, g, t):
+        a = state.get(i, np.full_like(w, initial)) + g * g
+        state[i] = a
+        return w - lr * g / np.sqrt(a + eps)
+    return step
+
+
+@pytest.mark.parametrize("optimizer, reference", [
+    (lambda: fc.optimizers.Adagrad(0.1), _keras_adagrad(0.1)),
+    (lambda: fc.optimizers.Adagrad(0.05, initial_accumulator_value=0.5, epsilon=1e-3), _keras_adagrad(0.05, 0.5, 1e-3)),
+])
+def test_adagrad_steps_match_keras_formulas(optimizer, reference):
+    test_steps_match_keras_formulas(optimizer, reference)
+
+
+def _keras_apply(rule, lr, clipnorm=None, clipvalue=None, global_clipnorm=None, weight_decay=None):
+    """Keras's BaseOptimizer.apply: clip the gradients, decay the weights with this step's rate, update.
+    `lr` is a number or a function of the iteration count before the step's increment."""
+    rate = lr if callable(lr) else (lambda it: lr)
+
+    def step(params, grads, t):
+        if clipnorm:
+            grads = [g * clipnorm / max(np.sqrt(np.sum(g * g)), clipnorm) for g in grads]
+        elif global_clipnorm:
+            norm = np.sqrt(sum(np.sum(g * g) for g in grads))
+            grads = [g * global_clipnorm * min(1.0 / norm, 1.0 / global_clipnorm) for g in grads]
+        elif clipvalue:
+            grads = [np.clip(g, -clipvalue, clipvalue) for g in grads]
+        if weight_decay:
+            params = [w - w * weight_decay * rate(t - 1) for w in params]
+        return [rule(i, w, g, t) for i, (w, g) in enumerate(zip(params, grads))]
+    return step
+
+
+def _run_both(optimizer, reference, steps=5):
+    """Weights after `steps` full-batch steps in fitcore and in the float64 reference, and the start."""
+    model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
+    model.compile(optimizer=optimizer, loss="mse")
+    params = [w.astype(np.float64) for w in model.get_weights()]
+    start = [p.copy() for p in params]
+    for t in range(1, steps + 1):
+        params = reference(params, _grads(*params), t)
+    model.fit(X, Y, batch_size=8, epochs=steps, shuffle=False, verbose=0)
+    return model.get_weights(), params, start
+
+
+CLIP_CASES = [
+    # (fitcore optimizer, reference, the same rule unclipped/undecayed: must differ, so the case bites)
+    (lambda: fc.optimizers.SGD(0.5, clipnorm=0.3), _keras_apply(_keras_sgd(0.5, 0, False), 0.5, clipnorm=0.3),
+     _keras_apply(_keras_sgd(0.5, 0, False), 0.5)),
+    (lambda: fc.optimizers.SGD(0.5, momentum=0.9, global_clipnorm=0.3),
+     _keras_apply(_keras_sgd(0.5, 0.9, False), 0.5, global_clipnorm=0.3), _keras_apply(_keras_sgd(0.5, 0.9, False), 0.5)),
+    (lambda: fc.optimizers.SGD(0.5, clipvalue=0.1), _keras_apply(_keras_sgd(0.5, 0, False), 0.5, clipvalue=0.1),
+     _keras_apply(_keras_sgd(0.5, 0, False), 0.5)),
+    (lambda: fc.optimizers.Adam(0.05, clipnorm=0.2), _keras_apply(_keras_adam(0.05), 0.05, clipnorm=0.2),
+     _keras_apply(_keras_adam(0.05), 0.05)),
+    (lambda: fc.optimizers.RMSprop(0.01, global_clipnorm=0.1),
+     _keras_apply(_keras_rmsprop(0.01), 0.01, global_clipnorm=0.1), _keras_apply(_keras_rmsprop(0.01), 0.01)),
+    (lambda: fc.optimizers.SGD(0.5, weight_decay=0.2), _keras_apply(_keras_sgd(0.5, 0, False), 0.5, weight_decay=0.2),
+     _keras_apply(_keras_sgd(0.5, 0, False), 0.5)),
+    (lambda: fc.optimizers.AdamW(0.05), _keras_apply(_keras_adam(0.05), 0.05, weight_decay=0.004),
+     _keras_apply(_keras_adam(0.05), 0.05)),
+    (lambda: fc.optimizers.AdamW(0.05, weight_decay=0.5, clipvalue=0.05, amsgrad=True),
+     _keras_apply(_keras_adam(0.05, amsgrad=True), 0.05, clipvalue=0.05, weight_decay=0.5),
+     _keras_apply(_keras_adam(0.05, amsgrad=True), 0.05)),
+    (lambda: fc.optimizers.Adagrad(0.1, weight_decay=0.1, clipnorm=0.2),
+     _keras_apply(_keras_adagrad(0.1), 0.1, clipnorm=0.2, weight_decay=0.1), _keras_apply(_keras_adagrad(0.1), 0.1)),
+]
+
+
+@pytest.mark.parametrize("optimizer, reference, plain", CLIP_CASES)
+def test_clipping_and_weight_decay_match_keras_order(optimizer, reference, plain):
+    got, want, start = _run_both(optimizer(), reference)
+    unclipped = start
+    for t in range(1, 6):
+        unclipped = plain(unclipped, _grads(*unclipped), t)
+    assert max(np.abs(u - w).max() for u, w in zip(unclipped, want)) > 1e-4  # clipping/decay changed the steps
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
+
+
+def test_clipnorm_clips_each_weight_by_its_own_norm():
+    # One step of SGD(lr=1): each weight moves by its clipped gradient, kernel and bias separately.
+    model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
+    model.compile(optimizer=fc.optimizers.SGD(1.0, clipnorm=0.05), loss="mse")
+    before = [w.astype(np.float64) for w in model.get_weights()]
+    grads = _grads(*before)
+    assert all(np.linalg.norm(g) > 0.05 for g in grads)
+    model.fit(X, Y, batch_size=8, epochs=1, verbose=0)
+    for b, a in zip(before, model.get_weights()):
+        np.testing.assert_allclose(np.linalg.norm(b - a), 0.05, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [dict(clipnorm=1.0, clipvalue=1.0), dict(clipnorm=1.0, global_clipnorm=1.0),
+                                    dict(clipvalue=0.5, global_clipnorm=1.0)])
+def test_two_clipping_arguments_raise_as_keras(kwargs):
+    with pytest.raises(ValueError, match="Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set"):
+        fc.optimizers.Adam(**kwargs)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: fc.optimizers.SGD(0.1, clipnorm=-1.0), "`clipnorm` must be in"),
+    (lambda: fc.optimizers.Adam(weight_decay="a lot"), "`weight_decay` must be a number"),
+    (lambda: fc.optimizers.AdamW(weight_decay=None), "Argument `weight_decay` must be a float"),
+    (lambda: fc.optimizers.Adagrad(initial_accumulator_value=-0.1), "`initial_accumulator_value` must be in"),
+    (lambda: fc.optimizers.Adagrad(epsilon=None), "`epsilon` must be a number"),
+    (lambda: fc.optimizers.SGD(0.1, use_ema=True), "unexpected keyword argument"),
+])
+def test_bad_hyper_parameters_name_the_argument(make, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        make()
+
+
+def test_unknown_optimizer_name_lists_the_valid_ones():
+    model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
+    with pytest.raises(ValueError, match="valid optimizers are: adagrad, adam, adamw, rmsprop, sgd"):
+        model.compile(optimizer="adamax", loss="mse")
+
+
+@pytest.mark.parametrize("name, cls", [("adamw", fc.optimizers.AdamW), ("Adagrad", fc.optimizers.Adagrad)])
+def test_new_optimizers_by_name_have_keras_defaults(name, cls):
+    model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
+    model.compile(optimizer=name, loss="mse")
+    assert type(model.optimizer) is cls
+    cfg = model.optimizer.get_config()
+    assert cfg["learning_rate"] == 0.001
+    if cls is fc.optimizers.AdamW:
+        assert (cfg["weight_decay"], cfg["beta_1"], cfg["beta_2"], cfg["epsilon"]) == (0.004, 0.9, 0.999, 1e-7)
+    else:
+        assert (cfg["initial_accumulator_value"], cfg["epsilon"], cfg["weight_decay"]) == (0.1, 1e-7, None)
+
+
+def test_slot_variables_carry_keras_names():
+    model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
+    model.compile(optimizer=fc.optimizers.Adagrad(initial_accumulator_value=0.25), loss="mse")
+    start = [w.astype(np.float64) for w in model.get_weights()]
+    model.fit(X, Y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    (name, values), = model._core.optimizer_state()
+    assert name == "accumulators"
+    for offset, g in zip(weight_offsets(model), _grads(*start)):
+        np.testing.assert_allclose(values[offset:offset + g.size], 0.25 + g.ravel() ** 2, rtol=1e-5)
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: fc.optimizers.SGD(0.05, momentum=0.9, nesterov=True, clipvalue=0.5),
+    lambda: fc.optimizers.Adam(0.01, amsgrad=True, global_clipnorm=1.0),
+    lambda: fc.optimizers.AdamW(0.01, weight_decay=0.1, clipnorm=0.5),
+    lambda: fc.optimizers.RMSprop(0.01, momentum=0.5, centered=True, weight_decay=0.01),
+    lambda: fc.optimizers.Adagrad(0.1, initial_accumulator_value=0.2),
+    lambda: fc.optimizers.SGD(fc.optimizers.schedules.CosineDecay(0.1, 4, alpha=0.1, warmup_target=0.2,
+                                                                  warmup_steps=2), weight_decay=0.05),
+])
+def test_optimizer_config_round_trip_trains_identically(optimizer):
+    original = optimizer()
+    cfg = json.loads(json.dumps(original.get_config()))
+    rebuilt = type(original).from_config(cfg)
+    assert type(original)(**cfg).get_config() == rebuilt.get_config() == original.get_config()
+    trained = []
+    for opt in (original, rebuilt):
+        fc.utils.set_random_seed(7)
+        model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
+        model.compile(optimizer=opt, loss="mse")
+        model.fit(X, Y, batch_size=3, epochs=2, shuffle=False, verbose=0)
+        trained.append((model.get_weights(), [(n, np.array(v)) for n, v in model._core.optimizer_state()]))
+    (w0, s0), (w1, s1) = trained
+    for a, b in zip(w0, w1):
+        np.testing.assert_array_equal(a, b)
+    assert [n for n, _ in s0] == [n for n, _ in s1]
+    for (_, a), (_, b) in zip(s0, s1):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kwargs", [dict(global_clipnorm=0.5), dict(clipnorm=0.1), dict(clipvalue=0.01)])
+def test_clipping_does_not_depend_on_the_thread_count(kwargs):
+    # Large enough (40k parameters) for the core's norm reductions and sweeps to run in parallel.
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(64, 200)).astype(np.float32), rng.normal(size=(64, 200)).astype(np.float32)
+    weights = []
+    for threads in (1, 2):
+        fc.config.set_num_threads(threads)
+        fc.utils.set_random_seed(9)
+        model = fc.Sequential([fc.Input((200,)), fc.layers.Dense(200)])
+        model.compile(optimizer=fc.optimizers.AdamW(0.01, **kwargs), loss="mse")
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)

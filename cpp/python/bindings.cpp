@@ -108,6 +108,7 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init<std::shared_ptr<Network>, std::vector<OutputLossSpec>, OptimizerSpec, uint64_t>())
       .def_property("learning_rate", &Trainer::learning_rate, &Trainer::set_learning_rate)
       .def_property("iterations", &Trainer::iterations, &Trainer::set_iterations)
+      .def("set_schedule", &Trainer::set_schedule)
       .def_property_readonly("seed", &Trainer::seed)
       .def("set_metrics", &Trainer::set_metrics)
       .def("reset_metrics", &Trainer::reset_metrics)

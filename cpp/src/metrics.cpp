@@ -1,6 +1,8 @@
 // Keras's mean-wrapped metrics: a value per element, averaged with the element weights.
 #include "fitcore/metrics.hpp"
 
+#include "fitcore/metrics/confusion.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -32,6 +34,19 @@ std::unique_ptr<Metric> mean_metric(Kernel k) {
   return std::make_unique<MeanMetric<Kernel>>(k);
 }
 
+// Keras's RootMeanSquaredError: the square root of the weighted mean of per-element mse.
+template <class Kernel>
+class RootMeanMetric final : public Metric {
+ public:
+  explicit RootMeanMetric(Kernel kernel) : mean_(kernel) {}
+  void reset() override { mean_.reset(); }
+  void update(const MetricArgs& a) override { mean_.update(a); }
+  double result() const override { return std::sqrt(mean_.result()); }
+
+ private:
+  MeanMetric<Kernel> mean_;
+};
+
 struct SparseCategoricalAccuracy {
   double operator()(const float* p, const float* t, int64_t dim, int64_t) const {
     return static_cast<double>(argmax(p, dim) == static_cast<int64_t>(t[0]));
@@ -53,12 +68,46 @@ struct BinaryAccuracy {
   }
 };
 
+struct MeanSquaredError {
+  double operator()(const float* p, const float* t, int64_t dim, int64_t) const {
+    float sum = 0.0f;  // float32, as Keras's mean over the last axis
+    for (int64_t j = 0; j < dim; ++j) sum += (p[j] - t[j]) * (p[j] - t[j]);
+    return sum / static_cast<float>(dim);
+  }
+};
+
+struct MeanAbsoluteError {
+  double operator()(const float* p, const float* t, int64_t dim, int64_t) const {
+    float sum = 0.0f;
+    for (int64_t j = 0; j < dim; ++j) sum += std::fabs(p[j] - t[j]);
+    return sum / static_cast<float>(dim);
+  }
+};
+
+// The one-hot target's class is in the top k when fewer than k predictions are strictly larger
+// than its own (ties count as hits, as ops.in_top_k).
+struct TopKCategoricalAccuracy {
+  int64_t k;
+  double operator()(const float* p, const float* t, int64_t dim, int64_t) const {
+    const float target = p[argmax(t, dim)];
+    int64_t larger = 0;
+    for (int64_t j = 0; j < dim; ++j) larger += p[j] > target;
+    return static_cast<double>(larger < k);
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<Metric> make_metric(const std::string& name, const Config& c) {
   if (name == "sparse_categorical_accuracy") return mean_metric(SparseCategoricalAccuracy{});
   if (name == "categorical_accuracy") return mean_metric(CategoricalAccuracy{});
   if (name == "binary_accuracy") return mean_metric(BinaryAccuracy{static_cast<float>(c.number("threshold", 0.5))});
+  if (name == "mean_squared_error") return mean_metric(MeanSquaredError{});
+  if (name == "mean_absolute_error") return mean_metric(MeanAbsoluteError{});
+  if (name == "root_mean_squared_error") return std::make_unique<RootMeanMetric<MeanSquaredError>>(MeanSquaredError{});
+  if (name == "top_k_categorical_accuracy")
+    return mean_metric(TopKCategoricalAccuracy{static_cast<int64_t>(c.number("k", 5.0))});
+  if (auto confusion = make_confusion_metric(name, c)) return confusion;
   throw std::invalid_argument("unknown metric '" + name + "'");
 }
 

@@ -22,6 +22,11 @@ Trainer::Trainer(std::shared_ptr<Network> network, std::vector<OutputLossSpec> l
   weights_.resize(losses_.size());
   has_weights_.assign(losses_.size(), false);
   output_loss_trackers_.resize(losses_.size());
+  optimizer_->set_variables(trainable_variables(network_->spec()));
+}
+
+float Trainer::learning_rate() const {
+  return schedule_ ? static_cast<float>((*schedule_)(iterations_)) : learning_rate_;
 }
 
 void Trainer::set_metrics(std::vector<MetricSpec> metrics) {
@@ -201,8 +206,9 @@ void Trainer::step(int64_t rows) {
   measure(rows, true);
   net.backward(rows, key, grads_.data());
   net.add_penalty_gradients(grads_.data());
+  const float lr = learning_rate();  // Keras reads the rate before incrementing iterations
   ++iterations_;
-  optimizer_->update(net.params(), grads_.data(), net.num_trainable(), learning_rate_, iterations_);
+  optimizer_->apply(net.params(), grads_.data(), net.num_trainable(), lr, iterations_);
 }
 
 }  // namespace fitcore

@@ -1,34 +1,71 @@
-"""Metrics: streaming epoch means computed in the core (cpp/src/metrics.cpp).
-"accuracy" is resolved per output from the target and prediction shapes, as Keras does."""
+"""Metrics: streaming epoch values computed in the core (cpp/src/metrics.cpp, cpp/src/metrics/).
+Mean metrics average a per-element value with the element weights (Keras's MeanMetricWrapper);
+AUC, Precision and Recall accumulate weighted confusion counts over the epoch. A metric named by
+a string logs under that string, as in Keras ("mse" logs "mse"); "accuracy" is resolved per output
+from the target and prediction shapes, as Keras 3 does."""
+import numbers
+
+import numpy as np
+
+EPSILON = 1e-7  # Keras's backend epsilon: AUC's end thresholds lie just outside [0, 1]
 
 
 class Metric:
-    core_name = None
+    """Base class. `core_name` names the core kernel; `targets` says what targets it reads:
+    "same" (the output's shape) or "sparse" (one class id per element)."""
 
-    def __init__(self, name=None):
+    core_name = None
+    targets = "same"
+
+    def __init__(self, name=None, dtype=None):
         self.name = name or self.core_name
+        self.dtype = dtype  # accepted for Keras compatibility; the core accumulates in double
 
     def core_config(self):
         return {}
 
+    def core_strings(self):
+        return {}
+
     def get_config(self):
+        """JSON-able; `type(self)(**get_config())` rebuilds an equivalent metric."""
         return {"name": self.name}
+
+    def check_shapes(self, target_shape, output_shape, output_name):
+        """ValueError (before any step) when this output's targets do not suit the metric."""
+        width = int(np.prod(output_shape))
+        want = width if self.targets == "same" else width // output_shape[-1]
+        if int(np.prod(target_shape)) != want:
+            form = "the output's shape" if self.targets == "same" else "one class id per prediction"
+            raise ValueError(f"Metric '{self.name}' ({type(self).__name__}) for output '{output_name}' needs targets "
+                             f"with {form}, (n, {', '.join(map(str, output_shape if self.targets == 'same' else output_shape[:-1]))}); "
+                             f"the targets have per-sample shape {tuple(target_shape)}")
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.get_config()}>"
 
 
 class SparseCategoricalAccuracy(Metric):
     core_name = "sparse_categorical_accuracy"
+    targets = "sparse"
+
+    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+        super().__init__(name, dtype)
 
 
 class CategoricalAccuracy(Metric):
     core_name = "categorical_accuracy"
 
+    def __init__(self, name="categorical_accuracy", dtype=None):
+        super().__init__(name, dtype)
+
 
 class BinaryAccuracy(Metric):
     core_name = "binary_accuracy"
 
-    def __init__(self, name="binary_accuracy", threshold=0.5):
-        super().__init__(name)
-        self.threshold = float(threshold)
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        super().__init__(name, dtype)
+        self.threshold = _number(type(self).__name__, "threshold", threshold)
 
     def core_config(self):
         return {"threshold": self.threshold}
@@ -37,16 +74,181 @@ class BinaryAccuracy(Metric):
         return {**super().get_config(), "threshold": self.threshold}
 
 
+class TopKCategoricalAccuracy(Metric):
+    """Whether the one-hot target's class is among the k largest predictions (ties count as hits)."""
+
+    core_name = "top_k_categorical_accuracy"
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(name, dtype)
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"TopKCategoricalAccuracy: `k` must be a positive int, got {k!r}")
+        self.k = int(k)
+
+    def core_config(self):
+        return {"k": float(self.k)}
+
+    def get_config(self):
+        return {**super().get_config(), "k": self.k}
+
+
+class MeanSquaredError(Metric):
+    core_name = "mean_squared_error"
+
+    def __init__(self, name="mean_squared_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+class MeanAbsoluteError(Metric):
+    core_name = "mean_absolute_error"
+
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+class RootMeanSquaredError(Metric):
+    """sqrt of the weighted mean over elements of the mean squared error over the last axis."""
+
+    core_name = "root_mean_squared_error"
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+def _number(owner, arg, value, low=None, high=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
+        raise TypeError(f"{owner}: `{arg}` must be a number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{owner}: `{arg}` must be in [{low}, {high}], got {value!r}")
+    return float(value)
+
+
+def _thresholds_config(thresholds):
+    cfg = {"num_thresholds": float(len(thresholds))}
+    cfg.update({f"threshold_{i}": float(t) for i, t in enumerate(thresholds)})
+    return cfg
+
+
+class _ConfusionMetric(Metric):
+    """Precision and Recall: weighted counts over every prediction entry, positive when > threshold,
+    labels positive when nonzero; `class_id` restricts both to one column of the last axis."""
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        super().__init__(name, dtype)
+        owner = type(self).__name__
+        if top_k is not None:
+            raise ValueError(f"{owner}: `top_k` is not supported by fitcore; got top_k={top_k!r}")
+        if thresholds is None:
+            thresholds = 0.5
+        listed = list(thresholds) if isinstance(thresholds, (list, tuple, np.ndarray)) else [thresholds]
+        if len(listed) != 1:
+            raise ValueError(f"{owner}: fitcore logs one value per metric, so `thresholds` must be one number; "
+                             f"got {thresholds!r} (use one {owner} per threshold)")
+        invalid = [t for t in listed if t is None or isinstance(t, bool) or not isinstance(t, numbers.Real)
+                   or not 0 <= t <= 1]
+        if invalid:
+            raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")
+        if class_id is not None and (isinstance(class_id, bool) or not isinstance(class_id, numbers.Integral)
+                                     or class_id < 0):
+            raise ValueError(f"{owner}: `class_id` must be a non-negative int or None, got {class_id!r}")
+        self.thresholds = float(listed[0])
+        self.class_id = None if class_id is None else int(class_id)
+
+    def core_config(self):
+        cfg = _thresholds_config([self.thresholds])
+        if self.class_id is not None:
+            cfg["class_id"] = float(self.class_id)
+        return cfg
+
+    def check_shapes(self, target_shape, output_shape, output_name):
+        super().check_shapes(target_shape, output_shape, output_name)
+        if self.class_id is not None and self.class_id >= output_shape[-1]:
+            raise ValueError(f"Metric '{self.name}': `class_id`={self.class_id} is outside the {output_shape[-1]} "
+                             f"columns of output '{output_name}'")
+
+    def get_config(self):
+        return {"name": self.name, "thresholds": self.thresholds, "top_k": None, "class_id": self.class_id}
+
+
+class Precision(_ConfusionMetric):
+    """true positives / (true positives + false positives) over the epoch (0 when nothing is predicted)."""
+
+    core_name = "precision"
+
+
+class Recall(_ConfusionMetric):
+    """true positives / (true positives + false negatives) over the epoch (0 when no label is positive)."""
+
+    core_name = "recall"
+
+
+_CURVES = {"roc": "ROC", "ROC": "ROC", "pr": "PR", "PR": "PR"}
+_SUMMATIONS = {"interpolation": "interpolation", "Interpolation": "interpolation", "majoring": "majoring",
+               "Majoring": "majoring", "minoring": "minoring", "Minoring": "minoring"}
+
+
+class AUC(Metric):
+    """Area under the ROC or PR curve over confusion counts at fixed thresholds, accumulated over the
+    epoch. Thresholds are Keras's: i / (num_thresholds - 1) for the inner ones, plus -epsilon and
+    1 + epsilon at the ends (or the given `thresholds` with those ends)."""
+
+    core_name = "auc"
+
+    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
+                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
+        super().__init__(name, dtype)
+        if curve not in _CURVES:
+            raise ValueError(f'Invalid AUC curve value: "{curve}". Expected values are ["PR", "ROC"]')
+        if summation_method not in _SUMMATIONS:
+            raise ValueError(f'Invalid AUC summation method value: "{summation_method}". Expected values are '
+                             '["interpolation", "majoring", "minoring"]')
+        if multi_label or num_labels is not None or label_weights is not None:
+            raise ValueError("AUC: fitcore supports multi_label=False without num_labels or label_weights; got "
+                             f"multi_label={multi_label!r}, num_labels={num_labels!r}, label_weights={label_weights!r}")
+        if thresholds is not None:
+            inner = sorted(float(_number("AUC", "thresholds", t)) for t in thresholds)
+            self.num_thresholds = len(inner) + 2
+            self._given_thresholds = inner
+        else:
+            if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, numbers.Integral) \
+                    or num_thresholds <= 1:
+                raise ValueError(f"Argument `num_thresholds` must be an integer > 1. Received: "
+                                 f"num_thresholds={num_thresholds}")
+            self.num_thresholds = int(num_thresholds)
+            inner = [(i + 1) * 1.0 / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
+            self._given_thresholds = None
+        self.thresholds = [0.0 - EPSILON] + inner + [1.0 + EPSILON]
+        self.curve = _CURVES[curve]
+        self.summation_method = _SUMMATIONS[summation_method]
+        self.from_logits = bool(from_logits)
+
+    def core_config(self):
+        return {**_thresholds_config(self.thresholds), "from_logits": float(self.from_logits)}
+
+    def core_strings(self):
+        return {"curve": self.curve, "summation_method": self.summation_method}
+
+    def get_config(self):
+        cfg = {"name": self.name, "num_thresholds": self.num_thresholds, "curve": self.curve,
+               "summation_method": self.summation_method, "multi_label": False, "num_labels": None,
+               "label_weights": None, "from_logits": self.from_logits}
+        if self._given_thresholds is not None:
+            cfg["thresholds"] = list(self._given_thresholds)
+        return cfg
+
+
 class Accuracy(Metric):
     """Keras's "accuracy": binary, sparse categorical or categorical, chosen from the shapes."""
 
     core_name = None
 
-    def __init__(self, name="accuracy"):
-        super().__init__(name)
+    def __init__(self, name="accuracy", dtype=None):
+        super().__init__(name, dtype)
 
     def resolve(self, target_shape, output_shape):
-        """The concrete metric for per-sample target and output shapes."""
+        """The concrete metric for per-sample target and output shapes (Keras 3's
+        is_binary_or_sparse_categorical: binary when the output's last axis is 1, sparse when the
+        targets have fewer axes or a last axis of 1)."""
         if output_shape[-1] == 1:
             cls = BinaryAccuracy
         elif len(target_shape) < len(output_shape) or target_shape[-1:] == (1,):
@@ -56,25 +258,26 @@ class Accuracy(Metric):
         return cls(name=self.name)
 
 
-_BY_NAME = {
-    "accuracy": Accuracy, "acc": Accuracy,
-    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-    "categorical_accuracy": CategoricalAccuracy,
-    "binary_accuracy": BinaryAccuracy,
-}
-_BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values() if cls is not Accuracy}
+_CLASSES = (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+            MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError, AUC, Precision, Recall)
+_BY_NAME = {"accuracy": Accuracy, "acc": Accuracy, "mse": MeanSquaredError, "MSE": MeanSquaredError,
+            "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError, "auc": AUC, "binary_accuracy": BinaryAccuracy,
+            "categorical_accuracy": CategoricalAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+            "top_k_categorical_accuracy": TopKCategoricalAccuracy, "mean_squared_error": MeanSquaredError,
+            "mean_absolute_error": MeanAbsoluteError, "root_mean_squared_error": RootMeanSquaredError,
+            "precision": Precision, "recall": Recall}
+_BY_NAME.update({cls.__name__: cls for cls in _CLASSES})
 
 
 def get(identifier):
-    """A Metric from a name or an instance; ValueError lists the valid names."""
+    """A Metric from a name or an instance; ValueError lists the valid names. A metric named by a
+    string is named (and logged) by that string, as Keras's compile does."""
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
     if isinstance(identifier, str):
-        if identifier in _BY_NAME:
-            return _BY_NAME[identifier](name=identifier) if _BY_NAME[identifier] is Accuracy else _BY_NAME[identifier]()
-        if identifier in _BY_CLASS_NAME:
-            return _BY_CLASS_NAME[identifier]()
-    valid = sorted(set(_BY_NAME) | set(_BY_CLASS_NAME))
-    raise ValueError(f"Unknown metric {identifier!r}; valid metrics are: {', '.join(valid)}")
+        cls = Accuracy if identifier.lower() in ("accuracy", "acc") else _BY_NAME.get(identifier)
+        if cls is not None:
+            return cls(name=identifier)
+    raise ValueError(f"Unknown metric {identifier!r}; valid metrics are: {', '.join(sorted(_BY_NAME))}")

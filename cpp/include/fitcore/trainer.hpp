@@ -14,6 +14,7 @@
 #include "fitcore/metrics.hpp"
 #include "fitcore/network.hpp"
 #include "fitcore/optimizer.hpp"
+#include "fitcore/schedules.hpp"
 
 namespace fitcore {
 
@@ -43,8 +44,10 @@ class Trainer {
 
   Network& network() { return *network_; }
   Optimizer& optimizer() { return *optimizer_; }
-  float learning_rate() const { return learning_rate_; }
-  void set_learning_rate(float lr) { learning_rate_ = lr; }
+  // This step's rate: the schedule's value at the current iteration count, else the float.
+  float learning_rate() const;
+  void set_learning_rate(float lr) { learning_rate_ = lr; schedule_.reset(); }
+  void set_schedule(const std::string& name, const Config& config) { schedule_ = make_schedule(name, config); }
   int64_t iterations() const { return iterations_; }
   void set_iterations(int64_t n) { iterations_ = n; }
   uint64_t seed() const { return seed_; }
@@ -83,6 +86,7 @@ class Trainer {
   std::vector<std::unique_ptr<Metric>> metrics_;
   std::unique_ptr<Optimizer> optimizer_;
   float learning_rate_;
+  std::unique_ptr<LearningRateSchedule> schedule_;  // replaces learning_rate_ when set
   int64_t iterations_ = 0;
   uint64_t seed_;
 

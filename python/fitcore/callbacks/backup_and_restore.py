@@ -59,7 +59,8 @@ class BackupAndRestore(Callback):
         for (_, view), saved in zip(current_state, state):
             view[...] = saved
         core.iterations = meta["iterations"]
-        self.model.optimizer.learning_rate = meta["learning_rate"]
+        if getattr(self.model.optimizer, "_schedule", None) is None:  # a schedule follows the iterations
+            self.model.optimizer.learning_rate = meta["learning_rate"]
         if meta["seed"] != core.seed:
             warnings.warn("BackupAndRestore: resuming under another core seed than the interrupted run's; results "
                           "will differ from an uninterrupted run. Call fc.utils.set_random_seed(...) with the same "

@@ -37,3 +37,14 @@ class Callback:
     def overrides_batch_hooks(self):
         """Whether a subclass implements any batch hook (then fit calls it after every step)."""
         return any(getattr(type(self), hook) is not getattr(Callback, hook) for hook in BATCH_HOOKS)
+
+
+def check_settable_learning_rate(callback):
+    """Callbacks that set the rate cannot drive an optimizer built on a schedule: say so before training
+    (Keras raises the optimizer's TypeError only when the callback first sets the rate)."""
+    optimizer = callback.model.optimizer
+    schedule = getattr(optimizer, "_schedule", None)
+    if schedule is not None:
+        raise TypeError(f"{type(callback).__name__} sets the optimizer's learning rate, but it was created with the "
+                        f"schedule {type(schedule).__name__}, so its learning rate is not settable; pass a float "
+                        f"`learning_rate` to the optimizer to use {type(callback).__name__}")

@@ -1,7 +1,7 @@
 """LearningRateScheduler: sets the optimizer's rate at each epoch's start from schedule(epoch, lr)."""
 import numbers
 
-from fitcore.callbacks.callback import Callback
+from fitcore.callbacks.callback import Callback, check_settable_learning_rate
 
 
 class LearningRateScheduler(Callback):
@@ -14,6 +14,9 @@ class LearningRateScheduler(Callback):
             raise TypeError(f"LearningRateScheduler: `schedule` must be callable, got {schedule!r}")
         self.schedule = schedule
         self.verbose = verbose
+
+    def on_train_begin(self, logs=None):
+        check_settable_learning_rate(self)
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer

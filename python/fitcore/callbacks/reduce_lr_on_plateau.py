@@ -1,5 +1,5 @@
 """ReduceLROnPlateau: multiplies the learning rate by `factor` when `monitor` stops improving."""
-from fitcore.callbacks.callback import Callback
+from fitcore.callbacks.callback import Callback, check_settable_learning_rate
 from fitcore.callbacks.monitor import check_mode, direction, monitored_value
 from fitcore.data.validation import check_int
 
@@ -25,6 +25,7 @@ class ReduceLROnPlateau(Callback):
         self.min_lr = float(min_lr)
 
     def on_train_begin(self, logs=None):
+        check_settable_learning_rate(self)
         self.cooldown_counter = 0
         self.wait = 0
         self.best = None

@@ -1,10 +1,13 @@
 """Optimizers: Keras's update rules, run by the core over the flat parameter buffer."""
+from fitcore.optimizers import schedules
 from fitcore.optimizers.optimizer import Optimizer
+from fitcore.optimizers.adagrad import Adagrad
 from fitcore.optimizers.adam import Adam
+from fitcore.optimizers.adamw import AdamW
 from fitcore.optimizers.rmsprop import RMSprop
 from fitcore.optimizers.sgd import SGD
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
 
 
 def get(identifier):
@@ -18,4 +21,4 @@ def get(identifier):
     raise ValueError(f"Unknown optimizer {identifier!r}; valid optimizers are: {', '.join(sorted(_BY_NAME))}")
 
 
-__all__ = ["Adam", "Optimizer", "RMSprop", "SGD", "get"]
+__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "get", "schedules"]

@@ -12,4 +12,4 @@ class Adam(Optimizer):
         self._hyper = {"beta_1": check_number("Adam", "beta_1", beta_1, 0.0, 1.0),
                        "beta_2": check_number("Adam", "beta_2", beta_2, 0.0, 1.0),
                        "epsilon": check_number("Adam", "epsilon", epsilon, 0.0),
-                       "amsgrad": float(bool(amsgrad))}
+                       "amsgrad": bool(amsgrad)}

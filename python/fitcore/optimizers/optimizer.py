@@ -1,6 +1,9 @@
 """The optimizer protocol: configuration here, the update rule in the core."""
 import numbers
 
+from fitcore import _core
+from fitcore.optimizers import schedules
+
 
 def check_number(owner, name, value, low=None, high=None, low_open=False):
     """Validates a numeric hyper-parameter, naming it in the error."""
@@ -14,32 +17,100 @@ def check_number(owner, name, value, low=None, high=None, low_open=False):
     return value
 
 
+_SCHEDULE_NOT_SETTABLE = (
+    "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` constructor argument, "
+    "hence its learning rate is not settable. If you need the learning rate to be settable, you should instantiate "
+    "the optimizer with a float `learning_rate` argument.")
+
+
 class Optimizer:
     """Base class. `core_name` names the core update rule; `_hyper` holds its settings.
 
-    `learning_rate` may be read and set at any time, also by callbacks during fit().
+    Keras's base-optimizer arguments apply to every rule, in Keras's order at each step: the
+    gradients are clipped (`clipnorm`: each weight's gradient by its own L2 norm; `global_clipnorm`:
+    all together by their joint norm; `clipvalue`: each entry; at most one of the three), then
+    every trainable weight decays, w -= w * weight_decay * lr, then the rule updates.
+
+    `learning_rate` is a float or a schedule from `fc.optimizers.schedules`. It may be read at any
+    time (a schedule reads at the current iteration count) and set at any time, also by callbacks
+    during fit(); as in Keras, a float cannot replace a schedule given to the constructor.
     """
 
     core_name = None
 
-    def __init__(self, learning_rate, name=None, **kwargs):
+    def __init__(self, learning_rate, name=None, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, **kwargs):
+        owner = type(self).__name__
         if kwargs:
-            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
+            raise TypeError(f"{owner}: unexpected keyword argument(s) {sorted(kwargs)}")
+        given = {k: v for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                   ("global_clipnorm", global_clipnorm)) if v is not None}
+        if len(given) > 1:
+            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
         self.name = name or self.core_name
-        self._learning_rate = check_number(type(self).__name__, "learning_rate", learning_rate, 0.0)
+        self._base = {k: None if v is None else check_number(owner, k, v, 0.0)
+                      for k, v in (("weight_decay", weight_decay), ("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                   ("global_clipnorm", global_clipnorm))}
+        self._schedule = None
+        self._learning_rate = 0.0
         self._hyper = {}
         self._core = None  # the core trainer running this optimizer, once compiled
+        if isinstance(learning_rate, dict):  # a schedule as get_config() nests it
+            learning_rate = schedules.deserialize(learning_rate)
+        self.learning_rate = learning_rate
+
+    @property
+    def weight_decay(self):
+        return self._base["weight_decay"]
+
+    @property
+    def clipnorm(self):
+        return self._base["clipnorm"]
+
+    @property
+    def clipvalue(self):
+        return self._base["clipvalue"]
+
+    @property
+    def global_clipnorm(self):
+        return self._base["global_clipnorm"]
 
     def _attach(self, core_trainer):
         self._core = core_trainer
+        if self._schedule is not None:
+            self._send_schedule()
+
+    def _send_schedule(self):
+        s = self._schedule
+        self._core.set_schedule(s.core_name, _core.Config(s.core_config(), {}))
 
     @property
     def learning_rate(self):
-        return float(self._core.learning_rate) if self._core is not None else self._learning_rate
+        if self._core is not None:
+            return float(self._core.learning_rate)
+        if self._schedule is not None:
+            return float(self._schedule(0))
+        return self._learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value):
-        self._learning_rate = check_number(type(self).__name__, "learning_rate", value, 0.0)
+        owner = type(self).__name__
+        if isinstance(value, schedules.LearningRateSchedule):
+            if value.core_name is None:  # a user's own formula: the core could not run it
+                raise TypeError(f"{owner}: `learning_rate` schedules must be one of fc.optimizers.schedules' "
+                                f"({', '.join(sorted(schedules._BY_NAME))}): the core evaluates them at every step "
+                                f"without Python; got {type(value).__name__}")
+            self._schedule = value
+            if self._core is not None:
+                self._send_schedule()
+            return
+        if self._schedule is not None:
+            raise TypeError(_SCHEDULE_NOT_SETTABLE)
+        if callable(value) and not isinstance(value, numbers.Real):
+            raise TypeError(f"{owner}: `learning_rate` must be a float or a schedule from fc.optimizers.schedules, "
+                            f"got {value!r}")
+        self._learning_rate = check_number(owner, "learning_rate", value, 0.0)
         if self._core is not None:
             self._core.learning_rate = self._learning_rate
 
@@ -48,10 +119,20 @@ class Optimizer:
         return int(self._core.iterations) if self._core is not None else 0
 
     def core_config(self):
-        return {"learning_rate": self._learning_rate, **self._hyper}
+        cfg = {"learning_rate": self.learning_rate}
+        cfg.update({k: float(v) for k, v in self._hyper.items()})
+        cfg.update({k: v for k, v in self._base.items() if v is not None})
+        return cfg
 
     def get_config(self):
-        return {"name": self.name, "learning_rate": self.learning_rate, **self._hyper}
+        """JSON-able; `type(self)(**get_config())` rebuilds an equivalent optimizer (a schedule nests as
+        {"class_name": ..., "config": ...})."""
+        lr = schedules.serialize(self._schedule) if self._schedule is not None else self._learning_rate
+        return {"name": self.name, "learning_rate": lr, **self._base, **self._hyper}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.get_config()}>"

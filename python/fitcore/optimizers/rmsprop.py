@@ -12,4 +12,4 @@ class RMSprop(Optimizer):
         self._hyper = {"rho": check_number("RMSprop", "rho", rho, 0.0, 1.0),
                        "momentum": check_number("RMSprop", "momentum", momentum, 0.0, 1.0),
                        "epsilon": check_number("RMSprop", "epsilon", epsilon, 0.0),
-                       "centered": float(bool(centered))}
+                       "centered": bool(centered)}

@@ -9,4 +9,4 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
         super().__init__(learning_rate, name=name, **kwargs)
         self._hyper = {"momentum": check_number("SGD", "momentum", momentum, 0.0, 1.0),
-                       "nesterov": float(bool(nesterov))}
+                       "nesterov": bool(nesterov)}

@@ -63,22 +63,29 @@ class CompileConfig:
                 for l, w, shape in zip(self.losses, self.loss_weights, output_shapes)]
 
     def metric_plan(self, output_names, target_shapes, output_shapes):
-        """(log names, core specs) for targets of the given per-sample shapes."""
+        """(log names, core specs) for targets of the given per-sample shapes. Names as Keras 3's
+        CompileMetrics.result(): every output's metrics, then every output's weighted_metrics; a
+        repeated name gets a suffix _1, _2, ...; a weighted metric whose name is taken is renamed
+        weighted_<name> (after the output prefix)."""
         multi = len(output_names) > 1
         names = ["loss"] + ([f"{n}_loss" for n in output_names] if multi else [])
-        specs = []
-        # Keras 3's order: every output's metrics, then every output's weighted metrics.
-        groups = [(False, o, m) for o in range(len(output_names)) for m in self.metrics[o]]
-        groups += [(True, o, m) for o in range(len(output_names)) for m in self.weighted_metrics[o]]
-        for weighted, o, metric in groups:
-            if isinstance(metric, metrics_module.Accuracy):
-                metric = metric.resolve(tuple(target_shapes[o]), tuple(output_shapes[o]))
-            prefix = f"{output_names[o]}_" if multi else ""
-            name = prefix + metric.name
-            if name in names and weighted:  # Keras: "<output>_weighted_<metric>"
-                name = f"{prefix}weighted_{metric.name}"
-            if name in names:  # a repeated metric: "_1", "_2", ... as Keras
-                name = next(f"{name}_{i}" for i in range(1, len(names) + 1) if f"{name}_{i}" not in names)
-            names.append(name)
-            specs.append(_core.MetricSpec(metric.core_name, _core.Config(metric.core_config(), {}), o, weighted))
-        return names, specs
+        taken, metric_names, specs = {}, [], []
+        for weighted, groups in ((False, self.metrics), (True, self.weighted_metrics)):
+            for o, (out_name, t_shape, o_shape) in enumerate(zip(output_names, target_shapes, output_shapes)):
+                prefix = f"{out_name}_" if multi else ""
+                for metric in groups[o]:
+                    if isinstance(metric, metrics_module.Accuracy):
+                        metric = metric.resolve(tuple(t_shape), tuple(o_shape))
+                    metric.check_shapes(tuple(t_shape), tuple(o_shape), out_name)
+                    name = prefix + metric.name
+                    if name in taken and weighted:
+                        name = prefix + "weighted_" + metric.name
+                    if name in taken:
+                        taken[name] += 1
+                        name = f"{name}_{taken[name] - 1}"
+                    else:
+                        taken[name] = 1
+                    metric_names.append(name)
+                    specs.append(_core.MetricSpec(metric.core_name, _core.Config(metric.core_config(),
+                                                                                 metric.core_strings()), o, weighted))
+        return names + metric_names, specs
