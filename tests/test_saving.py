@@ -288,3 +288,21 @@ def test_every_layer_kind_round_trips_with_its_state(tmp_path):
     h2 = restored.fit(x, y, batch_size=8, epochs=3, initial_epoch=2, verbose=0)
     assert h1.history == h2.history  # dropout masks and noise drawn from the restored seed
     assert_same_weights(model, restored)
+
+
+def test_scheduled_clipped_optimizer_round_trips_and_resumes(tmp_path):
+    x, y = make_data()
+    model = make_model()
+    schedule = fc.optimizers.schedules.ExponentialDecay(0.05, decay_steps=3, decay_rate=0.5)
+    model.compile(optimizer=fc.optimizers.AdamW(learning_rate=schedule, weight_decay=0.01, clipnorm=0.5),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    model.save(tmp_path / "s.keras")
+    restored = fc.models.load_model(tmp_path / "s.keras")
+    assert isinstance(restored.optimizer, fc.optimizers.AdamW)
+    assert restored.optimizer.get_config() == model.optimizer.get_config()
+    assert restored.optimizer.learning_rate == pytest.approx(0.05 * 0.5 ** (4 / 3))  # at step 4
+    h1 = model.fit(x, y, batch_size=16, epochs=3, initial_epoch=1, verbose=0)
+    h2 = restored.fit(x, y, batch_size=16, epochs=3, initial_epoch=1, verbose=0)
+    assert h1.history == h2.history
+    assert_same_weights(model, restored)

@@ -13,7 +13,9 @@ manifest and the bytes actually present before anything is allocated.
 import io
 import json
 import os
+import struct
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -203,7 +205,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     try:
         with zipfile.ZipFile(filepath) as archive:
             return _load(archive, filepath, compile, weight_budget)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, UnicodeDecodeError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, UnicodeDecodeError, NotImplementedError,
+            struct.error, zlib.error) as error:  # what a damaged archive makes zipfile raise
         raise ValueError(f"load_model: {filepath!r} is not a readable fitcore model file: {error}") from None
 
 
