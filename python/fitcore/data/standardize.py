@@ -16,7 +16,8 @@ def _by_position_or_name(value, names, arg, kind):
             raise ValueError(f"`{arg}` is a dict keyed by {kind} name; expected keys {names}"
                              + (f", unknown: {unknown}" if unknown else "") + (f", missing: {missing}" if missing else ""))
         return [value[n] for n in names]
-    if isinstance(value, (list, tuple)) and len(value) > 0 and not isinstance(value[0], numbers.Number):
+    # Arrays by position; a list of numbers or of lists of numbers is one nested array.
+    if isinstance(value, (list, tuple)) and len(value) > 0 and not isinstance(value[0], (numbers.Number, list)):
         if len(value) != len(names):
             raise ValueError(f"`{arg}` has {len(value)} arrays but the model has {len(names)} {kind}s {names}")
         return list(value)
