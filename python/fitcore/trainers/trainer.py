@@ -241,6 +241,10 @@ class Trainer:
                 if val is not None and should_validate(epoch):
                     val_logs = self._evaluate(val, val_stream, validation_batch_size, validation_steps, callback_list,
                                               epoch=epoch, steps_arg="validation_steps")
+                    if val_logs is None:
+                        warnings.warn(f"fit: `validation_data` yielded no batches at epoch {epoch + 1} (a one-shot "
+                                      f"generator used up by an earlier validation?); pass a re-iterable dataset, "
+                                      f"or a looping generator with `validation_steps`", UserWarning, stacklevel=2)
                     logs.update({"val_" + k: v for k, v in (val_logs or {}).items()})
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -345,10 +349,9 @@ class Trainer:
                 done += 1
                 if every_batch or show_progress:
                     callbacks.on_test_batch_end(done - 1, self._logs(core))
-            if stream.ran_out:
-                warnings.warn(f"the evaluation data ran out after {done} batches, before `{steps_arg}`={steps}"
-                              if done else f"the evaluation data yielded no batches (a one-shot generator used up "
-                              f"already?); pass a re-iterable dataset or `{steps_arg}`", UserWarning, stacklevel=3)
+            if stream.ran_out and done and not data.repeats:
+                warnings.warn(f"the evaluation data ran out after {done} batches, before `{steps_arg}`={steps}",
+                              UserWarning, stacklevel=3)
             if not done:
                 callbacks.on_test_end({})
                 return None
