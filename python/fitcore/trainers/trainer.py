@@ -225,8 +225,9 @@ class Trainer:
                         core.begin_epoch(epoch, bool(shuffle), batch_size)
                     epoch_logs = self._train_epoch(core, steps, callback_list, every_batch, verbose == 1)
                 else:
+                    # verbose 2 too: a stream's step count is known only by counting
                     epoch_logs, done = self._train_stream_epoch(core, stream, epoch, callback_list, every_batch,
-                                                                verbose == 1)
+                                                                verbose != 0)
                     train.on_epoch_end()
                     if stream.ran_out:
                         warnings.warn(f"fit: the training data ran out at step {done + 1} of epoch {epoch + 1}; "
@@ -375,7 +376,8 @@ class Trainer:
         total = data.num_batches(batch_size)
         callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
                                      steps=min(steps, total) if steps and total else steps or total)
-        logs = self._evaluate(data, stream, batch_size, steps, callback_list, show_progress=verbose == 1)
+        logs = self._evaluate(data, stream, batch_size, steps, callback_list,
+                              show_progress=verbose == 1 if stream is None else verbose != 0)
         if logs is None:
             raise ValueError("evaluate: `x` yielded no batches")
         if return_dict:
@@ -405,7 +407,7 @@ class Trainer:
         total = data.num_batches(batch_size)
         callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
                                      steps=min(steps, total) if steps and total else steps or total)
-        every_batch, show_progress = callback_list.needs_every_batch, verbose == 1
+        every_batch, show_progress = callback_list.needs_every_batch, verbose == 1 if stream is None else verbose != 0
         callback_list.on_predict_begin()
         if stream is None:
             n = data.num_samples
