@@ -421,7 +421,8 @@ class Trainer:
                              [o[rows(first, count)] for o in outputs])
 
             def batch_logs(first, count):
-                return {"outputs": [o[rows(first, count)] for o in outputs]}
+                batch = [o[rows(first, count)] for o in outputs]
+                return {"outputs": batch[0] if len(batch) == 1 else batch}
 
             self._run_in_chunks(total, run, callback_list.on_predict_batch_begin, callback_list.on_predict_batch_end,
                                 batch_logs, every_batch, show_progress)
@@ -434,7 +435,7 @@ class Trainer:
                 core.predict(inputs, inputs[0].shape[0], batch)
                 pieces.append(batch)
                 if every_batch or show_progress:
-                    callback_list.on_predict_batch_end(len(pieces) - 1, {"outputs": batch})
+                    callback_list.on_predict_batch_end(len(pieces) - 1, {"outputs": batch[0] if len(batch) == 1 else batch})
             if not pieces:
                 raise ValueError("predict: `x` yielded no batches")
             outputs = [np.concatenate(parts) for parts in zip(*pieces)]
