@@ -67,6 +67,26 @@ def test_hook_order_and_counts_with_validation():
     assert rec.calls == expected
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+def test_evaluate_and_predict_call_batch_hooks_per_batch_with_each_batch(streamed):
+    x, y = make_data(n=90)
+    model = make_model()
+    rec = Recorder()
+    data = dict(x=iter([(x[i:i + 20], y[i:i + 20]) for i in range(0, 90, 20)])) if streamed else \
+        dict(x=x, y=y, batch_size=20)
+    logs = model.evaluate(verbose=0, callbacks=[rec], return_dict=True, **data)
+    assert rec.calls == [("on_test_begin",)] + [(f"on_test_batch_{h}", b) for b in range(5)
+                                                for h in ("begin", "end")] + [("on_test_end",)]
+    assert logs == model.evaluate(x, y, batch_size=20, verbose=0, return_dict=True)
+    outputs = []
+    hook = cb.LambdaCallback(on_predict_batch_end=lambda b, logs: outputs.append(logs["outputs"].copy()))
+    data = iter([(x[i:i + 20],) for i in range(0, 90, 20)]) if streamed else x
+    got = model.predict(data, batch_size=None if streamed else 20, verbose=0, callbacks=[hook])
+    assert [len(o) for o in outputs] == [20, 20, 20, 20, 10]
+    np.testing.assert_array_equal(np.concatenate(outputs), got)
+    np.testing.assert_array_equal(got, model.predict(x, batch_size=20, verbose=0))
+
+
 def test_batch_hooks_do_not_change_the_weights():
     x, y = make_data()
     plain = make_model()  # the core seed is drawn at the first fit: build and fit one model at a time

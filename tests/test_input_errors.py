@@ -52,6 +52,153 @@ def test_fit_rejects_bad_input_before_any_step(kwargs, error, names):
     assert model.optimizer.iterations == 0
 
 
+def _gen(n=20, size=5, x=X, y=Y):
+    for i in range(0, n, size):
+        yield x[i:i + size], y[i:i + size]
+
+
+class _Batches:
+    """A Keras-style PyDataset by duck typing."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return X[i * 5:(i + 1) * 5], Y[i * 5:(i + 1) * 5]
+
+
+def _two_inputs():
+    a, b = fc.Input((4,), name="a"), fc.Input((2,), name="b")
+    model = fc.Model(inputs=[a, b], outputs=[fc.layers.Dense(3, activation="softmax", name="o1")(a),
+                                             fc.layers.Dense(1, name="o2")(b)])
+    model.compile(optimizer="adam", loss=["sparse_categorical_crossentropy", "mse"])
+    return model
+
+
+# Each entry: (make the fit keyword arguments, error type, text the message must hold).
+STREAM_AND_STRUCTURE_CASES = [
+    (lambda: dict(x=_gen(), y=Y), ValueError, "`y` must be None when `x` is a generator"),
+    (lambda: dict(x=_gen(), sample_weight=np.ones(20)), ValueError, "`sample_weight` must be None"),
+    (lambda: dict(x=_gen(), validation_split=0.2), ValueError, "`validation_split` must not be given"),
+    (lambda: dict(x=_gen(), batch_size=5), ValueError, "`batch_size` must not be given when `x` is a generator"),
+    (lambda: dict(x=_Batches(), batch_size=5), ValueError, "`batch_size` must not be given when `x` is a PyDataset"),
+    (lambda: dict(x=[(X, Y)], y=Y), ValueError, "`y` must be None when `x` is a dataset"),
+    (lambda: dict(x=X, y=Y, validation_data=_gen(), validation_batch_size=4), ValueError,
+     "`validation_batch_size` must not be given"),
+    (lambda: dict(x=X, y=Y, validation_data=X), ValueError, "`validation_data` must be a tuple"),
+    (lambda: dict(x=X, y=Y, validation_split=1e-17), ValueError, "`validation_split`=1e-17 of 20 samples leaves no "
+                                                                 "validation"),
+    (lambda: dict(x=X[:1], y=Y[:1], validation_split=0.5), ValueError, "leaves no training"),
+    (lambda: dict(x=X, y=Y, batch_size=-3), ValueError, "`batch_size` must be >= 1, got -3"),
+    (lambda: dict(x=X, y=Y, class_weight={0: float("nan")}), ValueError, "`class_weight`[0] must be a finite"),
+    (lambda: dict(x=X, y=Y, sample_weight=np.r_[np.ones(19), np.inf]), ValueError, "`sample_weight` must be finite"),
+    (lambda: dict(x=__import__("pathlib").Path("x.npy"), y=Y), TypeError, "fitcore reads no files"),
+    (lambda: dict(x=7, y=Y), TypeError, "`x` must be an array"),
+]
+
+
+@pytest.mark.parametrize("make, error, text", STREAM_AND_STRUCTURE_CASES)
+def test_fit_rejects_streams_and_structures_it_cannot_use(make, error, text):
+    model = _model()
+    before = model.get_weights()
+    with pytest.raises(error) as info:
+        model.fit(verbose=0, **make())
+    assert text in str(info.value)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert model.optimizer.iterations == 0
+
+
+@pytest.mark.parametrize("x, y, text", [
+    ({"a": X}, [Y, Y[:, None]], "missing: ['b']"),
+    ({"a": X, "b": X[:, :2], "c": X}, [Y, Y[:, None]], "unknown: ['c']"),
+    ([X, X[:10, :2]], [Y, Y[:, None]], "x[1]: 10"),
+    ([X, X[:, :2]], {"o1": Y, "o3": Y}, "`y` is a dict keyed by output name"),
+])
+def test_fit_rejects_inputs_that_do_not_match_the_model_by_name_or_length(x, y, text):
+    model = _two_inputs()
+    before = model.get_weights()
+    with pytest.raises(ValueError) as info:
+        model.fit(x, y, verbose=0)
+    assert text in str(info.value)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_class_weight_is_an_error_for_several_outputs():
+    model = _two_inputs()
+    with pytest.raises(ValueError, match="`class_weight` is not supported for models with several outputs"):
+        model.fit([X, X[:, :2]], [Y, Y[:, None]], class_weight={0: 2.0}, verbose=0)
+    assert model.optimizer.iterations == 0
+
+
+BAD_BATCH = [
+    ((X[10:15, :3], Y[10:15]), ValueError, "`x` for input"),
+    ((X[10:15], Y[10:15] + 3), ValueError, "`y` for output"),
+    ((X[10:15], Y[10:15], np.full(5, np.nan)), ValueError, "`sample_weight` must be finite"),
+    ((X[10:15], Y[10:15], np.ones(5), np.ones(5)), ValueError, "got a tuple of length 4"),
+    ([X[10:15], Y[10:15]], ValueError, "yield a tuple (x, y)"),
+    (X[10:15], ValueError, "with targets, got x alone"),
+    ((X[10:15], Y[10:12]), ValueError, "same number of samples"),
+    ((np.array([["a"] * 4] * 5), Y[10:15]), TypeError, "must hold numbers"),
+]
+
+
+@pytest.mark.parametrize("bad, error, text", BAD_BATCH)
+def test_a_bad_yielded_batch_is_raised_at_its_step_before_it_changes_the_model(bad, error, text):
+    def gen():
+        yield X[:5], Y[:5]
+        yield X[5:10], Y[5:10]
+        yield bad
+        yield X[15:20], Y[15:20]
+
+    fc.utils.set_random_seed(7)
+    model = _model()
+    with pytest.raises(error) as info:
+        model.fit(gen(), epochs=1, verbose=0)
+    message = str(info.value)
+    assert "the batch `x` yielded at step 3 of epoch 1" in message and text in message
+    assert model.optimizer.iterations == 2  # the two good steps ran; the bad one changed nothing
+    fc.utils.set_random_seed(7)
+    reference = _model()
+    reference.fit(iter([(X[:5], Y[:5]), (X[5:10], Y[5:10])]), epochs=1, verbose=0)
+    for a, b in zip(reference.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.fit(X, Y, epochs=1, verbose=0)  # and the model still trains
+
+
+def test_bad_batches_in_validation_evaluate_and_predict_name_their_step():
+    model = _model()
+    bad = [(X[:5], Y[:5]), (X[5:10, :2], Y[5:10])]
+    with pytest.raises(ValueError, match="the batch `validation_data` yielded at step 2 of epoch 1"):
+        model.fit(X, Y, validation_data=bad, verbose=0)
+    with pytest.raises(ValueError, match="the batch `x` yielded at step 2 of epoch 1: `x` for input"):
+        model.evaluate(iter(bad), verbose=0)
+    with pytest.raises(ValueError, match="the batch `x` yielded at step 2 of epoch 1: `x` for input"):
+        model.predict(iter(bad), verbose=0)
+
+
+@pytest.mark.parametrize("call, error, text", [
+    (lambda m: m.evaluate(_gen(), batch_size=5, verbose=0), ValueError, "`batch_size` must not be given"),
+    (lambda m: m.evaluate(_gen(), Y, verbose=0), ValueError, "`y` must be None when `x` is a generator"),
+    (lambda m: m.evaluate(X, verbose=0), ValueError, "`y` is required"),
+    (lambda m: m.evaluate(iter([]), verbose=0), ValueError, "`x` yielded no batches"),
+    (lambda m: m.predict(_Batches(), batch_size=5, verbose=0), ValueError, "`batch_size` must not be given"),
+    (lambda m: m.predict(X, steps=0, verbose=0), ValueError, "`steps` must be >= 1"),
+    (lambda m: m.predict({3, 4}, verbose=0), TypeError, "`x` must be an array"),
+    (lambda m: m.train_on_batch(_gen()), TypeError, "`x` must be arrays (one batch), got a generator"),
+    (lambda m: m.test_on_batch(X, Y[:3]), ValueError, "same number of samples"),
+])
+def test_evaluate_predict_and_single_batches_reject_bad_input(call, error, text):
+    model = _model()
+    before = model.get_weights()
+    with pytest.raises(error) as info:
+        call(model)
+    assert text in str(info.value)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_fit_before_compile():
     model = fc.Sequential([fc.Input((4,)), fc.layers.Dense(3)])
     with pytest.raises(ValueError, match="compile"):

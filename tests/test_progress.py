@@ -92,7 +92,9 @@ def test_verbose_zero_is_silent_and_predict_shows_its_bar(capsys):
     model.predict(x, batch_size=4, verbose=2)
     assert re.fullmatch(r"3/3 - \d+s - \d+(us|ms)/step\n", capsys.readouterr().out)
     model.predict(x, batch_size=4, verbose=1)
-    assert re.fullmatch(r"\r3/3 ━{20} \d+s \d+(us|ms)/step\n", capsys.readouterr().out)
+    out = capsys.readouterr().out  # a live bar: the first step drawn at once, the final line last
+    assert re.match(r"\r1/3 ━{6}─{14} \d+s \d+(us|ms)/step - ETA: \d+s", out)
+    assert re.search(r"\r3/3 ━{20} \d+s \d+(us|ms)/step\n$", out) and out.count("\n") == 1
 
 
 def test_view_metrics_true_in_a_terminal_draws_a_text_chart(capsys):
@@ -152,3 +154,30 @@ def test_view_metrics_in_a_notebook_updates_one_live_figure(monkeypatch):
     model.fit(x, y, epochs=3, validation_split=0.2, verbose=2, view_metrics="auto")
     # one panel (loss), training and validation curves growing by one point per epoch
     assert shown == [("display", [1, 1]), ("update", [2, 2]), ("update", [3, 3])]
+
+
+LONG = r"""
+import numpy as np
+import fitcore as fc
+rng = np.random.default_rng(0)
+x = rng.normal(size=(200_000, 64)).astype("float32"); y = rng.integers(0, 10, 200_000)
+fc.utils.set_random_seed(0)
+model = fc.Sequential([fc.Input((64,)), fc.layers.Dense(128, activation="relu"),
+                       fc.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+model.evaluate(x, y, batch_size=32, verbose=1)
+model.predict(x, batch_size=32, verbose=1)
+"""
+
+
+def test_evaluate_and_predict_redraw_a_live_bar_while_they_run():
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path), COLUMNS="200")
+    out = subprocess.run([sys.executable, "-c", LONG], capture_output=True, env=env, check=True).stdout.decode()
+    evaluate, predict = out.split("\n")[:2]
+    for frames, logs in ((evaluate.split("\r")[1:], " - loss: "), (predict.split("\r")[1:], "")):
+        # ~0.5 s of batches each: the first chunk drawn at once, redraws every ~0.1 s, then the final line
+        assert len(frames) >= 3, frames
+        assert re.match(r"\s*\d+/6250 ━*─+ \d+s \d+(us|ms)/step - ETA: \d+s" + logs, frames[0])
+        assert re.match(r"6250/6250 ━{20} \d+s \d+(us|ms)/step" + logs, frames[-1])
+        done = [int(f.split("/")[0]) for f in frames]
+        assert done == sorted(done) and done[0] < 6250

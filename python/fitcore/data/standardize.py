@@ -16,7 +16,8 @@ def _by_position_or_name(value, names, arg, kind):
             raise ValueError(f"`{arg}` is a dict keyed by {kind} name; expected keys {names}"
                              + (f", unknown: {unknown}" if unknown else "") + (f", missing: {missing}" if missing else ""))
         return [value[n] for n in names]
-    if isinstance(value, (list, tuple)) and len(value) > 0 and not isinstance(value[0], numbers.Number):
+    # Arrays by position; a list of numbers or of lists of numbers is one nested array.
+    if isinstance(value, (list, tuple)) and len(value) > 0 and not isinstance(value[0], (numbers.Number, list)):
         if len(value) != len(names):
             raise ValueError(f"`{arg}` has {len(value)} arrays but the model has {len(names)} {kind}s {names}")
         return list(value)
@@ -86,9 +87,8 @@ def standardize_sample_weights(model, sample_weight, num_samples, arg="sample_we
     return out
 
 
-def class_weight_to_sample_weight(class_weight, targets, model, losses, arg="class_weight"):
-    """Per-sample weights from {class_index: weight}; labels from sparse ids, a final dimension of 1,
-    or the argmax of one-hot targets. Classes not listed weigh 1."""
+def check_class_weight(class_weight, model, arg="class_weight"):
+    """{class_index: finite weight} for a single-output model, or an error naming `arg`."""
     if not isinstance(class_weight, dict):
         raise TypeError(f"`{arg}` must be a dict {{class_index: weight}}, got {type(class_weight).__name__}")
     if len(model.output_names) != 1:
@@ -99,6 +99,12 @@ def class_weight_to_sample_weight(class_weight, targets, model, losses, arg="cla
             raise ValueError(f"`{arg}` keys must be non-negative class indices, got {key!r}")
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
             raise ValueError(f"`{arg}`[{key}] must be a finite number, got {value!r}")
+
+
+def class_weight_to_sample_weight(class_weight, targets, model, losses, arg="class_weight"):
+    """Per-sample weights from {class_index: weight}; labels from sparse ids, a final dimension of 1,
+    or the argmax of one-hot targets. Classes not listed weigh 1."""
+    check_class_weight(class_weight, model, arg)
     y = targets[0]
     if losses[0].sparse or y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
         labels = np.round(y.reshape(len(y))).astype(np.int64)
@@ -110,3 +116,9 @@ def class_weight_to_sample_weight(class_weight, targets, model, losses, arg="cla
     for key, value in class_weight.items():
         weights[labels == key] = value
     return weights
+
+
+def apply_class_weight(class_weight, targets, weights, model, losses):
+    """The per-output sample weights with class_weight multiplied in (training data only, as Keras)."""
+    per_sample = class_weight_to_sample_weight(class_weight, targets, model, losses)
+    return [per_sample if w is None else (w.T * per_sample).T.copy() for w in weights]

@@ -1,6 +1,7 @@
 """Argument checks shared by every entry point, each naming the argument it rejects."""
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -29,12 +30,24 @@ def check_fraction(name, value):
     return float(value)
 
 
+def to_numpy(value):
+    """numpy's view of an array-like: numpy itself, anything with `__array__` (pandas, torch, jax) or
+    only `__dlpack__`. Zero-copy where the producer allows it."""
+    if isinstance(value, np.ndarray):
+        return value
+    if getattr(value, "requires_grad", False) and hasattr(value, "detach"):
+        value = value.detach()  # a torch tensor tracking gradients refuses to export its memory
+    if not hasattr(value, "__array__") and hasattr(value, "__dlpack__"):
+        return np.from_dlpack(value)
+    return np.asarray(value)
+
+
 def as_numeric_array(value, arg):
     """`value` as a numpy array of a numeric dtype, or TypeError naming `arg`."""
-    if isinstance(value, (str, bytes, set, frozenset)) or value is None:
+    if isinstance(value, (str, bytes, set, frozenset, os.PathLike)) or value is None:
         raise TypeError(f"`{arg}` must be an array, got {type(value).__name__}")
     try:
-        array = np.asarray(value)
+        array = to_numpy(value)
     except Exception as error:  # ragged lists and the like
         raise TypeError(f"`{arg}` could not be read as an array: {error}") from None
     if array.dtype.kind not in "biuf":

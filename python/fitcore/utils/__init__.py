@@ -1,3 +1,4 @@
+from fitcore.utils.py_dataset import PyDataset, Sequence
 from fitcore.utils.random import set_random_seed
 
-__all__ = ["set_random_seed"]
+__all__ = ["PyDataset", "Sequence", "set_random_seed"]

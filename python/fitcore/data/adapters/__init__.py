@@ -1,11 +1,67 @@
-"""One adapter per kind of input, behind the DataAdapter interface."""
+"""One adapter per kind of input, behind the DataAdapter interface; get_adapter picks one."""
+import os
+from collections.abc import Iterator
+
+import numpy as np
+
 from fitcore.data.adapters.array_adapter import ArrayAdapter
 from fitcore.data.adapters.data_adapter import DataAdapter
+from fitcore.data.adapters.generator_adapter import GeneratorAdapter
+from fitcore.data.adapters.iterable_adapter import IterableAdapter, TorchDataLoaderAdapter
+from fitcore.data.adapters.lazy_array_adapter import LazyArrayAdapter, has_lazy_leaf, is_lazy_array
+from fitcore.data.adapters.py_dataset_adapter import PyDatasetAdapter
+
+_EXPECTED = ("an array (numpy, np.memmap, torch or jax tensor, pandas DataFrame/Series), a list or dict of "
+             "arrays, a generator, a dataset (list of batches, torch DataLoader, tf.data.Dataset) or a PyDataset")
 
 
-def get_adapter(x, **kwargs):
-    """The adapter for `x`; TypeError for kinds fitcore cannot read."""
-    return ArrayAdapter.from_user_data(x, **kwargs)
+def stream_adapter(x, arg="x"):
+    """The adapter for data that makes its own batches, None for arrays; TypeError for other kinds."""
+    if isinstance(x, (str, bytes, os.PathLike, set, frozenset)) or x is None:
+        hint = " (fitcore reads no files: load the data first, e.g. with np.load)" \
+            if isinstance(x, (str, bytes, os.PathLike)) else ""
+        raise TypeError(f"`{arg}` must be {_EXPECTED}; got {type(x).__name__}{hint}")
+    if isinstance(x, (np.ndarray, dict)) or hasattr(x, "__array__") or hasattr(x, "__dlpack__") or is_lazy_array(x):
+        return None
+    if isinstance(x, (list, tuple)):
+        # A list whose elements are tuples (or dicts) is a list of batches; otherwise arrays by position.
+        return IterableAdapter(x) if x and isinstance(x[0], (tuple, dict)) else None
+    if isinstance(x, Iterator):
+        return GeneratorAdapter(x)
+    if type(x).__module__.startswith("torch.utils.data"):
+        return TorchDataLoaderAdapter(x)
+    if hasattr(x, "__getitem__") and hasattr(x, "__len__"):
+        return PyDatasetAdapter(x)
+    if hasattr(x, "__iter__"):
+        return IterableAdapter(x)
+    raise TypeError(f"`{arg}` must be {_EXPECTED}; got {type(x).__name__}")
 
 
-__all__ = ["ArrayAdapter", "DataAdapter", "get_adapter"]
+def check_stream_arguments(stream, arg_prefix="", **values):
+    """y / sample_weight come from the yielded elements of a generator or dataset, never beside it."""
+    for name, value in values.items():
+        if value is not None:
+            raise ValueError(f"`{arg_prefix}{name}` must be None when `{arg_prefix}x` is a {stream.description}: "
+                             f"its elements carry it (yield (x, y) or (x, y, sample_weight)); "
+                             f"got {type(value).__name__}")
+
+
+def array_adapter(x, model, y=None, sample_weight=None, losses=None, arg_prefix=""):
+    """In-memory arrays, or arrays read batch by batch when any of them is lazily loaded."""
+    adapter = LazyArrayAdapter if any(has_lazy_leaf(v) for v in (x, y, sample_weight) if v is not None) \
+        else ArrayAdapter
+    return adapter.from_user_data(x, model, y=y, sample_weight=sample_weight, losses=losses, arg_prefix=arg_prefix)
+
+
+def get_adapter(x, model, y=None, sample_weight=None, losses=None, arg_prefix=""):
+    """The adapter for `x` (with y / sample_weight for arrays); errors name the argument."""
+    stream = stream_adapter(x, arg_prefix + "x")
+    if stream is not None:
+        check_stream_arguments(stream, arg_prefix, y=y, sample_weight=sample_weight)
+        return stream
+    return array_adapter(x, model, y, sample_weight, losses, arg_prefix)
+
+
+__all__ = ["ArrayAdapter", "DataAdapter", "GeneratorAdapter", "IterableAdapter", "LazyArrayAdapter",
+           "PyDatasetAdapter", "TorchDataLoaderAdapter", "array_adapter", "check_stream_arguments", "get_adapter",
+           "stream_adapter"]

@@ -2,7 +2,7 @@
 import math
 
 from fitcore.data.adapters.data_adapter import DataAdapter
-from fitcore.data.standardize import (class_weight_to_sample_weight, standardize_inputs,
+from fitcore.data.standardize import (apply_class_weight, standardize_inputs,
                                       standardize_sample_weights, standardize_targets)
 from fitcore.data.validation import check_same_length
 
@@ -34,9 +34,8 @@ class ArrayAdapter(DataAdapter):
         """class_weight multiplied into the sample weights (training data only, as Keras)."""
         if self.targets is None:
             raise ValueError("`class_weight` needs targets `y`")
-        per_sample = class_weight_to_sample_weight(class_weight, self.targets, model, losses)
-        weights = [per_sample if w is None else (w.T * per_sample).T.copy() for w in self.weights]
-        return ArrayAdapter(self.inputs, self.targets, weights)
+        return ArrayAdapter(self.inputs, self.targets,
+                            apply_class_weight(class_weight, self.targets, self.weights, model, losses))
 
     @property
     def arrays(self):

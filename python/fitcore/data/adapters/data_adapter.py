@@ -5,12 +5,20 @@ class DataAdapter:
     """Turns one kind of user input into what the core consumes.
 
     In-memory adapters expose `arrays` (inputs, targets, weights: lists of float32 C-contiguous
-    arrays, one per model input / output) so the core batches and shuffles them itself;
-    streaming adapters yield the same triple batch by batch from `batches()`.
+    arrays, one per model input / output) so the core batches and shuffles them itself.
+    Streaming adapters (`arrays` is None) yield the user's elements pass by pass from `iterate()`;
+    data/batch_stream.py unpacks, checks and converts each one before it reaches the core.
     """
 
     #: whole arrays the core can batch itself, or None for a stream
     arrays = None
+    #: a new pass can start over from the first batch (False: a one-shot generator)
+    reiterable = True
+    #: passes follow each other as for arrays: steps_per_epoch beyond one pass never runs out
+    repeats = False
+    #: the data makes its own batches (generators, datasets): `batch_size`, `y`, `sample_weight` and
+    #: `validation_split` do not apply
+    makes_batches = False
 
     @property
     def num_samples(self):
@@ -21,6 +29,13 @@ class DataAdapter:
         """Batches per pass, or None when unknown."""
         return None
 
-    def batches(self, batch_size, shuffle, epoch):
-        """Yields (inputs, targets, weights) per batch."""
+    def iterate(self, batch_size, shuffle, seed):
+        """One pass: an iterator over the elements as the user's data yields them."""
         raise NotImplementedError
+
+    def first_element(self):
+        """The first element (to build a model that has no Input yet), without consuming it."""
+        raise NotImplementedError
+
+    def on_epoch_end(self):
+        """Called after each training epoch (a PyDataset's hook)."""

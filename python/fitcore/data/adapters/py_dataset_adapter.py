@@ -1,0 +1,32 @@
+"""Keras-style PyDataset / Sequence: `__len__` batches, `__getitem__(i)` → batch i, optional
+`on_epoch_end()`. With shuffle, each pass visits the batches in a new seeded order."""
+import numpy as np
+
+from fitcore.data.adapters.data_adapter import DataAdapter
+
+
+class PyDatasetAdapter(DataAdapter):
+    makes_batches = True
+    description = "PyDataset"
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def num_batches(self, batch_size):
+        return len(self.dataset)
+
+    def iterate(self, batch_size, shuffle, seed):
+        n = len(self.dataset)
+        order = np.random.default_rng(seed).permutation(n) if shuffle else range(n)
+        for i in order:
+            yield self.dataset[int(i)]
+
+    def first_element(self):
+        if len(self.dataset) == 0:
+            raise StopIteration
+        return self.dataset[0]
+
+    def on_epoch_end(self):
+        hook = getattr(self.dataset, "on_epoch_end", None)
+        if callable(hook):
+            hook()
