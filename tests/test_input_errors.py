@@ -97,3 +97,16 @@ def test_model_still_trains_after_errors():
 def test_bad_verbose():
     with pytest.raises(ValueError, match="verbose"):
         _model().fit(X, Y, verbose=3)
+
+
+@pytest.mark.parametrize("x, error", [(None, TypeError), ("data.csv", TypeError), (3.0, ValueError),
+                                      (X[:0], ValueError)])
+def test_predict_on_batch_rejects_non_arrays_naming_x(x, error):
+    # found by the fuzz campaign: predict_on_batch(None) raised "len() of unsized object"
+    with pytest.raises(error, match="`x`"):
+        _model().predict_on_batch(x)
+
+
+def test_predict_on_batch_is_one_batch():
+    model = _model()
+    np.testing.assert_array_equal(model.predict_on_batch(X), model.predict(X, batch_size=len(X), verbose=0))

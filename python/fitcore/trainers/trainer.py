@@ -316,8 +316,9 @@ class Trainer:
         return self._batch_result(core, return_dict)
 
     def predict_on_batch(self, x):
-        return self.predict(x, batch_size=max(1, len(np.asarray(x) if not isinstance(x, (list, dict)) else x)),
-                            verbose=0)
+        self._build_from_data(x)
+        # The adapter validates x (None, strings, scalars: a clear error) and counts its samples.
+        return self.predict(x, batch_size=get_adapter(x, model=self).num_samples, verbose=0)
 
     def reset_metrics(self):
         if self._core is not None:
