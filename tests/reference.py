@@ -28,6 +28,9 @@ ACTIVATIONS = {
 }
 
 EPS = 1e-7  # Keras's backend epsilon
+# Keras clips float32 outputs to [eps, 1 - eps] in float32, where 1 - 1e-7 rounds to 1 - 2**-23:
+# it decides log(1 - p) for saturated sigmoids (-log(2**-23) = 15.94, not 16.12).
+ONE_MINUS_EPS = float(np.float32(1.0 - EPS))
 
 
 def per_element_loss(name, pred, target, from_logits=False, label_smoothing=0.0, delta=1.0):
@@ -43,7 +46,7 @@ def per_element_loss(name, pred, target, from_logits=False, label_smoothing=0.0,
         t = target * (1 - label_smoothing) + 0.5 * label_smoothing
         if from_logits:
             return np.mean(np.logaddexp(0, pred) - pred * t, axis=-1)
-        p = np.clip(pred, EPS, 1 - EPS)
+        p = np.clip(pred, EPS, ONE_MINUS_EPS)
         return np.mean(-(t * np.log(p) + (1 - t) * np.log(1 - p)), axis=-1)
     if name in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
         if name == "sparse_categorical_crossentropy":
@@ -53,7 +56,7 @@ def per_element_loss(name, pred, target, from_logits=False, label_smoothing=0.0,
             logp = pred - pred.max(-1, keepdims=True)
             logp = logp - np.log(np.exp(logp).sum(-1, keepdims=True))
         else:
-            logp = np.log(np.clip(pred / pred.sum(-1, keepdims=True), EPS, 1 - EPS))
+            logp = np.log(np.clip(pred / pred.sum(-1, keepdims=True), EPS, ONE_MINUS_EPS))
         return -np.sum(t * logp, axis=-1)
     raise KeyError(name)
 

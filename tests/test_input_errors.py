@@ -244,3 +244,32 @@ def test_model_still_trains_after_errors():
 def test_bad_verbose():
     with pytest.raises(ValueError, match="verbose"):
         _model().fit(X, Y, verbose=3)
+
+
+@pytest.mark.parametrize("x, error", [(None, TypeError), ("data.csv", TypeError), (3.0, TypeError),
+                                      (X[:0], ValueError)])
+def test_predict_on_batch_rejects_non_arrays_naming_x(x, error):
+    # found by the fuzz campaign: predict_on_batch(None) raised "len() of unsized object"
+    with pytest.raises(error, match="`x`"):
+        _model().predict_on_batch(x)
+
+
+def test_predict_on_batch_is_one_batch():
+    model = _model()
+    np.testing.assert_array_equal(model.predict_on_batch(X), model.predict(X, batch_size=len(X), verbose=0))
+
+
+@pytest.mark.parametrize("loss_weights, error", [([1.0, 2.0], ValueError), ("a", TypeError), ({"x": 1}, ValueError),
+                                                 ([None, "b"], ValueError), (True, TypeError)])
+def test_compile_rejects_bad_loss_weights_naming_them(loss_weights, error):
+    # found by the fuzz campaign: a list for a single output raised float()'s bare TypeError
+    model = fc.Sequential([fc.Input((4,)), fc.layers.Dense(3)])
+    with pytest.raises(error, match="loss_weights"):
+        model.compile(optimizer="sgd", loss="mse", loss_weights=loss_weights)
+
+
+def test_single_output_accepts_a_one_entry_loss_weights_list():
+    model = _model()
+    plain = model.evaluate(X, Y, verbose=0, return_dict=True)["loss"]
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", loss_weights=[0.5])
+    np.testing.assert_allclose(model.evaluate(X, Y, verbose=0, return_dict=True)["loss"], 0.5 * plain, rtol=1e-6)

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from fitcore.callbacks.callback import Callback
-from fitcore.saving.weights import atomic_write
+from fitcore.saving.weights import atomic_write, read_npz
 
 _FILE = "backup.npz"
 
@@ -46,13 +46,9 @@ class BackupAndRestore(Callback):
             self._write(None)
             return
         core = self.model._core
-        with np.load(self.backup_path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            weights = [data[f"w{i:04d}"] for i in range(meta["num_weights"])]
-            state = [data[f"o{i:04d}"] for i in range(meta["num_state"])]
         current_state = core.optimizer_state()
-        if [name for name, _ in current_state] != meta["state_names"] or any(
-                view.shape != saved.shape for (_, view), saved in zip(current_state, state)):
+        weights, state, meta = self._read(current_state)
+        if [name for name, _ in current_state] != meta["state_names"]:
             raise ValueError(f"BackupAndRestore: the backup in {self.backup_dir!r} was made with another optimizer "
                              f"or model; delete it to start afresh")
         self.model.set_weights(weights)  # checks shapes against the model before writing
@@ -74,6 +70,24 @@ class BackupAndRestore(Callback):
 
             restored = History.from_dict(meta["history"])
             history.history, history.epoch, history.key_epochs = restored.history, restored.epoch, restored.key_epochs
+
+    def _read(self, current_state):
+        """(weights, optimizer state, meta) from the backup, every entry's shape checked against this model
+        and optimizer before it is read (see fitcore.saving.weights.read_npz)."""
+        shapes = {f"w{i:04d}": w.shape for i, w in enumerate(self.model.weights)}
+        shapes.update({f"o{i:04d}": view.shape for i, (_, view) in enumerate(current_state)})
+        try:
+            data = read_npz(self.backup_path, shapes, texts=("meta",), what="BackupAndRestore")
+            meta = json.loads(str(data["meta"]))
+            keys = ("epoch", "iterations", "seed", "learning_rate", "state_names", "history")
+            if not isinstance(meta, dict) or any(k not in meta for k in keys):
+                raise ValueError(f"its metadata lacks some of {keys}")
+        except ValueError as error:
+            raise ValueError(f"BackupAndRestore: the backup in {self.backup_dir!r} cannot be used ({error}); it was "
+                             f"made with another optimizer or model, or is damaged: delete it to start afresh") from None
+        weights = [data[f"w{i:04d}"] for i in range(len(self.model.weights))]
+        state = [data[f"o{i:04d}"] for i in range(len(current_state))]
+        return weights, state, meta
 
     def on_epoch_end(self, epoch, logs=None):
         self._write(epoch)

@@ -1,4 +1,6 @@
 """What compile() was given, resolved per model output: losses, loss weights, metrics."""
+import numbers
+
 from fitcore import _core, losses as losses_module, metrics as metrics_module, optimizers
 
 
@@ -19,6 +21,20 @@ def _per_output(value, output_names, arg, allow_single=True):
     return [value] * n
 
 
+def _loss_weight(value, num_outputs):
+    """One output's loss weight as a float; a one-entry list is accepted for a single output, as Keras."""
+    if value is None:
+        return 1.0
+    if num_outputs == 1 and isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise ValueError(f"compile: `loss_weights` has {len(value)} entries for 1 output")
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"compile: `loss_weights` must be a number per output (a float, a list or a dict of floats), "
+                        f"got {value!r}")
+    return float(value)
+
+
 def _metric_list(value, arg):
     if value is None:
         return []
@@ -32,7 +48,7 @@ class CompileConfig:
         names = model.output_names
         self.losses = [None if l is None else losses_module.get(l) for l in _per_output(loss, names, "loss")]
         weights = _per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights")
-        self.loss_weights = [1.0 if w is None else float(w) for w in weights]
+        self.loss_weights = [_loss_weight(w, len(names)) for w in weights]
         self.metrics = [_metric_list(m, "metrics") for m in self._metrics_per_output(metrics, names, "metrics")]
         self.weighted_metrics = [_metric_list(m, "weighted_metrics")
                                  for m in self._metrics_per_output(weighted_metrics, names, "weighted_metrics")]

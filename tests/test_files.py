@@ -1,0 +1,317 @@
+"""Files: save_weights/load_weights and the callbacks that write files never unpickle or eval; a
+truncated, corrupted or hostile .npz gives a clear ValueError without allocating absurd memory; a
+process killed (SIGKILL) while saving always leaves the previous file loadable."""
+import io
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+import warnings
+import zipfile
+
+import numpy as np
+import pytest
+
+import fitcore as fc
+from fitcore import callbacks as cb
+
+
+def make_model(units=8):
+    model = fc.Sequential([fc.Input((4,)), fc.layers.Dense(units, activation="relu"), fc.layers.Dense(3)])
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def npy_bytes(array=None, header=None, data=b""):
+    """An .npy member: numpy's own bytes, or a hand-written (possibly lying) header dict and raw data."""
+    if header is None:
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=True)
+        return buffer.getvalue()
+    text = repr(header).encode("latin1")
+    text += b" " * (-(len(text) + 11) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + data
+
+
+def write_zip(path, members, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression=compression) as z:
+        for name, payload in members:
+            z.writestr(name, payload)
+    return path
+
+
+def good_members(model):
+    return [(f"w{i:04d}.npy", npy_bytes(w)) for i, w in enumerate(model.get_weights())]
+
+
+def assert_unchanged(model, before):
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+# --- round trip ------------------------------------------------------------------------------
+def test_save_load_round_trip_is_exact_and_plain(tmp_path):
+    model = make_model()
+    model.fit(np.random.rand(16, 4), np.random.rand(16, 3), epochs=2, verbose=0)
+    path = tmp_path / "m.weights.npz"
+    model.save_weights(path)
+    with zipfile.ZipFile(path) as z:
+        assert sorted(z.namelist()) == [f"w{i:04d}.npy" for i in range(4)]
+    with np.load(path, allow_pickle=False) as data:  # plain numeric arrays, loadable without pickle
+        assert all(data[n].dtype == np.float32 for n in data.files)
+    fresh = make_model()
+    fresh.load_weights(path)
+    assert_unchanged(fresh, model.get_weights())
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's 0600
+    assert [p.name for p in tmp_path.iterdir()] == ["m.weights.npz"]  # no temporary file left
+
+
+def test_other_layouts_of_the_right_arrays_load(tmp_path):
+    """Fortran order, big-endian and float64 entries hold the same numbers: they load."""
+    model = make_model()
+    weights = model.get_weights()
+    variants = [np.asfortranarray(weights[0]), weights[1].astype(">f4"), weights[2].astype(np.float64), weights[3]]
+    path = write_zip(tmp_path / "v.npz", [(f"w{i:04d}.npy", npy_bytes(v)) for i, v in enumerate(variants)],
+                     compression=zipfile.ZIP_DEFLATED)
+    fresh = make_model()
+    fresh.load_weights(path)
+    assert_unchanged(fresh, weights)
+
+
+# --- hostile files ---------------------------------------------------------------------------
+class Boom:
+    """Unpickling this would run code: it must never happen."""
+
+    def __reduce__(self):
+        return (os.system, ("touch " + os.path.join(os.environ.get("FITCORE_TEST_MARKER_DIR", "/tmp"), "pwned"),))
+
+
+def hostile_files(model):
+    """(name, members, match): files a model must refuse; `match` is in the ValueError's message."""
+    w = model.get_weights()
+    good = good_members(model)
+    shape0 = w[0].shape
+    return [
+        ("one entry missing", good[:-1], "missing"),
+        ("one entry too many", good + [("w0004.npy", npy_bytes(w[3]))], "unexpected"),
+        ("wrong shape", [(good[0][0], npy_bytes(w[0].T))] + good[1:], "shape"),
+        ("wrong rank", [(good[0][0], npy_bytes(w[0].reshape(-1)))] + good[1:], "shape"),
+        ("pickled object array", [(good[0][0], npy_bytes(np.array([Boom()], dtype=object)))] + good[1:], "objects"),
+        ("object dtype declared", [(good[0][0], npy_bytes(header={"descr": "|O", "fortran_order": False,
+                                                                  "shape": shape0}, data=b"\x80\x04N."))] + good[1:],
+         "objects"),
+        ("complex dtype", [(good[0][0], npy_bytes(w[0].astype(np.complex64)))] + good[1:], "numbers"),
+        ("string dtype", [(good[0][0], npy_bytes(w[0].astype(str)))] + good[1:], "numbers"),
+        ("structured dtype", [(good[0][0], npy_bytes(np.zeros(shape0, dtype=[("a", "<f4")])))] + good[1:],
+         "numbers"),
+        ("huge declared shape", [(good[0][0], npy_bytes(header={"descr": "<f4", "fortran_order": False,
+                                                                "shape": (10**12,)}, data=b"\0" * 64))] + good[1:],
+         "shape"),
+        ("huge declared shape, right rank", [(good[0][0], npy_bytes(
+            header={"descr": "<f4", "fortran_order": False, "shape": (4 * 10**6, 10**6)}, data=b"\0" * 64))]
+         + good[1:], "shape"),
+        ("right shape, data missing", [(good[0][0], npy_bytes(header={"descr": "<f4", "fortran_order": False,
+                                                                      "shape": shape0}, data=b"\0" * 8))] + good[1:],
+         "truncated"),
+        ("right shape, data padded", [(good[0][0], good[0][1] + b"\0" * 4096)] + good[1:], "padded"),
+        ("huge itemsize", [(good[0][0], npy_bytes(header={"descr": "V2000000000", "fortran_order": False,
+                                                          "shape": shape0}, data=b""))] + good[1:], "numbers"),
+        ("header eval attempt", [(good[0][0], b"\x93NUMPY\x01\x00" + (60).to_bytes(2, "little")
+                                  + b"__import__('os').system('touch pwned')".ljust(59) + b"\n")] + good[1:],
+         "valid"),
+        ("npy version 9", [(good[0][0], b"\x93NUMPY\x09\x00" + good[0][1][8:])] + good[1:], "version"),
+        ("not npy at all", [(good[0][0], b"hello world")] + good[1:], "valid"),
+        ("parent path", [("../w0000.npy", good[0][1])] + good[1:], "names"),
+        ("absolute path", [("/tmp/w0000.npy", good[0][1])] + good[1:], "names"),
+        ("directory member", [("sub/w0000.npy", good[0][1])] + good[1:], "names"),
+        ("backslash path", [("..\\w0000.npy", good[0][1])] + good[1:], "names"),
+        ("repeated member", good + [good[0]], "repeated"),
+        ("no .npy suffix", [("w0000", good[0][1])] + good[1:], "names"),
+        ("empty archive", [], "missing"),
+    ]
+
+
+def test_hostile_files_give_a_clear_error_and_change_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("FITCORE_TEST_MARKER_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    model = make_model(units=64)
+    before = model.get_weights()
+    cases = hostile_files(model)
+    for name, members, match in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns about the repeated name
+            path = write_zip(tmp_path / f"{len(os.listdir(tmp_path))}.npz", members)
+        tracemalloc.start()
+        with pytest.raises(ValueError, match=match) as info:
+            model.load_weights(path)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert str(path) in str(info.value), name
+        assert peak < 2 * 2**20, f"{name}: {peak} bytes allocated while refusing the file"
+        assert_unchanged(model, before)
+    assert not (tmp_path / "pwned").exists()
+    assert len(cases) >= 24
+
+
+def test_truncated_and_corrupted_files(tmp_path):
+    """Every cut of a valid file, and random byte flips: a ValueError (or, for a flip in a field the reader
+    never uses, the original weights) -- never another exception, never other numbers."""
+    model = make_model()
+    before = model.get_weights()
+    good = tmp_path / "good.weights.npz"
+    model.save_weights(good)
+    blob = good.read_bytes()
+    bad = tmp_path / "bad.weights.npz"
+    tried = refused = 0
+    for cut in sorted(set(range(0, len(blob), max(1, len(blob) // 150))) | {len(blob) - 1}):
+        bad.write_bytes(blob[:cut])
+        with pytest.raises(ValueError, match="not a valid file"):
+            model.load_weights(bad)
+        tried += 1
+        refused += 1
+    rng = random.Random(3)
+    for _ in range(300):
+        corrupted = bytearray(blob)
+        for _ in range(rng.choice((1, 1, 2, 8))):
+            corrupted[rng.randrange(len(blob))] ^= 1 << rng.randrange(8)
+        bad.write_bytes(bytes(corrupted))
+        tried += 1
+        try:
+            model.load_weights(bad)
+        except ValueError as error:
+            assert "not a valid file" in str(error) or "set_weights" in str(error)
+            refused += 1
+        assert_unchanged(model, before)
+    assert refused > 250, (tried, refused)  # the CRC catches flips in the data
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip", b"PK\x03\x04" + b"\0" * 100])
+def test_non_npz_content(tmp_path, content):
+    path = tmp_path / "x.weights.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a valid file"):
+        make_model().load_weights(path)
+
+
+def test_missing_file_and_directory(tmp_path):
+    model = make_model()
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        model.load_weights(tmp_path / "absent.weights.npz")
+    (tmp_path / "d.npz").mkdir()
+    with pytest.raises(ValueError, match="not a file"):
+        model.load_weights(tmp_path / "d.npz")
+
+
+def test_hostile_backup_is_refused_before_training(tmp_path):
+    x, y = np.random.rand(32, 4), np.random.rand(32, 3)
+    model = make_model()
+    model.fit(x, y, epochs=1, verbose=0)  # the core exists, as when resuming
+    before = model.get_weights()
+    backup_dir = tmp_path / "backup"
+    backup_dir.mkdir()
+    good = good_members(model)
+    for members in ([("meta.npy", npy_bytes(np.array([Boom()], dtype=object)))] + good,
+                    [("meta.npy", npy_bytes(np.array("{}")))] + good,
+                    good,
+                    [("meta.npy", npy_bytes(header={"descr": "<U1000000000", "fortran_order": False, "shape": ()}))]
+                    + good):
+        write_zip(backup_dir / "backup.npz", members)
+        with pytest.raises(ValueError, match="BackupAndRestore"):
+            model.fit(x, y, epochs=2, verbose=0, callbacks=[cb.BackupAndRestore(str(backup_dir))])
+        assert_unchanged(model, before)
+    (backup_dir / "backup.npz").write_bytes(b"PK\x03\x04garbage")
+    with pytest.raises(ValueError, match="delete it"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[cb.BackupAndRestore(str(backup_dir))])
+
+
+# --- crash consistency -----------------------------------------------------------------------
+_SAVER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import fitcore as fc
+    from fitcore import callbacks as cb
+
+    mode, path = sys.argv[1], sys.argv[2]
+    model = fc.Sequential([fc.Input((256,)), fc.layers.Dense(1024), fc.layers.Dense(1024), fc.layers.Dense(4)])
+    model.compile(optimizer="sgd", loss="mse")
+    if mode == "save_weights":  # save after save, each with every weight equal to the save's number
+        for i in range(1, 10**6):
+            model.set_weights([np.full(w.shape, i, np.float32) for w in model.get_weights()])
+            model.save_weights(path)
+            print(i, flush=True)
+    else:  # ModelCheckpoint every step and BackupAndRestore every epoch, during a real fit
+        x, y = np.random.rand(64, 256).astype(np.float32), np.random.rand(64, 4).astype(np.float32)
+        marks = cb.LambdaCallback(on_train_batch_end=lambda b, logs: print(b, flush=True))
+        model.fit(x, y, batch_size=8, epochs=10**6, verbose=0, callbacks=[
+            cb.ModelCheckpoint(path, save_weights_only=True, save_freq=1),
+            cb.BackupAndRestore(path + ".backup"), marks])
+""")
+
+
+def _child_env():
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.dirname(fc.__file__)), os.environ.get("PYTHONPATH", "")]))
+
+
+def _run_and_kill(tmp_path, mode, path, rng):
+    """Starts a saving child, kills it with SIGKILL at a random moment after its first save; returns
+    the last save it reported finished."""
+    script = tmp_path / "saver.py"
+    script.write_text(_SAVER)
+    child = subprocess.Popen([sys.executable, str(script), mode, str(path)], stdout=subprocess.PIPE, text=True,
+                             env=_child_env())
+    try:
+        first = child.stdout.readline()
+        assert first, "the saving child died before its first save"
+        time.sleep(rng.uniform(0.0, 0.6))
+        os.kill(child.pid, signal.SIGKILL)
+        out = first + child.stdout.read()
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    return int(out.split()[-1])
+
+
+def big_model():
+    model = fc.Sequential([fc.Input((256,)), fc.layers.Dense(1024), fc.layers.Dense(1024), fc.layers.Dense(4)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+KILLS = 8
+
+
+def test_killed_while_saving_weights_leaves_the_previous_file(tmp_path):
+    rng = random.Random(11)
+    path = tmp_path / "ckpt.weights.npz"
+    model = big_model()
+    for _ in range(KILLS):
+        last = _run_and_kill(tmp_path, "save_weights", path, rng)
+        model.load_weights(path)  # loadable: the previous complete save, or the one being renamed
+        values = {float(v) for w in model.get_weights() for v in np.unique(w)}
+        assert len(values) == 1 and values.pop() in (last, last + 1), last
+        assert path.exists()
+
+
+def test_killed_during_fit_with_checkpoints_and_backup(tmp_path):
+    rng = random.Random(12)
+    path = tmp_path / "step.weights.npz"
+    x, y = np.random.rand(64, 256).astype(np.float32), np.random.rand(64, 4).astype(np.float32)
+    for _ in range(KILLS // 2):
+        _run_and_kill(tmp_path, "fit", path, rng)
+        model = big_model()
+        model.load_weights(path)
+        assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+        # the backup is whole too: a new fit resumes from it (under another seed, which it warns about)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            model.fit(x, y, batch_size=8, epochs=1, verbose=0,
+                      callbacks=[cb.BackupAndRestore(str(path) + ".backup")])
+        assert not os.path.exists(str(path) + ".backup")

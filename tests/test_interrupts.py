@@ -1,0 +1,179 @@
+"""Interrupts: KeyboardInterrupt or an exception in a callback, at any hook, leaves the weights of the
+last finished step (equal to training exactly that many steps), `model.history` with the finished
+epochs, and a next fit that works; SIGINT stops a long silent fit promptly."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import fitcore as fc
+
+N, BATCH, EPOCHS = 40, 8, 3
+STEPS = N // BATCH  # steps per epoch
+X = np.random.default_rng(3).normal(size=(N, 4)).astype(np.float32)
+Y = np.random.default_rng(4).integers(0, 3, size=N)
+XV, YV = X[:12], Y[:12]
+
+
+def make_model():
+    fc.utils.set_random_seed(21)
+    model = fc.Sequential([fc.Input((4,)), fc.layers.Dense(6, activation="tanh"),
+                           fc.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def stepped(steps):
+    """A model trained by train_on_batch, one batch at a time in fit's unshuffled order: another path
+    through the core to the weights after exactly `steps` steps."""
+    model = make_model()
+    for s in range(steps):
+        first = (s % STEPS) * BATCH
+        model.train_on_batch(X[first:first + BATCH], Y[first:first + BATCH])
+    return model
+
+
+class Raise(fc.callbacks.Callback):
+    """Raises `error` in `hook` when its counter (global step, epoch or validation batch) reaches `at`."""
+
+    def __init__(self, hook, at, error):
+        super().__init__()
+        self.hook, self.at, self.error = hook, at, error
+        self.step = 0
+        self.epoch = 0
+
+    def overrides_batch_hooks(self):
+        # Only a batch-hook interrupt makes fit step one batch at a time; the others run the
+        # core's long stretches (a whole epoch per call), as a user's epoch-level callback does.
+        return self.hook in ("batch_begin", "batch_end", "test_batch_end")
+
+    def _maybe(self, hook, index):
+        if hook == self.hook and index == self.at:
+            raise self.error("interrupted by the test")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self._maybe("epoch_begin", epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._maybe("epoch_end", epoch)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._maybe("batch_begin", self.step)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        self._maybe("batch_end", self.step - 1)
+
+    def on_test_begin(self, logs=None):
+        self._maybe("test_begin", self.epoch)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._maybe("test_batch_end", self.epoch)
+
+
+# (hook, at, steps finished when it raises, epochs finished (recorded in History) when it raises)
+POINTS = [
+    ("batch_begin", 0, 0, 0),
+    ("batch_begin", 7, 7, 1),
+    ("batch_end", 0, 1, 0),
+    ("batch_end", 4, 5, 0),  # the last step of epoch 0: its epoch end never ran
+    ("batch_end", 11, 12, 2),
+    ("epoch_begin", 1, STEPS, 1),
+    ("epoch_end", 0, STEPS, 0),  # user callbacks run before History, as in Keras
+    ("epoch_end", 2, 3 * STEPS, 2),
+    ("test_begin", 1, 2 * STEPS, 1),
+    ("test_batch_end", 0, STEPS, 0),
+]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted():
+    model = make_model()
+    history = model.fit(X, Y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0,
+                        validation_data=(XV, YV), validation_batch_size=4)
+    return history.history
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
+@pytest.mark.parametrize("hook, at, steps, epochs", POINTS)
+def test_interrupt_keeps_the_last_finished_step(hook, at, steps, epochs, error, uninterrupted):
+    model = make_model()
+    with pytest.raises(error, match="interrupted by the test"):
+        model.fit(X, Y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0, validation_data=(XV, YV),
+                  validation_batch_size=4, callbacks=[Raise(hook, at, error)])
+    reference = stepped(steps)
+    for got, want in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    assert model.optimizer.iterations == steps
+    # model.history: exactly the finished epochs, with the uninterrupted run's values
+    assert model.history.epoch == list(range(epochs))
+    assert model.history.history == ({k: v[:epochs] for k, v in uninterrupted.items()} if epochs else {})
+    # the next fit works and continues from there, as the same steps by train_on_batch do
+    history = model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    assert history.epoch == [0] and np.isfinite(history.history["loss"][0])
+    for s in range(STEPS):
+        reference.train_on_batch(X[s * BATCH:(s + 1) * BATCH], Y[s * BATCH:(s + 1) * BATCH])
+    for got, want in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    assert model.optimizer.iterations == steps + STEPS
+
+
+@pytest.mark.parametrize("call", ["evaluate", "predict"])
+def test_interrupt_in_evaluate_or_predict_changes_nothing(call):
+    model = make_model()
+    before = model.get_weights()
+    hook = "on_test_batch_end" if call == "evaluate" else "on_predict_end"
+    stopper = fc.callbacks.LambdaCallback(**{hook: lambda *a: (_ for _ in ()).throw(KeyboardInterrupt())})
+    args = (X, Y) if call == "evaluate" else (X,)
+    with pytest.raises(KeyboardInterrupt):
+        getattr(model, call)(*args, batch_size=BATCH, verbose=0, callbacks=[stopper])
+    for got, want in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+    assert model.evaluate(X, Y, verbose=0, return_dict=True)["loss"] > 0
+
+
+_LONG_FIT = textwrap.dedent("""
+    import time
+    import numpy as np
+    import fitcore as fc
+
+    x = np.random.rand(200000, 64).astype(np.float32)
+    y = np.random.rand(200000, 1).astype(np.float32)
+    model = fc.Sequential([fc.Input((64,)), fc.layers.Dense(256, activation="relu"), fc.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    started = fc.callbacks.LambdaCallback(on_train_begin=lambda logs: print("started", flush=True))
+    try:
+        model.fit(x, y, batch_size=32, epochs=1000, verbose=0, callbacks=[started])
+    except KeyboardInterrupt:
+        finite = all(np.all(np.isfinite(w)) for w in model.get_weights())
+        print("interrupted", time.monotonic(), int(model.optimizer.iterations), finite, flush=True)
+""")
+
+
+def test_sigint_stops_a_long_silent_fit_promptly(tmp_path):
+    script = tmp_path / "long_fit.py"
+    script.write_text(_LONG_FIT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.dirname(fc.__file__)), os.environ.get("PYTHONPATH", "")]))
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout.readline().strip() == "started"
+        time.sleep(0.5)  # well inside the first epoch
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        child.wait(timeout=3)
+        line = child.stdout.read().split()
+    except subprocess.TimeoutExpired:
+        pytest.fail("the fit did not stop within 3 s of SIGINT")
+    finally:
+        child.kill()
+        child.wait()
+    assert line[0] == "interrupted" and line[3] == "True", line
+    assert float(line[1]) - sent < 1.0, f"stopped {float(line[1]) - sent:.2f} s after SIGINT"
+    assert int(line[2]) > 0
