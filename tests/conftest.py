@@ -28,3 +28,11 @@ def core_gradients(model, x, y, sample_weight=None):
     model._prepare_metrics(core, data.targets)
     flat = core.compute_gradients(*data.arrays)
     return [flat[o:o + w.size].reshape(w.shape) for o, w in zip(weight_offsets(model), model.weights)]
+
+
+@pytest.fixture
+def restore_threads():
+    """For tests that vary fc.config.set_num_threads: the thread count is put back afterwards."""
+    before = fc.config.get_num_threads()
+    yield
+    fc.config.set_num_threads(before)

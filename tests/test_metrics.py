@@ -179,7 +179,7 @@ def test_epoch_values_stream_over_all_training_batches():
     assert history.history["mse"][1] == pytest.approx(weighted_mean((pred.astype(np.float64) - labels) ** 2), rel=1e-5)
 
 
-def test_metrics_do_not_depend_on_the_thread_count():
+def test_metrics_do_not_depend_on_the_thread_count(restore_threads):
     x, labels, w = _binary_data(shape=(50,))
     results = []
     for threads in (1, 2):
