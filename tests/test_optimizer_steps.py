@@ -213,7 +213,9 @@ def test_two_clipping_arguments_raise_as_keras(kwargs):
     (lambda: fc.optimizers.AdamW(weight_decay=None), "Argument `weight_decay` must be a float"),
     (lambda: fc.optimizers.Adagrad(initial_accumulator_value=-0.1), "`initial_accumulator_value` must be in"),
     (lambda: fc.optimizers.Adagrad(epsilon=None), "`epsilon` must be a number"),
-    (lambda: fc.optimizers.SGD(0.1, use_ema=True), "unexpected keyword argument"),
+    (lambda: fc.optimizers.SGD(0.1, use_ema=True), "`use_ema` is not supported by fitcore; leave it at False"),
+    (lambda: fc.optimizers.SGD(0.1, gradient_accumulation_steps=4), "`gradient_accumulation_steps` is not supported"),
+    (lambda: fc.optimizers.SGD(0.1, clip_norm=1.0), r"unexpected keyword argument\(s\) \['clip_norm'\]"),
 ])
 def test_bad_hyper_parameters_name_the_argument(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
@@ -294,3 +296,11 @@ def test_clipping_does_not_depend_on_the_thread_count(kwargs, restore_threads):
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_array_equal(a, b)
+
+
+def test_keras_only_arguments_at_their_defaults_are_accepted():
+    opt = fc.optimizers.Adam(use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                             gradient_accumulation_steps=None)
+    assert opt.get_config()["learning_rate"] == 0.001
+    with pytest.warns(UserWarning, match="Argument `decay` is no longer supported and will be ignored"):
+        fc.optimizers.SGD(decay=0.01)

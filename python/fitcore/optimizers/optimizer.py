@@ -1,5 +1,6 @@
 """The optimizer protocol: configuration here, the update rule in the core."""
 import numbers
+import warnings
 
 from fitcore import _core
 from fitcore.optimizers import schedules
@@ -16,6 +17,9 @@ def check_number(owner, name, value, low=None, high=None, low_open=False):
         raise ValueError(f"{owner}: `{name}` must be in {bounds}, got {value!r}")
     return value
 
+
+_KERAS_ONLY = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
+               "gradient_accumulation_steps": None}
 
 _SCHEDULE_NOT_SETTABLE = (
     "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` constructor argument, "
@@ -41,6 +45,11 @@ class Optimizer:
     def __init__(self, learning_rate, name=None, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, **kwargs):
         owner = type(self).__name__
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=3)
+        for arg, default in _KERAS_ONLY.items():  # Keras's other base arguments, accepted at their defaults
+            if arg in kwargs and kwargs.pop(arg) != default:
+                raise ValueError(f"{owner}: `{arg}` is not supported by fitcore; leave it at {default!r}")
         if kwargs:
             raise TypeError(f"{owner}: unexpected keyword argument(s) {sorted(kwargs)}")
         given = {k: v for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
