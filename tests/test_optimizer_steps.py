@@ -304,3 +304,24 @@ def test_keras_only_arguments_at_their_defaults_are_accepted():
     assert opt.get_config()["learning_rate"] == 0.001
     with pytest.warns(UserWarning, match="Argument `decay` is no longer supported and will be ignored"):
         fc.optimizers.SGD(decay=0.01)
+
+
+def test_exclude_from_weight_decay_by_name_and_by_variable():
+    # AdamW decays every trainable weight unless excluded (Keras's _use_weight_decay).
+    for exclude in (dict(var_names=["bias"]), "var_list"):
+        model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
+        opt = fc.optimizers.AdamW(0.05, weight_decay=0.5)
+        opt.exclude_from_weight_decay(**(dict(var_list=[model.layers[-1].weights[1]]) if exclude == "var_list"
+                                         else exclude))
+        model.compile(optimizer=opt, loss="mse")
+        params = [w.astype(np.float64) for w in model.get_weights()]
+        adam = _keras_adam(0.05)
+        for t in range(1, 6):
+            grads = _grads(*params)
+            params = [params[0] - params[0] * 0.5 * 0.05, params[1]]  # the kernel decays, the bias does not
+            params = [adam(i, w, g, t) for i, (w, g) in enumerate(zip(params, grads))]
+        model.fit(X, Y, batch_size=8, epochs=5, shuffle=False, verbose=0)
+        for got, want in zip(model.get_weights(), params):
+            np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
+        with pytest.raises(ValueError, match="can only be configured before the optimizer is built"):
+            opt.exclude_from_weight_decay(var_names=["kernel"])

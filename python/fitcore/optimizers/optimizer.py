@@ -1,5 +1,6 @@
 """The optimizer protocol: configuration here, the update rule in the core."""
 import numbers
+import re
 import warnings
 
 from fitcore import _core
@@ -65,6 +66,7 @@ class Optimizer:
         self._learning_rate = 0.0
         self._hyper = {}
         self._core = None  # the core trainer running this optimizer, once compiled
+        self._exclude_ids, self._exclude_pattern = set(), None
         if isinstance(learning_rate, dict):  # a schedule as get_config() nests it
             learning_rate = schedules.deserialize(learning_rate)
         self.learning_rate = learning_rate
@@ -85,10 +87,26 @@ class Optimizer:
     def global_clipnorm(self):
         return self._base["global_clipnorm"]
 
-    def _attach(self, core_trainer):
+    def _attach(self, core_trainer, model=None):
         self._core = core_trainer
         if self._schedule is not None:
             self._send_schedule()
+        if model is not None and (self._exclude_ids or self._exclude_pattern is not None):
+            # lower() points every weight's value at its place in the flat buffer: the offset follows.
+            base = model._network.params.__array_interface__["data"][0]
+            core_trainer.exclude_from_weight_decay([
+                _core.ParamSpec((w.value.__array_interface__["data"][0] - base) // 4, w.size)
+                for w in model.trainable_weights
+                if id(w) in self._exclude_ids or (self._exclude_pattern is not None
+                                                  and self._exclude_pattern.search(w.name))])
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Keras's: weight decay skips the weights in `var_list` and those whose name contains any of
+        `var_names` (e.g. ["bias"]). Call it before the optimizer is built (before the first fit)."""
+        if self._core is not None:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
+        self._exclude_ids = {id(v) for v in var_list or []}
+        self._exclude_pattern = re.compile("|".join(sorted(set(var_names)))) if var_names else None
 
     def _send_schedule(self):
         s = self._schedule

@@ -90,7 +90,7 @@ class Trainer:
             opt = cfg.optimizer
             spec = _core.OptimizerSpec(opt.core_name, _core.Config(opt.core_config(), {}))
             self._core = _core.Trainer(self._network, cfg.loss_specs(self.output_shapes), spec, draw_seed())
-            opt._attach(self._core)
+            opt._attach(self._core, self)
             self._metric_plan = None
         return self._core
 
