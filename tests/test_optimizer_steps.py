@@ -266,6 +266,7 @@ def test_optimizer_config_round_trip_trains_identically(optimizer):
     cfg = json.loads(json.dumps(original.get_config()))
     rebuilt = type(original).from_config(cfg)
     assert type(original)(**cfg).get_config() == rebuilt.get_config() == original.get_config()
+    assert fc.optimizers.get(json.loads(json.dumps(fc.optimizers.serialize(original)))).get_config() == cfg
     trained = []
     for opt in (original, rebuilt):
         fc.utils.set_random_seed(7)
