@@ -34,7 +34,8 @@ class Optimizer:
     Keras's base-optimizer arguments apply to every rule, in Keras's order at each step: the
     gradients are clipped (`clipnorm`: each weight's gradient by its own L2 norm; `global_clipnorm`:
     all together by their joint norm; `clipvalue`: each entry; at most one of the three), then
-    every trainable weight decays, w -= w * weight_decay * lr, then the rule updates.
+    every trainable weight not excluded by exclude_from_weight_decay() decays,
+    w -= w * weight_decay * lr (this step's rate), then the rule updates.
 
     `learning_rate` is a float or a schedule from `fc.optimizers.schedules`. It may be read at any
     time (a schedule reads at the current iteration count) and set at any time, also by callbacks
