@@ -39,3 +39,11 @@ def core_training_loss(model, x, y, sample_weight=None):
     core.reset_metrics()
     core.compute_gradients(*data.arrays)
     return core.results()[0]
+
+
+@pytest.fixture
+def restore_threads():
+    """For tests that vary fc.config.set_num_threads: the thread count is put back afterwards."""
+    before = fc.config.get_num_threads()
+    yield
+    fc.config.set_num_threads(before)

@@ -179,7 +179,7 @@ def test_epoch_values_stream_over_all_training_batches():
     assert history.history["mse"][1] == pytest.approx(weighted_mean((pred.astype(np.float64) - labels) ** 2), rel=1e-5)
 
 
-def test_metrics_do_not_depend_on_the_thread_count():
+def test_metrics_do_not_depend_on_the_thread_count(restore_threads):
     x, labels, w = _binary_data(shape=(50,))
     results = []
     for threads in (1, 2):
@@ -266,6 +266,13 @@ def test_metric_config_round_trip(metric):
     rebuilt = type(metric)(**cfg)
     assert rebuilt.get_config() == metric.get_config()
     assert rebuilt.core_config() == metric.core_config() and rebuilt.core_strings() == metric.core_strings()
+    again = fc.metrics.get(json.loads(json.dumps(fc.metrics.serialize(metric))))
+    assert type(again) is type(metric) and again.get_config() == metric.get_config()
+
+
+def test_deserializing_an_unknown_metric_class_lists_the_known_ones():
+    with pytest.raises(ValueError, match="Unknown metric class 'F1Score'; known classes are: AUC, Accuracy"):
+        fc.metrics.deserialize({"class_name": "F1Score", "config": {}})
 
 
 @pytest.mark.parametrize("loss", [fc.losses.MeanSquaredError(), fc.losses.MeanAbsoluteError(),

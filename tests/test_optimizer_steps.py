@@ -213,7 +213,9 @@ def test_two_clipping_arguments_raise_as_keras(kwargs):
     (lambda: fc.optimizers.AdamW(weight_decay=None), "Argument `weight_decay` must be a float"),
     (lambda: fc.optimizers.Adagrad(initial_accumulator_value=-0.1), "`initial_accumulator_value` must be in"),
     (lambda: fc.optimizers.Adagrad(epsilon=None), "`epsilon` must be a number"),
-    (lambda: fc.optimizers.SGD(0.1, use_ema=True), "unexpected keyword argument"),
+    (lambda: fc.optimizers.SGD(0.1, use_ema=True), "`use_ema` is not supported by fitcore; leave it at False"),
+    (lambda: fc.optimizers.SGD(0.1, gradient_accumulation_steps=4), "`gradient_accumulation_steps` is not supported"),
+    (lambda: fc.optimizers.SGD(0.1, clip_norm=1.0), r"unexpected keyword argument\(s\) \['clip_norm'\]"),
 ])
 def test_bad_hyper_parameters_name_the_argument(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
@@ -264,6 +266,7 @@ def test_optimizer_config_round_trip_trains_identically(optimizer):
     cfg = json.loads(json.dumps(original.get_config()))
     rebuilt = type(original).from_config(cfg)
     assert type(original)(**cfg).get_config() == rebuilt.get_config() == original.get_config()
+    assert fc.optimizers.get(json.loads(json.dumps(fc.optimizers.serialize(original)))).get_config() == cfg
     trained = []
     for opt in (original, rebuilt):
         fc.utils.set_random_seed(7)
@@ -280,7 +283,7 @@ def test_optimizer_config_round_trip_trains_identically(optimizer):
 
 
 @pytest.mark.parametrize("kwargs", [dict(global_clipnorm=0.5), dict(clipnorm=0.1), dict(clipvalue=0.01)])
-def test_clipping_does_not_depend_on_the_thread_count(kwargs):
+def test_clipping_does_not_depend_on_the_thread_count(kwargs, restore_threads):
     # Large enough (40k parameters) for the core's norm reductions and sweeps to run in parallel.
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=(64, 200)).astype(np.float32), rng.normal(size=(64, 200)).astype(np.float32)
@@ -290,7 +293,36 @@ def test_clipping_does_not_depend_on_the_thread_count(kwargs):
         fc.utils.set_random_seed(9)
         model = fc.Sequential([fc.Input((200,)), fc.layers.Dense(200)])
         model.compile(optimizer=fc.optimizers.AdamW(0.01, **kwargs), loss="mse")
-        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0)
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_array_equal(a, b)
+
+
+def test_keras_only_arguments_at_their_defaults_are_accepted():
+    opt = fc.optimizers.Adam(use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                             gradient_accumulation_steps=None)
+    assert opt.get_config()["learning_rate"] == 0.001
+    with pytest.warns(UserWarning, match="Argument `decay` is no longer supported and will be ignored"):
+        fc.optimizers.SGD(decay=0.01)
+
+
+def test_exclude_from_weight_decay_by_name_and_by_variable():
+    # AdamW decays every trainable weight unless excluded (Keras's _use_weight_decay).
+    for exclude in (dict(var_names=["bias"]), "var_list"):
+        model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
+        opt = fc.optimizers.AdamW(0.05, weight_decay=0.5)
+        opt.exclude_from_weight_decay(**(dict(var_list=[model.layers[-1].weights[1]]) if exclude == "var_list"
+                                         else exclude))
+        model.compile(optimizer=opt, loss="mse")
+        params = [w.astype(np.float64) for w in model.get_weights()]
+        adam = _keras_adam(0.05)
+        for t in range(1, 6):
+            grads = _grads(*params)
+            params = [params[0] - params[0] * 0.5 * 0.05, params[1]]  # the kernel decays, the bias does not
+            params = [adam(i, w, g, t) for i, (w, g) in enumerate(zip(params, grads))]
+        model.fit(X, Y, batch_size=8, epochs=5, shuffle=False, verbose=0)
+        for got, want in zip(model.get_weights(), params):
+            np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
+        with pytest.raises(ValueError, match="can only be configured before the optimizer is built"):
+            opt.exclude_from_weight_decay(var_names=["kernel"])

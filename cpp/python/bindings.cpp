@@ -109,6 +109,8 @@ PYBIND11_MODULE(_core, m) {
       .def_property("learning_rate", &Trainer::learning_rate, &Trainer::set_learning_rate)
       .def_property("iterations", &Trainer::iterations, &Trainer::set_iterations)
       .def("set_schedule", &Trainer::set_schedule)
+      .def("exclude_from_weight_decay",
+           [](Trainer& t, std::vector<ParamSpec> excluded) { t.optimizer().exclude_from_weight_decay(std::move(excluded)); })
       .def_property_readonly("seed", &Trainer::seed)
       .def("set_metrics", &Trainer::set_metrics)
       .def("reset_metrics", &Trainer::reset_metrics)

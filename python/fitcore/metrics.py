@@ -269,11 +269,29 @@ _BY_NAME = {"accuracy": Accuracy, "acc": Accuracy, "mse": MeanSquaredError, "MSE
 _BY_NAME.update({cls.__name__: cls for cls in _CLASSES})
 
 
+def serialize(metric):
+    """{"class_name": ..., "config": ...}, JSON-able."""
+    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+
+
+def deserialize(config):
+    """A Metric from serialize()'s form; ValueError lists the known class names."""
+    if not isinstance(config, dict) or not {"class_name", "config"} <= set(config):
+        raise ValueError(f"A serialized metric is a dict with 'class_name' and 'config', got {config!r}")
+    cls = {c.__name__: c for c in _CLASSES}.get(config["class_name"])
+    if cls is None:
+        raise ValueError(f"Unknown metric class {config['class_name']!r}; known classes are: "
+                         f"{', '.join(sorted(c.__name__ for c in _CLASSES))}")
+    return cls(**config["config"])
+
+
 def get(identifier):
-    """A Metric from a name or an instance; ValueError lists the valid names. A metric named by a
-    string is named (and logged) by that string, as Keras's compile does."""
+    """A Metric from a name, an instance or serialize()'s dict; ValueError lists the valid names. A
+    metric named by a string is named (and logged) by that string, as Keras's compile does."""
     if isinstance(identifier, Metric):
         return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
     if isinstance(identifier, str):

@@ -27,6 +27,8 @@ class Optimizer {
   void configure_base(const Config& config);
   // The trainable weights' ranges in [0, n): clipnorm clips each one by its own norm.
   void set_variables(std::vector<ParamSpec> variables) { variables_ = std::move(variables); }
+  // Weights weight decay skips (Keras's exclude_from_weight_decay), by their ranges.
+  void exclude_from_weight_decay(std::vector<ParamSpec> excluded) { excluded_ = std::move(excluded); }
 
   // Slot variables, named as Keras names them, for saving and restoring.
   const std::vector<std::string>& state_names() const { return state_names_; }
@@ -41,9 +43,10 @@ class Optimizer {
 
  private:
   void clip(float* grads, int64_t n) const;
+  void decay(float* params, int64_t n, float lr) const;
 
   float clipnorm_ = 0.0f, clipvalue_ = 0.0f, global_clipnorm_ = 0.0f, weight_decay_ = 0.0f;
-  std::vector<ParamSpec> variables_;
+  std::vector<ParamSpec> variables_, excluded_;
 };
 
 // The trainable weights' ranges of a graph: every op's ParamSpec inside [0, num_trainable), once.

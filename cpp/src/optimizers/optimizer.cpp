@@ -81,13 +81,23 @@ void Optimizer::clip(float* g, int64_t n) const {
   }
 }
 
+void Optimizer::decay(float* w, int64_t n, float lr) const {
+  const float wd = weight_decay_;
+  auto sweep = [wd, lr](float* v, int64_t size) {
+#pragma omp parallel for simd schedule(static) if (size > kParallelGrain)
+    for (int64_t i = 0; i < size; ++i) v[i] -= v[i] * wd * lr;
+  };
+  if (excluded_.empty()) return sweep(w, n);
+  for (const ParamSpec& v : variables_) {
+    const bool skip = std::any_of(excluded_.begin(), excluded_.end(),
+                                  [&v](const ParamSpec& e) { return e.offset == v.offset; });
+    if (!skip) sweep(w + v.offset, v.size);
+  }
+}
+
 void Optimizer::apply(float* w, float* g, int64_t n, float lr, int64_t step) {
   clip(g, n);
-  if (weight_decay_ > 0.0f) {
-    const float wd = weight_decay_;
-#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) w[i] -= w[i] * wd * lr;
-  }
+  if (weight_decay_ > 0.0f) decay(w, n, lr);
   update(w, g, n, lr, step);
 }
 

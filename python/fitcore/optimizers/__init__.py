@@ -10,10 +10,29 @@ from fitcore.optimizers.sgd import SGD
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
 
 
+def serialize(optimizer):
+    """{"class_name": ..., "config": ...}, JSON-able (a schedule nests the same way)."""
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config):
+    """An Optimizer from serialize()'s form; ValueError lists the known class names."""
+    if not isinstance(config, dict) or not {"class_name", "config"} <= set(config):
+        raise ValueError(f"A serialized optimizer is a dict with 'class_name' and 'config', got {config!r}")
+    cls = {c.__name__: c for c in _BY_NAME.values()}.get(config["class_name"])
+    if cls is None:
+        raise ValueError(f"Unknown optimizer class {config['class_name']!r}; known classes are: "
+                         f"{', '.join(sorted(c.__name__ for c in _BY_NAME.values()))}")
+    return cls.from_config(dict(config["config"]))
+
+
 def get(identifier):
-    """An Optimizer from a name (case-insensitive) or an instance; ValueError lists the valid names."""
+    """An Optimizer from a name (case-insensitive), an instance or serialize()'s dict; ValueError
+    lists the valid names."""
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
@@ -21,4 +40,4 @@ def get(identifier):
     raise ValueError(f"Unknown optimizer {identifier!r}; valid optimizers are: {', '.join(sorted(_BY_NAME))}")
 
 
-__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "get", "schedules"]
+__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "deserialize", "get", "schedules", "serialize"]

@@ -1,5 +1,7 @@
 """The optimizer protocol: configuration here, the update rule in the core."""
 import numbers
+import re
+import warnings
 
 from fitcore import _core
 from fitcore.optimizers import schedules
@@ -17,6 +19,9 @@ def check_number(owner, name, value, low=None, high=None, low_open=False):
     return value
 
 
+_KERAS_ONLY = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
+               "gradient_accumulation_steps": None}
+
 _SCHEDULE_NOT_SETTABLE = (
     "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` constructor argument, "
     "hence its learning rate is not settable. If you need the learning rate to be settable, you should instantiate "
@@ -29,7 +34,8 @@ class Optimizer:
     Keras's base-optimizer arguments apply to every rule, in Keras's order at each step: the
     gradients are clipped (`clipnorm`: each weight's gradient by its own L2 norm; `global_clipnorm`:
     all together by their joint norm; `clipvalue`: each entry; at most one of the three), then
-    every trainable weight decays, w -= w * weight_decay * lr, then the rule updates.
+    every trainable weight not excluded by exclude_from_weight_decay() decays,
+    w -= w * weight_decay * lr (this step's rate), then the rule updates.
 
     `learning_rate` is a float or a schedule from `fc.optimizers.schedules`. It may be read at any
     time (a schedule reads at the current iteration count) and set at any time, also by callbacks
@@ -41,6 +47,11 @@ class Optimizer:
     def __init__(self, learning_rate, name=None, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, **kwargs):
         owner = type(self).__name__
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=3)
+        for arg, default in _KERAS_ONLY.items():  # Keras's other base arguments, accepted at their defaults
+            if arg in kwargs and kwargs.pop(arg) != default:
+                raise ValueError(f"{owner}: `{arg}` is not supported by fitcore; leave it at {default!r}")
         if kwargs:
             raise TypeError(f"{owner}: unexpected keyword argument(s) {sorted(kwargs)}")
         given = {k: v for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
@@ -56,6 +67,7 @@ class Optimizer:
         self._learning_rate = 0.0
         self._hyper = {}
         self._core = None  # the core trainer running this optimizer, once compiled
+        self._exclude_ids, self._exclude_pattern = set(), None
         if isinstance(learning_rate, dict):  # a schedule as get_config() nests it
             learning_rate = schedules.deserialize(learning_rate)
         self.learning_rate = learning_rate
@@ -76,10 +88,26 @@ class Optimizer:
     def global_clipnorm(self):
         return self._base["global_clipnorm"]
 
-    def _attach(self, core_trainer):
+    def _attach(self, core_trainer, model=None):
         self._core = core_trainer
         if self._schedule is not None:
             self._send_schedule()
+        if model is not None and (self._exclude_ids or self._exclude_pattern is not None):
+            # lower() points every weight's value at its place in the flat buffer: the offset follows.
+            base = model._network.params.__array_interface__["data"][0]
+            core_trainer.exclude_from_weight_decay([
+                _core.ParamSpec((w.value.__array_interface__["data"][0] - base) // 4, w.size)
+                for w in model.trainable_weights
+                if id(w) in self._exclude_ids or (self._exclude_pattern is not None
+                                                  and self._exclude_pattern.search(w.name))])
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Keras's: weight decay skips the weights in `var_list` and those whose name contains any of
+        `var_names` (e.g. ["bias"]). Call it before the optimizer is built (before the first fit)."""
+        if self._core is not None:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
+        self._exclude_ids = {id(v) for v in var_list or []}
+        self._exclude_pattern = re.compile("|".join(sorted(set(var_names)))) if var_names else None
 
     def _send_schedule(self):
         s = self._schedule

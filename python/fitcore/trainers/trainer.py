@@ -97,7 +97,7 @@ class Trainer:
             seed = self._next_core_seed if self._next_core_seed is not None else draw_seed()
             self._next_core_seed = None  # load_model restores the saved run's seed, once
             self._core = _core.Trainer(self._network, cfg.loss_specs(self.output_shapes), spec, seed)
-            opt._attach(self._core)
+            opt._attach(self._core, self)
             self._metric_plan = None
         return self._core
 
