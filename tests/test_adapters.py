@@ -186,6 +186,18 @@ def test_memmap_shuffle_is_seeded_and_repeats_with_steps_per_epoch(tmp_path):
     assert not np.array_equal(first[1][0], unshuffled[1][0])
 
 
+def test_memmap_among_the_inputs_of_a_two_input_model(tmp_path):
+    x = {"a": _memmap(tmp_path, X, "a"), "b": X[:, :2]}
+    y = [Y, X[:, :1]]
+    results = []
+    for inputs in ({"a": X, "b": X[:, :2]}, x):
+        model = _two_input_model()
+        assert type(model._adapter(inputs, y)).__name__ == ("LazyArrayAdapter" if inputs is x else "ArrayAdapter")
+        history = model.fit(inputs, y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+        results.append((history.history, model.get_weights()))
+    _assert_same(results[1], results[0])
+
+
 class LazyRows:
     """A lazily loaded array (h5py/zarr-like: shape, dtype, indexing); counts the rows it hands out."""
 
@@ -263,6 +275,11 @@ def test_torch_dataloader():
 
     loader = DataLoader(TensorDataset(torch.tensor(X), torch.tensor(Y)), batch_size=BATCH)  # yields [x, y] lists
     _assert_same(_fit(loader, epochs=2), _reference())
+
+    class MyLoader(DataLoader):
+        pass
+
+    _assert_same(_fit(MyLoader(TensorDataset(torch.tensor(X), torch.tensor(Y)), batch_size=BATCH)), _reference())
     weighted = DataLoader(TensorDataset(torch.tensor(X), torch.tensor(Y), torch.tensor(W)), batch_size=BATCH)
     _assert_same(_fit(weighted, epochs=2), _reference(sample_weight=W), exact=False)
     model = _model()

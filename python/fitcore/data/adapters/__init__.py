@@ -28,7 +28,7 @@ def stream_adapter(x, arg="x"):
         return IterableAdapter(x) if x and isinstance(x[0], (tuple, dict)) else None
     if isinstance(x, Iterator):
         return GeneratorAdapter(x)
-    if type(x).__module__.startswith("torch.utils.data"):
+    if any(c.__name__ == "DataLoader" and c.__module__.startswith("torch.") for c in type(x).__mro__):
         return TorchDataLoaderAdapter(x)
     if hasattr(x, "__getitem__") and hasattr(x, "__len__"):
         return PyDatasetAdapter(x)
