@@ -296,7 +296,11 @@ def test_tf_data_dataset():
 class Digits(fc.utils.PyDataset):
     def __init__(self, weights=None):
         super().__init__()
-        self.visits, self.epochs_ended, self.weights = [], 0, weights
+        self.visits, self.epochs_begun, self.epochs_ended, self.weights = [], 0, 0, weights
+
+    def on_epoch_begin(self):
+        assert self.epochs_begun == self.epochs_ended  # each epoch begins after the last one ended
+        self.epochs_begun += 1
 
     def __len__(self):
         return N // BATCH
@@ -313,7 +317,7 @@ class Digits(fc.utils.PyDataset):
 def test_py_dataset_in_order_without_shuffle():
     data = Digits()
     _assert_same(_fit(data, epochs=2), _reference())
-    assert data.visits == list(range(5)) * 2 and data.epochs_ended == 2
+    assert data.visits == list(range(5)) * 2 and data.epochs_begun == data.epochs_ended == 2
 
 
 def test_py_dataset_batches_visited_in_a_new_seeded_order_each_epoch():
