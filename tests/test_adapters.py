@@ -418,3 +418,15 @@ def test_on_batch_methods_take_any_array_kind(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.train_on_batch(X.tolist(), Y.tolist())
+
+
+@pytest.mark.parametrize("make", [lambda: Digits(), lambda: _batches(), lambda: iter(_batches()), lambda: X],
+                         ids=["PyDataset", "list-of-batches", "generator", "arrays"])
+def test_evaluate_and_predict_take_steps_for_every_kind(make):
+    model = _model()
+    kwargs = dict(y=Y, batch_size=BATCH) if make() is X else {}
+    got = model.evaluate(make(), steps=2, verbose=0, return_dict=True, **kwargs)
+    assert got == model.evaluate(X[:16], Y[:16], batch_size=BATCH, verbose=0, return_dict=True)
+    kwargs.pop("y", None)
+    predicted = model.predict(make(), steps=3, verbose=0, **kwargs)
+    np.testing.assert_array_equal(predicted, model.predict(X[:24], batch_size=BATCH, verbose=0))
