@@ -186,6 +186,18 @@ def test_memmap_shuffle_is_seeded_and_repeats_with_steps_per_epoch(tmp_path):
     assert not np.array_equal(first[1][0], unshuffled[1][0])
 
 
+def test_memmap_among_the_inputs_of_a_two_input_model(tmp_path):
+    x = {"a": _memmap(tmp_path, X, "a"), "b": X[:, :2]}
+    y = [Y, X[:, :1]]
+    results = []
+    for inputs in ({"a": X, "b": X[:, :2]}, x):
+        model = _two_input_model()
+        assert type(model._adapter(inputs, y)).__name__ == ("LazyArrayAdapter" if inputs is x else "ArrayAdapter")
+        history = model.fit(inputs, y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+        results.append((history.history, model.get_weights()))
+    _assert_same(results[1], results[0])
+
+
 class LazyRows:
     """A lazily loaded array (h5py/zarr-like: shape, dtype, indexing); counts the rows it hands out."""
 
@@ -263,6 +275,11 @@ def test_torch_dataloader():
 
     loader = DataLoader(TensorDataset(torch.tensor(X), torch.tensor(Y)), batch_size=BATCH)  # yields [x, y] lists
     _assert_same(_fit(loader, epochs=2), _reference())
+
+    class MyLoader(DataLoader):
+        pass
+
+    _assert_same(_fit(MyLoader(TensorDataset(torch.tensor(X), torch.tensor(Y)), batch_size=BATCH)), _reference())
     weighted = DataLoader(TensorDataset(torch.tensor(X), torch.tensor(Y), torch.tensor(W)), batch_size=BATCH)
     _assert_same(_fit(weighted, epochs=2), _reference(sample_weight=W), exact=False)
     model = _model()
@@ -279,7 +296,11 @@ def test_tf_data_dataset():
 class Digits(fc.utils.PyDataset):
     def __init__(self, weights=None):
         super().__init__()
-        self.visits, self.epochs_ended, self.weights = [], 0, weights
+        self.visits, self.epochs_begun, self.epochs_ended, self.weights = [], 0, 0, weights
+
+    def on_epoch_begin(self):
+        assert self.epochs_begun == self.epochs_ended  # each epoch begins after the last one ended
+        self.epochs_begun += 1
 
     def __len__(self):
         return N // BATCH
@@ -296,7 +317,7 @@ class Digits(fc.utils.PyDataset):
 def test_py_dataset_in_order_without_shuffle():
     data = Digits()
     _assert_same(_fit(data, epochs=2), _reference())
-    assert data.visits == list(range(5)) * 2 and data.epochs_ended == 2
+    assert data.visits == list(range(5)) * 2 and data.epochs_begun == data.epochs_ended == 2
 
 
 def test_py_dataset_batches_visited_in_a_new_seeded_order_each_epoch():
@@ -397,3 +418,15 @@ def test_on_batch_methods_take_any_array_kind(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.train_on_batch(X.tolist(), Y.tolist())
+
+
+@pytest.mark.parametrize("make", [lambda: Digits(), lambda: _batches(), lambda: iter(_batches()), lambda: X],
+                         ids=["PyDataset", "list-of-batches", "generator", "arrays"])
+def test_evaluate_and_predict_take_steps_for_every_kind(make):
+    model = _model()
+    kwargs = dict(y=Y, batch_size=BATCH) if make() is X else {}
+    got = model.evaluate(make(), steps=2, verbose=0, return_dict=True, **kwargs)
+    assert got == model.evaluate(X[:16], Y[:16], batch_size=BATCH, verbose=0, return_dict=True)
+    kwargs.pop("y", None)
+    predicted = model.predict(make(), steps=3, verbose=0, **kwargs)
+    np.testing.assert_array_equal(predicted, model.predict(X[:24], batch_size=BATCH, verbose=0))

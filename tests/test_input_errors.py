@@ -93,7 +93,8 @@ STREAM_AND_STRUCTURE_CASES = [
     (lambda: dict(x=X, y=Y, class_weight={0: float("nan")}), ValueError, "`class_weight`[0] must be a finite"),
     (lambda: dict(x=X, y=Y, sample_weight=np.r_[np.ones(19), np.inf]), ValueError, "`sample_weight` must be finite"),
     (lambda: dict(x=__import__("pathlib").Path("x.npy"), y=Y), TypeError, "fitcore reads no files"),
-    (lambda: dict(x=7, y=Y), TypeError, "`x` must be an array"),
+    (lambda: dict(x=7, y=Y), ValueError, "`x` must have a batch axis, got a scalar"),
+    (lambda: dict(x=object(), y=Y), TypeError, "`x` must be an array"),
 ]
 
 

@@ -228,6 +228,7 @@ class Trainer:
                         core.begin_epoch(epoch, bool(shuffle), batch_size)
                     epoch_logs = self._train_epoch(core, steps, callback_list, every_batch, verbose == 1)
                 else:
+                    train.on_epoch_begin()
                     # verbose 2 too: a stream's step count is known only by counting
                     epoch_logs, done = self._train_stream_epoch(core, stream, epoch, callback_list, every_batch,
                                                                 verbose != 0)

@@ -1,4 +1,5 @@
 """One adapter per kind of input, behind the DataAdapter interface; get_adapter picks one."""
+import numbers
 import os
 from collections.abc import Iterator
 
@@ -21,14 +22,15 @@ def stream_adapter(x, arg="x"):
         hint = " (fitcore reads no files: load the data first, e.g. with np.load)" \
             if isinstance(x, (str, bytes, os.PathLike)) else ""
         raise TypeError(f"`{arg}` must be {_EXPECTED}; got {type(x).__name__}{hint}")
-    if isinstance(x, (np.ndarray, dict)) or hasattr(x, "__array__") or hasattr(x, "__dlpack__") or is_lazy_array(x):
-        return None
+    if isinstance(x, (np.ndarray, dict, numbers.Number)) or hasattr(x, "__array__") or hasattr(x, "__dlpack__") \
+            or is_lazy_array(x):
+        return None  # arrays (a scalar is refused there: it has no batch axis)
     if isinstance(x, (list, tuple)):
         # A list whose elements are tuples (or dicts) is a list of batches; otherwise arrays by position.
         return IterableAdapter(x) if x and isinstance(x[0], (tuple, dict)) else None
     if isinstance(x, Iterator):
         return GeneratorAdapter(x)
-    if type(x).__module__.startswith("torch.utils.data"):
+    if any(c.__name__ == "DataLoader" and c.__module__.startswith("torch.") for c in type(x).__mro__):
         return TorchDataLoaderAdapter(x)
     if hasattr(x, "__getitem__") and hasattr(x, "__len__"):
         return PyDatasetAdapter(x)

@@ -37,5 +37,8 @@ class DataAdapter:
         """The first element (to build a model that has no Input yet), without consuming it."""
         raise NotImplementedError
 
+    def on_epoch_begin(self):
+        """Called before each training epoch (a PyDataset's hook)."""
+
     def on_epoch_end(self):
         """Called after each training epoch (a PyDataset's hook)."""

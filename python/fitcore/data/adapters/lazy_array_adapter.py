@@ -21,14 +21,14 @@ def is_lazy_array(value):
     return all(hasattr(value, a) for a in ("shape", "dtype", "__getitem__", "__len__"))
 
 
-def has_lazy_leaf(value):
-    leaves = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
-    return any(is_lazy_array(v) for v in leaves)
-
-
 def _leaves(value):
+    """The arrays of a structure: one array, a list/tuple by position or a dict by name."""
     return list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, (list, tuple)) \
         else [value]
+
+
+def has_lazy_leaf(value):
+    return any(is_lazy_array(v) for v in _leaves(value))
 
 
 def _rows(value, index):

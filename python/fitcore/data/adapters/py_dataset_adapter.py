@@ -1,5 +1,5 @@
 """Keras-style PyDataset / Sequence: `__len__` batches, `__getitem__(i)` → batch i, optional
-`on_epoch_end()`. With shuffle, each pass visits the batches in a new seeded order."""
+`on_epoch_begin()` / `on_epoch_end()`. With shuffle, each pass visits the batches in a new seeded order."""
 import numpy as np
 
 from fitcore.data.adapters.data_adapter import DataAdapter
@@ -26,7 +26,13 @@ class PyDatasetAdapter(DataAdapter):
             raise StopIteration
         return self.dataset[0]
 
-    def on_epoch_end(self):
-        hook = getattr(self.dataset, "on_epoch_end", None)
+    def _call(self, name):
+        hook = getattr(self.dataset, name, None)
         if callable(hook):
             hook()
+
+    def on_epoch_begin(self):
+        self._call("on_epoch_begin")
+
+    def on_epoch_end(self):
+        self._call("on_epoch_end")
