@@ -247,7 +247,7 @@ def test_bad_verbose():
         _model().fit(X, Y, verbose=3)
 
 
-@pytest.mark.parametrize("x, error", [(None, TypeError), ("data.csv", TypeError), (3.0, TypeError),
+@pytest.mark.parametrize("x, error", [(None, TypeError), ("data.csv", TypeError), (3.0, ValueError),
                                       (X[:0], ValueError)])
 def test_predict_on_batch_rejects_non_arrays_naming_x(x, error):
     # found by the fuzz campaign: predict_on_batch(None) raised "len() of unsized object"
