@@ -99,8 +99,9 @@ def _mlp_forward(p, x):
     return dense(dense(x, p[0], p[1], "tanh"), p[2], p[3])
 
 
-def test_dropout_inactive_in_predict_evaluate_and_validation():
-    model = _dropout_model()
+@pytest.mark.parametrize("noise", [L.Dropout(0.5), L.GaussianNoise(0.5)], ids=["dropout", "gaussian_noise"])
+def test_noise_inactive_in_predict_evaluate_and_validation(noise):
+    model = fc.Sequential([fc.Input((8,)), L.Dense(16, activation="tanh"), noise, L.Dense(2)])
     x, y = normal(40, 8), normal(40, 2)
     want = _mlp_forward([w.astype(np.float64) for w in model.get_weights()], x)
     np.testing.assert_allclose(model.predict(x, verbose=0), want, atol=1e-5)
