@@ -99,8 +99,9 @@ def _mlp_forward(p, x):
     return dense(dense(x, p[0], p[1], "tanh"), p[2], p[3])
 
 
-def test_dropout_inactive_in_predict_evaluate_and_validation():
-    model = _dropout_model()
+@pytest.mark.parametrize("noise", [L.Dropout(0.5), L.GaussianNoise(0.5)], ids=["dropout", "gaussian_noise"])
+def test_noise_inactive_in_predict_evaluate_and_validation(noise):
+    model = fc.Sequential([fc.Input((8,)), L.Dense(16, activation="tanh"), noise, L.Dense(2)])
     x, y = normal(40, 8), normal(40, 2)
     want = _mlp_forward([w.astype(np.float64) for w in model.get_weights()], x)
     np.testing.assert_allclose(model.predict(x, verbose=0), want, atol=1e-5)
@@ -438,12 +439,45 @@ def test_dense_per_timestep_with_temporal_sample_weight():
 
 # --- shared layers ---------------------------------------------------------------------------
 
-def test_a_layer_with_weights_called_twice_is_refused_at_model_construction():
-    a, b = fc.Input((3,)), fc.Input((3,))
+def _siamese():
+    a, b = fc.Input((3,), name="a"), fc.Input((3,), name="b")
+    shared = L.Dense(4, activation="tanh", kernel_regularizer=fc.regularizers.L2(0.1), name="shared")
+    return fc.Model([a, b], L.Dense(1, name="out")(L.Concatenate()([shared(a), shared(b), shared(a)])))
+
+
+def _siamese_forward(p, x):
+    h = [dense(v, p[0], p[1], "tanh") for v in (x[0], x[1], x[0])]
+    return dense(np.concatenate(h, axis=-1), p[2], p[3])
+
+
+def test_a_shared_layer_sums_the_gradients_of_its_calls():
+    model = _siamese()
+    assert [w.name for w in model.weights] == ["shared/kernel", "shared/bias", "out/kernel", "out/bias"]
+    assert model.count_params() == 3 * 4 + 4 + 12 + 1
+    x, y = [normal(6, 3), normal(6, 3)], normal(6, 1)
+    np.testing.assert_allclose(model.predict(x, verbose=0), _siamese_forward(model.get_weights(), x), atol=1e-5)
+    model.compile(optimizer="sgd", loss="mse")
+    # The regularizer counts once per weight, however many calls share it.
+    total = check_gradients(model, x, y, mse, _siamese_forward,
+                            extra=lambda p: 0.1 * np.square(p[0]).sum())
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), total(), rtol=1e-5)
+
+
+def test_a_layer_repeated_in_a_sequential_stack():
+    d = L.Dense(3, activation="tanh")
+    model = fc.Sequential([fc.Input((3,)), d, d])
+    assert len(model.weights) == 2
+    model.compile(optimizer="sgd", loss="mse")
+    check_gradients(model, normal(5, 3), normal(5, 3), mse, lambda p, x: dense(dense(x, p[0], p[1], "tanh"), p[0],
+                                                                               p[1], "tanh"))
+
+
+def test_a_shared_layer_called_on_another_shape_is_a_value_error():
     shared = L.Dense(2, name="shared")
-    with pytest.raises(ValueError, match="layer 'shared' is called 2 times in the graph; sharing a layer with "
-                                         "weights between calls is not supported"):
-        fc.Model([a, b], L.Add()([shared(a), shared(b)]))
+    shared(fc.Input((3,)))
+    with pytest.raises(ValueError, match=r"shared: this layer was built for inputs of shape \(None, 3\) and shares "
+                                         r"its weights between calls; got inputs of shape \(None, 4\)"):
+        shared(fc.Input((4,)))
 
 
 def test_a_weightless_layer_may_be_called_twice():

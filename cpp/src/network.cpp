@@ -27,12 +27,30 @@ Network::Network(GraphSpec spec) : spec_(std::move(spec)) {
       throw std::invalid_argument("network: bad slot id");
     ops_.push_back(make_op(op, spec_));
     for (const ParamSpec& w : op.params)
-      if (w.l1 != 0.0f || w.l2 != 0.0f) {
+      if ((w.l1 != 0.0f || w.l2 != 0.0f) &&
+          std::none_of(regularized_.begin(), regularized_.end(), [&](const ParamSpec& r) { return r.offset == w.offset; })) {
         if (w.offset + w.size > spec_.num_trainable)
           throw std::invalid_argument("network: a regularized weight must be trainable");
-        regularized_.push_back(w);
+        regularized_.push_back(w);  // once per weight, however many ops share it
       }
   }
+
+  // A layer called several times shares its weights between ops. Backward runs in reverse: the
+  // first op to reach a weight writes its gradient, later ones write into scratch and add it.
+  std::vector<int64_t> claimed;
+  shares_params_.assign(ops_.size(), false);
+  for (size_t i = ops_.size(); i-- > 0;) {
+    size_t seen = 0;
+    for (const ParamSpec& w : spec_.ops[i].params)
+      seen += std::find(claimed.begin(), claimed.end(), w.offset) != claimed.end();
+    if (seen != 0 && seen != spec_.ops[i].params.size())
+      throw std::invalid_argument("network: op '" + spec_.ops[i].kind + "' shares only some of its weights");
+    shares_params_[i] = seen != 0;
+    if (seen == 0)
+      for (const ParamSpec& w : spec_.ops[i].params) claimed.push_back(w.offset);
+  }
+  if (std::find(shares_params_.begin(), shares_params_.end(), true) != shares_params_.end())
+    shared_grads_.assign(static_cast<size_t>(spec_.num_params), 0.0f);
 
   // Backward visits ops in reverse: the first op to reach a slot writes its gradient, later ones
   // add to it. Model outputs start written (by the losses); data inputs take no gradient.
@@ -85,7 +103,15 @@ void Network::backward(int64_t rows, uint64_t key, float* grads) {
   Pass p = make_pass(rows, true, key, grads);
   for (size_t i = ops_.size(); i-- > 0;) {
     p.key = derive_key(key, i);
-    ops_[i]->backward(p);
+    if (!shares_params_[i]) {
+      ops_[i]->backward(p);
+      continue;
+    }
+    Pass scratch = p;
+    scratch.grads = shared_grads_.data();
+    ops_[i]->backward(scratch);
+    for (const ParamSpec& w : spec_.ops[i].params)
+      for (int64_t k = w.offset; k < w.offset + w.size; ++k) grads[k] += shared_grads_[static_cast<size_t>(k)];
   }
 }
 

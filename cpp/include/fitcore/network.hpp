@@ -52,6 +52,8 @@ class Network {
   Slots slots_;
   std::vector<std::unique_ptr<Op>> ops_;
   std::vector<ParamSpec> regularized_;
+  std::vector<bool> shares_params_;  // per op: a later op (earlier in backward) owns its weights' gradients
+  Buffer shared_grads_;              // where such ops write before their gradients are added
   int64_t reserved_rows_ = 0;
 };
 

@@ -7,7 +7,9 @@ namespace fitcore {
 
 Concatenate::Concatenate(const OpSpec& spec, const GraphSpec& graph) : Op(spec, graph) {
   const auto& shape = graph.slot_shapes.at(static_cast<size_t>(spec.output));
-  const auto axis = static_cast<int64_t>(spec.config.number("axis"));
+  // Keras's axis counts the batch as 0; -1 is the last axis.
+  const auto rank = static_cast<int64_t>(shape.size()), keras_axis = static_cast<int64_t>(spec.config.number("axis"));
+  const int64_t axis = keras_axis > 0 ? keras_axis - 1 : rank + keras_axis;
   if (axis < 0 || axis >= static_cast<int64_t>(shape.size())) throw std::invalid_argument("concatenate: bad axis");
   outer_ = 1;
   for (int64_t a = 0; a < axis; ++a) outer_ *= shape[static_cast<size_t>(a)];

@@ -13,7 +13,6 @@ class Concatenate(Merge):
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or axis == 0:
             raise ValueError(f"Concatenate: `axis` must be a non-zero int (axis 0 is the batch), got {axis!r}")
         self.axis = int(axis)
-        self._sample_axis = None
 
     def _merged_shape(self, shapes):
         rank = len(shapes[0])
@@ -25,11 +24,10 @@ class Concatenate(Merge):
             if s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:]:
                 raise ValueError(f"{self.name}: Concatenate(axis={self.axis}) needs inputs that match on every "
                                  f"other axis, got {', '.join(_shown(s) for s in shapes)}")
-        self._sample_axis = axis
         return shapes[0][:axis] + (sum(s[axis] for s in shapes),) + shapes[0][axis + 1:]
 
     def op_config(self):
-        return {"axis": float(self._sample_axis)}, {}
+        return {"axis": float(self.axis)}, {}  # Keras's axis (batch is 0); the core resolves it per call
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

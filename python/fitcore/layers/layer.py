@@ -42,6 +42,12 @@ def snake_case(name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _shown(shape):
+    if isinstance(shape, list):
+        return "[" + ", ".join(_shown(s) for s in shape) + "]"
+    return "(None, " + ", ".join(map(str, shape)) + ")"
+
+
 class Weight:
     """One weight of a layer. Once its model is built, `value` is a view into the model's
     flat parameter buffer, so writing it writes what the core trains."""
@@ -121,6 +127,10 @@ class Layer:
                             f"got {type(inputs).__name__}")
         shapes = [t.shape[1:] for t in flat]
         in_shape = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
+        if self.built and self._weights and in_shape != self.input_shape:
+            # A layer called again shares its weights: they only fit inputs of the first call's shape.
+            raise ValueError(f"{self.name}: this layer was built for inputs of shape {_shown(self.input_shape)} "
+                             f"and shares its weights between calls; got inputs of shape {_shown(in_shape)}")
         self._ensure_built(in_shape)
         out = SymbolicTensor((None,) + tuple(self.compute_output_shape(in_shape)), layer=self, inputs=flat)
         out.called_with_list = isinstance(inputs, (list, tuple))  # how to call it again when loading

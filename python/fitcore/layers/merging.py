@@ -1,9 +1,5 @@
 """Layers that merge several inputs: the shared call-time checks."""
-from fitcore.layers.layer import Layer
-
-
-def _shown(shape):
-    return "(None, " + ", ".join(map(str, shape)) + ")"
+from fitcore.layers.layer import Layer, _shown  # noqa: F401 (_shown: shared by the merge layers)
 
 
 class Merge(Layer):

@@ -24,19 +24,6 @@ def _as_tensor_list(value, arg):
     return tensors, names
 
 
-def _check_no_shared_weights(tensors):
-    """A layer with weights called twice would have its second op overwrite the first's parameter
-    gradients; sharing is refused here rather than trained wrongly. Weightless layers may repeat."""
-    calls = {}
-    for t in tensors:
-        if not isinstance(t.layer, InputLayer):
-            calls.setdefault(id(t.layer), []).append(t.layer)
-    for layers in calls.values():
-        if len(layers) > 1 and layers[0]._weights:
-            raise ValueError(f"Model: layer '{layers[0].name}' is called {len(layers)} times in the graph; sharing "
-                             f"a layer with weights between calls is not supported, use one layer per call")
-
-
 class Model(Trainer):
     def __init__(self, inputs=None, outputs=None, name=None):
         super().__init__()
@@ -58,7 +45,6 @@ class Model(Trainer):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"Model: layer names must be unique, repeated: {duplicates}")
-        _check_no_shared_weights(tensors)
         self._inputs, self._outputs = in_tensors, out_tensors
         self._input_names = in_names or [t.layer.name for t in in_tensors]
         self._output_names = out_names or [t.layer.name for t in out_tensors]
@@ -122,17 +108,21 @@ class Model(Trainer):
         raise ValueError(f"No layer named {name!r}; layers are {[layer.name for layer in self.layers]}")
 
     # --- weights -----------------------------------------------------------------------------
+    def _distinct_layers(self):
+        """Each layer once: a layer repeated in a stack shares its weights (Keras lists them once)."""
+        return list({id(layer): layer for layer in self.layers}.values())
+
     @property
     def weights(self):
-        return [w for layer in self.layers for w in layer.weights]
+        return [w for layer in self._distinct_layers() for w in layer.weights]
 
     @property
     def trainable_weights(self):
-        return [w for layer in self.layers for w in layer.trainable_weights]
+        return [w for layer in self._distinct_layers() for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
+        return [w for layer in self._distinct_layers() for w in layer.non_trainable_weights]
 
     def get_weights(self):
         """Copies of every weight, in Keras's order (per layer: kernel, bias, ...)."""
