@@ -306,3 +306,22 @@ def test_scheduled_clipped_optimizer_round_trips_and_resumes(tmp_path):
     h2 = restored.fit(x, y, batch_size=16, epochs=3, initial_epoch=1, verbose=0)
     assert h1.history == h2.history
     assert_same_weights(model, restored)
+
+
+def test_shared_layer_round_trips_as_one_layer_called_twice(tmp_path):
+    a, b = fc.Input((3,), name="a"), fc.Input((3,), name="b")
+    shared = fc.layers.Dense(4, activation="tanh", name="shared")
+    out = fc.layers.Dense(1, name="out")(fc.layers.Add()([shared(a), shared(b)]))
+    model = fc.Model([a, b], out)
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(2)
+    x = [rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 3)).astype("float32")]
+    y = rng.normal(size=(16, 1)).astype("float32")
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    model.save(tmp_path / "shared.keras")
+    restored = fc.models.load_model(tmp_path / "shared.keras")
+    assert [l.name for l in restored.layers].count("shared") == 1 and len(restored.weights) == 4
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    h1 = model.fit(x, y, batch_size=4, epochs=2, initial_epoch=1, verbose=0)
+    h2 = restored.fit(x, y, batch_size=4, epochs=2, initial_epoch=1, verbose=0)
+    assert h1.history == h2.history
