@@ -157,6 +157,8 @@ def make_array(spec, rng):
             array = values.astype(dtype)
     if kind == "list":
         return array.tolist()
+    if kind == "dict":  # by input name: right for the functional model ("features"), wrong for the others
+        return {"features": array}
     if kind == "memmap_like":
         return np.asfortranarray(array) if array.ndim > 1 else array[::-1]
     return array
@@ -175,7 +177,7 @@ def odd(valid, *others):
 
 def array_specs(valid_tail, odd_tails, n_values=(1, 2, 5, 12, 17)):
     return st.tuples(
-        odd(("array",), "list", "memmap_like", "none", "str", "scalar", "ragged"),
+        odd(("array", "array", "dict"), "list", "memmap_like", "none", "str", "scalar", "ragged"),
         mostly(st.sampled_from(n_values), (0,)), odd((valid_tail,), *odd_tails),
         mostly(st.sampled_from(("float32", "float64")), DTYPES[2:]), odd((None,), *SPECIALS[3:]))
 
@@ -289,7 +291,7 @@ def check_still_works(s):
 def fit_cases(draw):
     task = draw(st.sampled_from(TASKS))
     x_spec = draw(array_specs((4,), ((3,), (4, 1), (), (2, 2))))
-    y_mode = draw(odd(("valid",), "drawn", "none", "short", "nan", "out_of_range"))
+    y_mode = draw(odd(("valid", "valid", "dict"), "drawn", "none", "short", "nan", "out_of_range"))
     y_spec = draw(array_specs((2,), ((1,), (3,), (), (3, 1))))
     sw = draw(odd((None, None, "ok", "zeros", "list"), "short", "nan", "2d", "str", "neg"))
     val = draw(odd((None, None, "ok", "ok_sw"), "short", "one", "bad_shape", "array", "empty"))
@@ -299,11 +301,15 @@ def fit_cases(draw):
     return task, x_spec, y_mode, y_spec, sw, val, kwargs, callbacks, seed
 
 
+def s_output_names(task):
+    return subject(task).model.output_names
+
+
 def build_fit_call(case):
     task, x_spec, y_mode, y_spec, sw, val, kwargs, callbacks, seed = case
     rng = np.random.default_rng(seed)
     x = make_array(x_spec, rng)
-    n = len(x) if isinstance(x, (np.ndarray, list)) else 5
+    n = len(x) if isinstance(x, (np.ndarray, list)) else len(x["features"]) if isinstance(x, dict) else 5
     if y_mode == "drawn":
         y = make_array(y_spec, rng)
     elif y_mode == "none":
@@ -316,6 +322,8 @@ def build_fit_call(case):
                 y.flat[0] = np.nan
         elif y_mode == "out_of_range" and isinstance(y, np.ndarray):
             y = y + 7
+        elif y_mode == "dict":  # by output name
+            y = dict(zip(s_output_names(task), y if isinstance(y, list) else [y]))
     sample_weight = {None: None, "ok": rng.uniform(0, 2, size=n), "short": np.ones(n + 1),
                      "nan": np.full(n, np.nan), "2d": np.ones((n, 3)), "str": np.array(["a"] * n),
                      "neg": -np.ones(n), "zeros": np.zeros(n), "list": [1.0] * n}[sw]
@@ -369,7 +377,7 @@ def run_infer_case(case):
     s.reset()
     rng = np.random.default_rng(seed)
     x = make_array(x_spec, rng)
-    n = len(x) if isinstance(x, (np.ndarray, list)) else 5
+    n = len(x) if isinstance(x, (np.ndarray, list)) else len(x["features"]) if isinstance(x, dict) else 5
     y = valid_targets(task, n, rng) if y_ok else make_array(y_spec, rng)
     kwargs = dict(kwargs)
     sw = kwargs.pop("sample_weight", None)
