@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+import signal
 import sys
 import traceback
 from contextlib import redirect_stdout
@@ -156,6 +157,8 @@ def make_array(spec, rng):
             array = values.astype(dtype)
     if kind == "list":
         return array.tolist()
+    if kind == "dict":  # by input name: right for the functional model ("features"), wrong for the others
+        return {"features": array}
     if kind == "memmap_like":
         return np.asfortranarray(array) if array.ndim > 1 else array[::-1]
     return array
@@ -164,8 +167,8 @@ def make_array(spec, rng):
 def mostly(valid, odd_values, weight=8):
     """A value from the strategy `valid` about weight/(weight+1) of the time, else an odd value: most calls
     then carry at most one or two odd arguments, so the campaign also reaches working fits."""
-    return st.sampled_from((True,) * weight + (False,)).flatmap(
-        lambda ok: valid if ok else st.sampled_from(odd_values))
+    return st.tuples(st.integers(0, weight), valid, st.sampled_from(odd_values)).map(
+        lambda t: t[1] if t[0] else t[2])  # no flatmap: building strategies per draw is slow
 
 
 def odd(valid, *others):
@@ -174,7 +177,7 @@ def odd(valid, *others):
 
 def array_specs(valid_tail, odd_tails, n_values=(1, 2, 5, 12, 17)):
     return st.tuples(
-        odd(("array",), "list", "memmap_like", "none", "str", "scalar", "ragged"),
+        odd(("array", "array", "dict"), "list", "memmap_like", "none", "str", "scalar", "ragged"),
         mostly(st.sampled_from(n_values), (0,)), odd((valid_tail,), *odd_tails),
         mostly(st.sampled_from(("float32", "float64")), DTYPES[2:]), odd((None,), *SPECIALS[3:]))
 
@@ -246,7 +249,7 @@ class Stats:
 
 STATS = Stats()
 LOG = None
-TIMEOUT = 60.0
+TIMEOUT = 60
 
 
 def log_example(text):
@@ -288,7 +291,7 @@ def check_still_works(s):
 def fit_cases(draw):
     task = draw(st.sampled_from(TASKS))
     x_spec = draw(array_specs((4,), ((3,), (4, 1), (), (2, 2))))
-    y_mode = draw(odd(("valid",), "drawn", "none", "short", "nan", "out_of_range"))
+    y_mode = draw(odd(("valid", "valid", "dict"), "drawn", "none", "short", "nan", "out_of_range"))
     y_spec = draw(array_specs((2,), ((1,), (3,), (), (3, 1))))
     sw = draw(odd((None, None, "ok", "zeros", "list"), "short", "nan", "2d", "str", "neg"))
     val = draw(odd((None, None, "ok", "ok_sw"), "short", "one", "bad_shape", "array", "empty"))
@@ -298,11 +301,15 @@ def fit_cases(draw):
     return task, x_spec, y_mode, y_spec, sw, val, kwargs, callbacks, seed
 
 
+def s_output_names(task):
+    return subject(task).model.output_names
+
+
 def build_fit_call(case):
     task, x_spec, y_mode, y_spec, sw, val, kwargs, callbacks, seed = case
     rng = np.random.default_rng(seed)
     x = make_array(x_spec, rng)
-    n = len(x) if isinstance(x, (np.ndarray, list)) else 5
+    n = len(x) if isinstance(x, (np.ndarray, list)) else len(x["features"]) if isinstance(x, dict) else 5
     if y_mode == "drawn":
         y = make_array(y_spec, rng)
     elif y_mode == "none":
@@ -315,6 +322,8 @@ def build_fit_call(case):
                 y.flat[0] = np.nan
         elif y_mode == "out_of_range" and isinstance(y, np.ndarray):
             y = y + 7
+        elif y_mode == "dict":  # by output name
+            y = dict(zip(s_output_names(task), y if isinstance(y, list) else [y]))
     sample_weight = {None: None, "ok": rng.uniform(0, 2, size=n), "short": np.ones(n + 1),
                      "nan": np.full(n, np.nan), "2d": np.ones((n, 3)), "str": np.array(["a"] * n),
                      "neg": -np.ones(n), "zeros": np.zeros(n), "list": [1.0] * n}[sw]
@@ -368,7 +377,7 @@ def run_infer_case(case):
     s.reset()
     rng = np.random.default_rng(seed)
     x = make_array(x_spec, rng)
-    n = len(x) if isinstance(x, (np.ndarray, list)) else 5
+    n = len(x) if isinstance(x, (np.ndarray, list)) else len(x["features"]) if isinstance(x, dict) else 5
     y = valid_targets(task, n, rng) if y_ok else make_array(y_spec, rng)
     kwargs = dict(kwargs)
     sw = kwargs.pop("sample_weight", None)
@@ -466,7 +475,7 @@ def run(examples, seed):
     @given(CASES)
     def campaign(case):
         kind, c = case
-        faulthandler.dump_traceback_later(TIMEOUT, exit=True)  # a hang kills the child with a traceback
+        signal.alarm(TIMEOUT)  # a hang: SIGALRM prints every thread's traceback and ends the child
         RUNNERS[kind](c)
 
     if seed is not None:
@@ -480,10 +489,11 @@ def main():
     parser.add_argument("--examples", type=int, default=200)
     parser.add_argument("--seed", type=int, default=None, help="random campaign; default: derandomized")
     parser.add_argument("--log", default=None, help="file that holds the example being run")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds one example may take")
+    parser.add_argument("--timeout", type=int, default=60, help="seconds one example may take")
     args = parser.parse_args()
     LOG, TIMEOUT = args.log, args.timeout
     faulthandler.enable()
+    faulthandler.register(signal.SIGALRM, all_threads=True, chain=True)
     np.seterr(all="ignore")
     import warnings
     warnings.simplefilter("ignore")
@@ -493,7 +503,7 @@ def main():
     except Exception:  # hypothesis re-raises the (shrunk) failing example's error
         failure = traceback.format_exc()
     finally:
-        faulthandler.cancel_dump_traceback_later()
+        signal.alarm(0)
     if failure:
         print(failure, file=sys.stderr)
     print(json.dumps({"counts": dict(sorted(STATS.counts.items())), "failed": bool(failure)}))

@@ -2,6 +2,7 @@
 truncated, corrupted or hostile .npz gives a clear ValueError without allocating absurd memory; a
 process killed (SIGKILL) while saving always leaves the previous file loadable."""
 import io
+import json
 import os
 import random
 import signal
@@ -208,26 +209,46 @@ def test_missing_file_and_directory(tmp_path):
         model.load_weights(tmp_path / "d.npz")
 
 
-def test_hostile_backup_is_refused_before_training(tmp_path):
+def test_hostile_backup_is_refused_before_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("FITCORE_TEST_MARKER_DIR", str(tmp_path))
     x, y = np.random.rand(32, 4), np.random.rand(32, 3)
     model = make_model()
-    model.fit(x, y, epochs=1, verbose=0)  # the core exists, as when resuming
-    before = model.get_weights()
     backup_dir = tmp_path / "backup"
-    backup_dir.mkdir()
-    good = good_members(model)
-    for members in ([("meta.npy", npy_bytes(np.array([Boom()], dtype=object)))] + good,
-                    [("meta.npy", npy_bytes(np.array("{}")))] + good,
-                    good,
-                    [("meta.npy", npy_bytes(header={"descr": "<U1000000000", "fortran_order": False, "shape": ()}))]
-                    + good):
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[cb.BackupAndRestore(str(backup_dir), delete_checkpoint=False)])
+    with zipfile.ZipFile(backup_dir / "backup.npz") as z:  # a real backup's entries
+        real = {name: z.read(name) for name in z.namelist()}
+    before = model.get_weights()
+    iterations = int(model.optimizer.iterations)
+    others = [(n, b) for n, b in real.items() if n != "meta.npy"]
+    meta = json.loads(str(np.load(io.BytesIO(real["meta.npy"]))))
+
+    def with_meta(**changes):
+        return [("meta.npy", npy_bytes(np.array(json.dumps({**meta, **changes}))))] + others
+
+    variants = [
+        [("meta.npy", npy_bytes(np.array([Boom()], dtype=object)))] + others,
+        [("meta.npy", npy_bytes(np.array("{}")))] + others,
+        [("meta.npy", npy_bytes(np.array("[1, 2]")))] + others,
+        [("meta.npy", npy_bytes(np.array("not json")))] + others,
+        with_meta(epoch="0"),
+        with_meta(iterations=None),
+        with_meta(learning_rate="fast"),
+        with_meta(history={"history": {"loss": 3}}),
+        with_meta(history={"history": []}),
+        [("meta.npy", npy_bytes(header={"descr": "<U1000000000", "fortran_order": False, "shape": ()}))] + others,
+        [(n, b) for n, b in real.items() if n != "o0000.npy"],  # an optimizer slot missing
+        list(real.items())[:-1] + [(list(real)[-1], list(real.values())[-1][:-10])],  # truncated
+    ]
+    for members in variants:
         write_zip(backup_dir / "backup.npz", members)
-        with pytest.raises(ValueError, match="BackupAndRestore"):
+        with pytest.raises(ValueError, match="BackupAndRestore: the backup .* delete it"):
             model.fit(x, y, epochs=2, verbose=0, callbacks=[cb.BackupAndRestore(str(backup_dir))])
         assert_unchanged(model, before)
-    (backup_dir / "backup.npz").write_bytes(b"PK\x03\x04garbage")
-    with pytest.raises(ValueError, match="delete it"):
-        model.fit(x, y, epochs=2, verbose=0, callbacks=[cb.BackupAndRestore(str(backup_dir))])
+        assert int(model.optimizer.iterations) == iterations
+    assert not (tmp_path / "pwned").exists()
+    write_zip(backup_dir / "backup.npz", list(real.items()))  # the real one still resumes
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[cb.BackupAndRestore(str(backup_dir))])
+    assert not backup_dir.exists()
 
 
 # --- crash consistency -----------------------------------------------------------------------

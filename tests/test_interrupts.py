@@ -177,3 +177,55 @@ def test_sigint_stops_a_long_silent_fit_promptly(tmp_path):
     assert line[0] == "interrupted" and line[3] == "True", line
     assert float(line[1]) - sent < 1.0, f"stopped {float(line[1]) - sent:.2f} s after SIGINT"
     assert int(line[2]) > 0
+
+
+_STEPPING_FIT = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import fitcore as fc
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 32)).astype(np.float32)
+    y = rng.normal(size=(2000, 2)).astype(np.float32)
+
+    def model():
+        fc.utils.set_random_seed(5)
+        m = fc.Sequential([fc.Input((32,)), fc.layers.Dense(64, activation="relu"), fc.layers.Dense(2)])
+        m.compile(optimizer="adam", loss="mse")
+        return m
+
+    m = model()
+    ticks = fc.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: None)  # one core call per step
+    started = fc.callbacks.LambdaCallback(on_train_begin=lambda logs: print("started", flush=True))
+    try:
+        m.fit(x, y, batch_size=16, epochs=10**6, shuffle=False, verbose=0, callbacks=[ticks, started])
+    except KeyboardInterrupt:
+        steps = int(m.optimizer.iterations)
+        replay = model()  # exactly `steps` steps by another path
+        for s in range(steps):
+            first = (s % 125) * 16
+            replay.train_on_batch(x[first:first + 16], y[first:first + 16])
+        same = all(np.array_equal(a, b) for a, b in zip(m.get_weights(), replay.get_weights()))
+        print("interrupted", steps, same, flush=True)
+""")
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.8])
+def test_sigint_at_a_random_moment_leaves_whole_steps(tmp_path, delay):
+    """A real Ctrl-C (SIGINT) at some moment of a fit whose callbacks see every step: the weights are
+    exactly those of the steps the optimizer counted, never a half-applied update."""
+    script = tmp_path / "stepping_fit.py"
+    script.write_text(_STEPPING_FIT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.dirname(fc.__file__)), os.environ.get("PYTHONPATH", "")]))
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout.readline().strip() == "started"
+        time.sleep(delay)
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=60)
+    finally:
+        child.kill()
+        child.wait()
+    words = out.split()
+    assert words[0] == "interrupted" and int(words[1]) > 0 and words[2] == "True", out

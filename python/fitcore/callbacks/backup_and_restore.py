@@ -64,11 +64,8 @@ class BackupAndRestore(Callback):
         if meta["epoch"] is None:  # interrupted before any epoch finished: start as before
             return
         self.model._initial_epoch = meta["epoch"] + 1
-        history = getattr(self.model, "history", None)
-        if history is not None and hasattr(history, "key_epochs"):
-            from fitcore.callbacks.history import History
-
-            restored = History.from_dict(meta["history"])
+        history, restored = getattr(self.model, "history", None), meta["history"]
+        if history is not None and hasattr(history, "key_epochs") and restored is not None:
             history.history, history.epoch, history.key_epochs = restored.history, restored.epoch, restored.key_epochs
 
     def _read(self, current_state):
@@ -79,10 +76,16 @@ class BackupAndRestore(Callback):
         try:
             data = read_npz(self.backup_path, shapes, texts=("meta",), what="BackupAndRestore")
             meta = json.loads(str(data["meta"]))
-            keys = ("epoch", "iterations", "seed", "learning_rate", "state_names", "history")
-            if not isinstance(meta, dict) or any(k not in meta for k in keys):
-                raise ValueError(f"its metadata lacks some of {keys}")
-        except ValueError as error:
+            # Every field checked here, before anything is restored: the model is never half-restored.
+            types = {"epoch": (int, type(None)), "iterations": int, "seed": int, "learning_rate": (int, float),
+                     "state_names": list, "history": dict}
+            if not isinstance(meta, dict) or any(k not in meta or isinstance(meta[k], bool)
+                                                 or not isinstance(meta[k], t) for k, t in types.items()):
+                raise ValueError(f"its metadata must hold {list(types)} of the right types")
+            from fitcore.callbacks.history import History
+
+            meta["history"] = History.from_dict(meta["history"]) if meta["history"] else None
+        except (ValueError, TypeError, AttributeError) as error:
             raise ValueError(f"BackupAndRestore: the backup in {self.backup_dir!r} cannot be used ({error}); it was "
                              f"made with another optimizer or model, or is damaged: delete it to start afresh") from None
         weights = [data[f"w{i:04d}"] for i in range(len(self.model.weights))]
