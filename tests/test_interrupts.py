@@ -138,45 +138,50 @@ def test_interrupt_in_evaluate_or_predict_changes_nothing(call):
     assert model.evaluate(X, Y, verbose=0, return_dict=True)["loss"] > 0
 
 
-_LONG_FIT = textwrap.dedent("""
-    import time
-    import numpy as np
-    import fitcore as fc
+_LONG_RUN = r"""
+import sys, time
+import numpy as np
+import fitcore as fc
+rng = np.random.default_rng(0)
+x = rng.normal(size=(200_000, 64)).astype("float32"); y = rng.integers(0, 10, 200_000)
+fc.utils.set_random_seed(0)
+model = fc.Sequential([fc.Input((64,)), fc.layers.Dense(256, activation="relu"),
+                       fc.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+call = {"fit": lambda: model.fit(x, y, batch_size=32, epochs=1, verbose=0),
+        "evaluate": lambda: [model.evaluate(x, y, batch_size=32, verbose=0) for _ in range(20)],
+        "predict": lambda: [model.predict(x, batch_size=32, verbose=0) for _ in range(20)]}[sys.argv[1]]
+print("ready", flush=True)
+try:
+    call()
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", model.optimizer.iterations, flush=True)
+    model.fit(x[:64], y[:64], batch_size=32, epochs=1, verbose=0)  # the model is still usable
+    print("trained", model.optimizer.iterations, flush=True)
+"""
 
-    x = np.random.rand(200000, 64).astype(np.float32)
-    y = np.random.rand(200000, 1).astype(np.float32)
-    model = fc.Sequential([fc.Input((64,)), fc.layers.Dense(256, activation="relu"), fc.layers.Dense(1)])
-    model.compile(optimizer="adam", loss="mse")
-    started = fc.callbacks.LambdaCallback(on_train_begin=lambda logs: print("started", flush=True))
+
+@pytest.mark.parametrize("what", ["fit", "evaluate", "predict"])
+def test_sigint_lands_within_a_second_in_fit_evaluate_and_predict(what):
+    """Each core call runs about 0.2 s of whole steps, so SIGINT lands long before the run's end
+    (several seconds) and the model trains on."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.Popen([sys.executable, "-c", _LONG_RUN, what], stdout=subprocess.PIPE, text=True, env=env)
     try:
-        model.fit(x, y, batch_size=32, epochs=1000, verbose=0, callbacks=[started])
-    except KeyboardInterrupt:
-        finite = all(np.all(np.isfinite(w)) for w in model.get_weights())
-        print("interrupted", time.monotonic(), int(model.optimizer.iterations), finite, flush=True)
-""")
-
-
-def test_sigint_stops_a_long_silent_fit_promptly(tmp_path):
-    script = tmp_path / "long_fit.py"
-    script.write_text(_LONG_FIT)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.dirname(os.path.dirname(fc.__file__)), os.environ.get("PYTHONPATH", "")]))
-    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert child.stdout.readline().strip() == "started"
-        time.sleep(0.5)  # well inside the first epoch
-        sent = time.monotonic()
-        child.send_signal(signal.SIGINT)
-        child.wait(timeout=3)
-        line = child.stdout.read().split()
-    except subprocess.TimeoutExpired:
-        pytest.fail("the fit did not stop within 3 s of SIGINT")
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.0)
+        sent = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        line = proc.stdout.readline().split()
+        latency = time.perf_counter() - sent
+        assert line[0] == "interrupted", line  # the run (several seconds of steps) had not finished
+        assert latency < 1.5, latency  # 0.2 s core calls; margin for a busy machine
+        trained = proc.stdout.readline().split()
+        assert trained[0] == "trained" and int(trained[1]) == int(line[1]) + 2
     finally:
-        child.kill()
-        child.wait()
-    assert line[0] == "interrupted" and line[3] == "True", line
-    assert float(line[1]) - sent < 1.0, f"stopped {float(line[1]) - sent:.2f} s after SIGINT"
-    assert int(line[2]) > 0
+        proc.kill()
+        proc.wait()
 
 
 _STEPPING_FIT = textwrap.dedent("""

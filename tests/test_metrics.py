@@ -239,8 +239,8 @@ def test_metric_needing_dense_targets_with_sparse_labels_fails_before_training(m
     model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(4, activation="softmax")])
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=[metric])
     before = model.get_weights()
-    with pytest.raises(ValueError, match=r"needs targets with the output's shape, \(n, 4\); the targets have "
-                                         r"per-sample shape \(\)"):
+    with pytest.raises(ValueError, match=r"^`metrics`: .* needs `y` with the output's shape, \(n, 4\); the targets "
+                                         r"have per-sample shape \(\)"):
         model.fit(RNG.normal(size=(10, 3)).astype(np.float32), RNG.integers(0, 4, 10), verbose=0)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -37,9 +37,9 @@ class Metric:
         want = width if self.targets == "same" else width // output_shape[-1]
         if int(np.prod(target_shape)) != want:
             form = "the output's shape" if self.targets == "same" else "one class id per prediction"
-            raise ValueError(f"Metric '{self.name}' ({type(self).__name__}) for output '{output_name}' needs targets "
-                             f"with {form}, (n, {', '.join(map(str, output_shape if self.targets == 'same' else output_shape[:-1]))}); "
-                             f"the targets have per-sample shape {tuple(target_shape)}")
+            shown = ", ".join(map(str, output_shape if self.targets == "same" else output_shape[:-1]))
+            raise ValueError(f"`metrics`: '{self.name}' ({type(self).__name__}) for output '{output_name}' needs `y` "
+                             f"with {form}, (n, {shown}); the targets have per-sample shape {tuple(target_shape)}")
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.get_config()}>"
