@@ -274,3 +274,16 @@ def test_single_output_accepts_a_one_entry_loss_weights_list():
     plain = model.evaluate(X, Y, verbose=0, return_dict=True)["loss"]
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", loss_weights=[0.5])
     np.testing.assert_allclose(model.evaluate(X, Y, verbose=0, return_dict=True)["loss"], 0.5 * plain, rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", ["fit", "evaluate", "train_on_batch", "test_on_batch"])
+def test_compiled_without_a_loss_is_a_clear_error_before_reading_y(call):
+    # found by the long fuzz campaign on the merged tree: the targets' check reached a missing loss
+    model = _model()
+    model.compile(optimizer="sgd")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="without a `loss`"):
+        getattr(model, call)(X, Y, **({"verbose": 0} if call in ("fit", "evaluate") else {}))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert model.predict(X, verbose=0).shape[0] == len(X)  # prediction needs no loss

@@ -114,8 +114,10 @@ class Trainer:
         return dict(zip(self._metric_plan[1], (float(v) for v in core.results())))
 
     def _require_compiled(self, what):
+        """Compiled with a loss for every output: checked before the data (whose targets the losses check)."""
         if self._compile_config is None:
             raise ValueError(f"{what}: you must call compile() on the model before {what}()")
+        self._compile_config.require_loss()
 
     def _adapter(self, x, y=None, sample_weight=None, arg_prefix="", in_memory=False):
         """The adapter for the user's data (building a model that has no Input yet from it)."""
