@@ -16,6 +16,7 @@
 #include "fitcore/losses.hpp"
 #include "fitcore/network.hpp"
 #include "fitcore/optimizer.hpp"
+#include "fitcore/parallel.hpp"
 #include "fitcore/random.hpp"
 
 using namespace fitcore;
@@ -183,6 +184,7 @@ void bench_optimizers() {
 
 int main(int argc, char** argv) {
   const std::string only = argc > 1 ? argv[1] : "";
+  set_num_threads(num_threads());  // as the Python module does at import
   std::printf("fitcore micro-benchmarks, %d thread(s) (OMP_NUM_THREADS)\n", omp_get_max_threads());
   if (only.empty() || only == "gather") bench_gather();
   if (only.empty() || only == "dense") bench_dense();
