@@ -112,6 +112,31 @@ def test_same_result_with_one_and_two_threads():
         np.testing.assert_array_equal(a, b)
 
 
+def test_same_result_with_one_and_two_threads_at_parallel_sizes():
+    # Large enough that the Dense GEMM blocks, the gather, the activations and the Adam sweep all
+    # run on the thread pool (sizes above kGemmGrain / kParallelGrain in the core).
+    x = RNG.random((512, 300), dtype=np.float32)
+    y = np.argmax(x @ RNG.normal(size=(300, 10)), axis=1)
+
+    def run(threads):
+        fc.config.set_num_threads(threads)
+        fc.utils.set_random_seed(5)
+        model = fc.Sequential([fc.Input((300,)), fc.layers.Dense(160, activation="relu"),
+                               fc.layers.Dense(160, activation="tanh"), fc.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(x, y, epochs=2, batch_size=256, verbose=0)
+        return model.get_weights(), history.history
+
+    try:
+        (one, h1), (two, h2), (again, h3) = run(1), run(2), run(1)
+    finally:
+        fc.config.set_num_threads(2)
+    assert h1 == h2 == h3
+    for a, b, c in zip(one, two, again):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
 def test_steps_per_epoch_beyond_one_pass_repeats_data():
     x, y = _data(20)
     history = _model().fit(x, y, epochs=2, batch_size=8, steps_per_epoch=7, verbose=0)

@@ -1,19 +1,30 @@
 #pragma once
-// Threads and the fixed work partitions that keep results independent of the thread count.
+// Threads, and the fixed work partitions that keep results independent of the thread count.
 #include <cstdint>
+#include <functional>
 
 namespace fitcore {
 
-// OpenMP runs the core's parallel loops with n threads. Eigen's own GEMM threading stays off:
-// ops split their GEMMs into fixed column blocks themselves (see gemm_blocks), which keeps the
-// bits independent of the thread count and never leaves a thread spinning on a preempted peer.
+// The core's hot loops (Dense GEMM blocks, elementwise sweeps, optimizer updates) run on a small
+// pool of n - 1 helper threads plus the caller. Unlike an OpenMP team, the caller never waits for a
+// helper that has not picked up work: on a busy machine, where a woken helper may not get a core
+// for milliseconds, a step degrades to one-thread speed instead of stalling at a barrier.
+// Eigen's own GEMM threading stays off. Other loops may still use OpenMP with the same count.
 void set_num_threads(int n);
 int num_threads();
+
+// Runs f(i) once for every i in [0, tasks), on the pool when `parallel` and tasks > 1, else in
+// order on the caller. Which thread runs a task never changes what it computes, so callers that
+// split work into tasks by size only (never by thread count) get the same bits with any count.
+void parallel_for(int64_t tasks, bool parallel, const std::function<void(int64_t)>& f);
+
+// Elementwise loops: f(first, last) over fixed chunks of [0, n), in parallel above kParallelGrain.
+void parallel_chunks(int64_t n, const std::function<void(int64_t, int64_t)>& f);
 
 // GEMM outputs are computed in blocks of this many columns, whatever the thread count.
 constexpr int64_t kGemmBlock = 64;
 inline int64_t gemm_blocks(int64_t cols) { return (cols + kGemmBlock - 1) / kGemmBlock; }
-// A GEMM of fewer multiply-adds than this runs on one thread: forking would cost more.
+// A GEMM of fewer multiply-adds than this runs on one thread: handing work over would cost more.
 constexpr int64_t kGemmGrain = int64_t{1} << 18;
 
 }  // namespace fitcore
