@@ -154,13 +154,11 @@ void bench_loss() {
 void bench_optimizers() {
   const int64_t n = 10'000'000;
   Buffer w = random_buffer(n, 6), g = random_buffer(n, 7, 1e-3f), src = random_buffer(n, 8), dst(static_cast<size_t>(n));
-  // The yardstick: the same threads copying n floats in fixed halves (read n + write n).
+  // The yardstick: the same thread pool copying n floats in fixed chunks (read n + write n).
   const double copy = seconds_per_call([&] {
-#pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < 64; ++c) {
-      const int64_t lo = n * c / 64, hi = n * (c + 1) / 64;
+    parallel_chunks(n, [&](int64_t lo, int64_t hi) {
       std::memcpy(dst.data() + lo, src.data() + lo, static_cast<size_t>(hi - lo) * sizeof(float));
-    }
+    });
   });
   const double copy_rate = 2.0 * n * 4 / copy;
   report("copy 10M floats (memcpy)", copy, 2.0 * n * 4, "GB/s");
