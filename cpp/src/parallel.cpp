@@ -21,7 +21,8 @@ namespace {
 
 // A job is published as one 64-bit word: generation (high 32 bits) and next unclaimed task (low
 // 32). A helper claims a task by a compare-exchange that also checks the generation, so a helper
-// that woke late can never run a task of a job that has ended.
+// that woke late can never run a task of a job that has ended. Publishing first closes the word
+// (kClosed: nothing to claim) before the job's function and size are replaced, then opens it.
 class Pool {
  public:
   explicit Pool(int helpers) {
@@ -40,11 +41,12 @@ class Pool {
   // Returns false (and runs nothing) when another caller is using the pool.
   bool run(int64_t tasks, const std::function<void(int64_t)>& f) {
     std::unique_lock<std::mutex> busy(caller_, std::try_to_lock);
-    if (!busy.owns_lock()) return false;
-    job_.store(&f, std::memory_order_relaxed);
-    tasks_.store(tasks, std::memory_order_relaxed);
-    done_.store(0, std::memory_order_relaxed);
+    if (!busy.owns_lock() || tasks >= static_cast<int64_t>(kClosed)) return false;
     const uint64_t generation = (state_.load(std::memory_order_relaxed) >> 32) + 1;
+    state_.store(generation << 32 | kClosed, std::memory_order_seq_cst);
+    job_.store(&f, std::memory_order_release);
+    tasks_.store(tasks, std::memory_order_release);
+    done_.store(0, std::memory_order_relaxed);
     // seq_cst here and in the helpers' sleep: either we see a sleeper or it sees this job.
     state_.store(generation << 32, std::memory_order_seq_cst);
     if (sleeping_.load(std::memory_order_seq_cst) > 0) {
@@ -61,35 +63,40 @@ class Pool {
   }
 
  private:
+  static constexpr uint64_t kClosed = 0xFFFFFFFFu;
+
   int64_t claim(uint64_t generation, int64_t tasks) {
     uint64_t s = state_.load(std::memory_order_acquire);
-    while ((s >> 32) == generation && static_cast<int64_t>(s & 0xFFFFFFFFu) < tasks)
-      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) return static_cast<int64_t>(s & 0xFFFFFFFFu);
+    while ((s >> 32) == generation && static_cast<int64_t>(s & kClosed) < tasks)
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) return static_cast<int64_t>(s & kClosed);
     return -1;
   }
+
+  // A job this helper has not worked on, open for claims.
+  bool is_new(uint64_t s, uint64_t seen) const { return (s >> 32) != seen && (s & kClosed) != kClosed; }
 
   void helper_loop() {
     uint64_t seen = 0;  // the last generation this helper worked on
     for (;;) {
-      // Spin briefly for the next job (steps follow each other closely), then sleep.
+      // Spin briefly for the next job (a step's jobs follow each other closely), then sleep.
       uint64_t s = state_.load(std::memory_order_acquire);
-      for (int spins = 0; (s >> 32) == seen && spins < 4000; ++spins) {
+      for (int spins = 0; !is_new(s, seen) && spins < 4000; ++spins) {
         _mm_pause();
         s = state_.load(std::memory_order_acquire);
       }
-      if ((s >> 32) == seen) {
+      if (!is_new(s, seen)) {
         std::unique_lock<std::mutex> lock(mutex_);
         sleeping_.fetch_add(1, std::memory_order_seq_cst);
-        wake_.wait(lock, [&] { return stop_ || (state_.load(std::memory_order_seq_cst) >> 32) != seen; });
-        sleeping_.fetch_sub(1, std::memory_order_acq_rel);
+        wake_.wait(lock, [&] { return stop_ || is_new(s = state_.load(std::memory_order_seq_cst), seen); });
+        sleeping_.fetch_sub(1, std::memory_order_seq_cst);
         if (stop_) return;
-        s = state_.load(std::memory_order_acquire);
       }
       seen = s >> 32;
-      const auto* f = job_.load(std::memory_order_relaxed);
-      const int64_t tasks = tasks_.load(std::memory_order_relaxed);
+      // Read after the open word: this job's values, or a later job's (then every claim fails).
+      const auto* f = job_.load(std::memory_order_acquire);
+      const int64_t tasks = tasks_.load(std::memory_order_acquire);
       int64_t mine = 0;
-      for (int64_t i; (i = claim(seen, tasks)) >= 0; ++mine) (*f)(i);  // a claim proves f is current
+      for (int64_t i; (i = claim(seen, tasks)) >= 0; ++mine) (*f)(i);
       if (mine) done_.fetch_add(mine, std::memory_order_acq_rel);
     }
   }
