@@ -58,7 +58,7 @@ class Pool {
     done_.fetch_add(mine, std::memory_order_acq_rel);
     // Wait only for tasks a helper has claimed and not yet finished.
     for (int spins = 0; done_.load(std::memory_order_acquire) < tasks; ++spins)
-      if (spins < 4096) _mm_pause(); else std::this_thread::yield();
+      if (spins < 500) _mm_pause(); else std::this_thread::yield();
     return true;
   }
 
@@ -80,7 +80,7 @@ class Pool {
     for (;;) {
       // Spin briefly for the next job (a step's jobs follow each other closely), then sleep.
       uint64_t s = state_.load(std::memory_order_acquire);
-      for (int spins = 0; !is_new(s, seen) && spins < 4000; ++spins) {
+      for (int spins = 0; !is_new(s, seen) && spins < 500; ++spins) {
         _mm_pause();
         s = state_.load(std::memory_order_acquire);
       }
