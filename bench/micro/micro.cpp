@@ -157,8 +157,8 @@ void bench_loss() {
       for (float l : losses) sum += l;
       sink += sum;
     });
-    report("weighted sparse CCE + reduction, batch " + std::to_string(batch), s, static_cast<double>(batch),
-           "G elements/s");
+    report("weighted sparse CCE + reduction, batch " + std::to_string(batch), s, 1e3 * static_cast<double>(batch),
+           "M samples/s");
     if (sink == 42.0) std::puts("");
   }
 }
