@@ -113,18 +113,19 @@ def test_same_result_with_one_and_two_threads():
 
 
 def test_same_result_with_one_and_two_threads_at_parallel_sizes():
-    # Large enough that the Dense GEMM blocks, the gather, the activations and the Adam sweep all
-    # run on the thread pool (sizes above kGemmGrain / kParallelGrain in the core).
-    x = RNG.random((512, 300), dtype=np.float32)
+    # Large enough that the Dense GEMM blocks, the gather, the first ReLU (512 x 320 values) and the
+    # Adam sweep (149k parameters) all run on the core's thread pool (above kGemmGrain, kChunkGrain).
+    x = RNG.random((1024, 300), dtype=np.float32)
     y = np.argmax(x @ RNG.normal(size=(300, 10)), axis=1)
 
     def run(threads):
         fc.config.set_num_threads(threads)
         fc.utils.set_random_seed(5)
-        model = fc.Sequential([fc.Input((300,)), fc.layers.Dense(160, activation="relu"),
+        model = fc.Sequential([fc.Input((300,)), fc.layers.Dense(320, activation="relu"),
                                fc.layers.Dense(160, activation="tanh"), fc.layers.Dense(10, activation="softmax")])
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        history = model.fit(x, y, epochs=2, batch_size=256, verbose=0)
+        assert model.count_params() > 2**17
+        history = model.fit(x, y, epochs=2, batch_size=512, verbose=0)
         return model.get_weights(), history.history
 
     try:

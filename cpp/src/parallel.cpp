@@ -161,9 +161,8 @@ void parallel_for(int64_t tasks, bool parallel, const std::function<void(int64_t
 }
 
 void parallel_chunks(int64_t n, const std::function<void(int64_t, int64_t)>& f) {
-  constexpr int64_t kChunk = kParallelGrain / 2;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  parallel_for(chunks, n > kParallelGrain, [&](int64_t c) { f(c * kChunk, std::min(n, (c + 1) * kChunk)); });
+  parallel_for(chunks, n > kChunkGrain, [&](int64_t c) { f(c * kChunk, std::min(n, (c + 1) * kChunk)); });
 }
 
 }  // namespace fitcore

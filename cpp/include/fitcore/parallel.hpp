@@ -18,7 +18,11 @@ int num_threads();
 // split work into tasks by size only (never by thread count) get the same bits with any count.
 void parallel_for(int64_t tasks, bool parallel, const std::function<void(int64_t)>& f);
 
-// Elementwise loops: f(first, last) over fixed chunks of [0, n), in parallel above kParallelGrain.
+// Elementwise loops: f(first, last) over fixed chunks of kChunk elements, on the pool above
+// kChunkGrain elements. Sweeps are memory-bound and cheap (a ReLU over 64k floats takes ~10 us),
+// so only long ones (the optimizer's over all parameters) are worth a hand-over.
+constexpr int64_t kChunk = int64_t{1} << 14;
+constexpr int64_t kChunkGrain = int64_t{1} << 17;
 void parallel_chunks(int64_t n, const std::function<void(int64_t, int64_t)>& f);
 
 // GEMM outputs are computed in blocks of this many columns, whatever the thread count.
