@@ -112,6 +112,65 @@ def test_same_result_with_one_and_two_threads():
         np.testing.assert_array_equal(a, b)
 
 
+def test_same_result_with_one_and_two_threads_at_parallel_sizes():
+    # Large enough that the Dense GEMM blocks, the gather, the first ReLU (512 x 320 values) and the
+    # Adam sweep (149k parameters) all run on the core's thread pool (above kGemmGrain, kChunkGrain).
+    x = RNG.random((1024, 300), dtype=np.float32)
+    y = np.argmax(x @ RNG.normal(size=(300, 10)), axis=1)
+
+    def run(threads):
+        fc.config.set_num_threads(threads)
+        fc.utils.set_random_seed(5)
+        model = fc.Sequential([fc.Input((300,)), fc.layers.Dense(320, activation="relu"),
+                               fc.layers.Dense(160, activation="tanh"), fc.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        assert model.count_params() > 2**17
+        history = model.fit(x, y, epochs=2, batch_size=512, verbose=0)
+        return model.get_weights(), history.history
+
+    try:
+        (one, h1), (two, h2), (again, h3) = run(1), run(2), run(1)
+    finally:
+        fc.config.set_num_threads(2)
+    assert h1 == h2 == h3
+    for a, b, c in zip(one, two, again):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+def test_two_fits_at_once_in_python_threads_match_fits_alone():
+    # fit releases the GIL: two trainers share the core's thread pool (one runs its steps in order
+    # while the other holds it) and must still compute exactly what they compute alone. No shuffle:
+    # a trainer draws its seed at its first fit, in whatever order the threads get there.
+    import threading
+
+    x = RNG.random((512, 300), dtype=np.float32)
+    y = np.argmax(x @ RNG.normal(size=(300, 10)), axis=1)
+
+    def make(seed):
+        fc.utils.set_random_seed(seed)
+        model = fc.Sequential([fc.Input((300,)), fc.layers.Dense(160, activation="relu"),
+                               fc.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    alone = []
+    for seed in (11, 12):
+        model = make(seed)
+        model.fit(x, y, epochs=8, batch_size=128, shuffle=False, verbose=0)
+        alone.append(model.get_weights())
+    models = [make(11), make(12)]
+    threads = [threading.Thread(target=m.fit, args=(x, y), kwargs=dict(epochs=8, batch_size=128, shuffle=False, verbose=0))
+               for m in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for model, expected in zip(models, alone):
+        for a, b in zip(model.get_weights(), expected):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_steps_per_epoch_beyond_one_pass_repeats_data():
     x, y = _data(20)
     history = _model().fit(x, y, epochs=2, batch_size=8, steps_per_epoch=7, verbose=0)

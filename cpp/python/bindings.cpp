@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 
+#include "fitcore/parallel.hpp"
 #include "fitcore/trainer.hpp"
 
 namespace py = pybind11;
@@ -158,9 +159,7 @@ PYBIND11_MODULE(_core, m) {
         return out;
       });
 
-  m.def("set_num_threads", [](int n) {
-    omp_set_num_threads(n);
-    Eigen::setNbThreads(n);
-  });
-  m.def("get_num_threads", []() { return omp_get_max_threads(); });
+  set_num_threads(num_threads());  // OMP_NUM_THREADS or all cores; Eigen's own threading off
+  m.def("set_num_threads", &set_num_threads);
+  m.def("get_num_threads", &num_threads);
 }

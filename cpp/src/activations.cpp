@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "fitcore/buffer.hpp"
+#include "fitcore/parallel.hpp"
 
 namespace fitcore {
 namespace {
@@ -17,8 +18,10 @@ inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 // Applies f elementwise over n values, in parallel for long runs.
 template <class F>
 void elementwise(int64_t n, F f) {
-#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) f(i);
+  parallel_chunks(n, [&](int64_t lo, int64_t hi) {
+#pragma omp simd
+    for (int64_t i = lo; i < hi; ++i) f(i);
+  });
 }
 
 void softmax_rows(const float* z, float* y, int64_t rows, int64_t cols) {

@@ -1,7 +1,12 @@
 // Dense: y = f(x W + b) over the last axis; leading axes (batch, timesteps) become rows.
+// GEMMs run over fixed blocks of output columns (kGemmBlock), on the pool when large enough: a
+// block's result never depends on which thread computed it, nor on how many there are.
 #include "fitcore/ops/dense.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "fitcore/parallel.hpp"
 
 namespace fitcore {
 
@@ -27,8 +32,13 @@ void Dense::forward(Pass& p) {
   float* y = output_value(p);
   float* z = activation_needs_input(activation_) ? preactivation_.data() : y;
   MatrixMap zm(z, rows, units_);
-  zm.noalias() = x * w;
-  if (use_bias_) zm.rowwise() += ConstRowVectorMap(param(p, 1), units_);
+  const int64_t blocks = gemm_blocks(units_);
+  parallel_for(blocks, rows * in_features_ * units_ > kGemmGrain, [&](int64_t b) {
+    const int64_t c0 = b * kGemmBlock, nc = std::min(kGemmBlock, units_ - c0);
+    auto zb = zm.middleCols(c0, nc);
+    zb.noalias() = x * w.middleCols(c0, nc);
+    if (use_bias_) zb.rowwise() += ConstRowVectorMap(param(p, 1) + c0, nc);  // while the block is in cache
+  });
   activation_forward(activation_, z, y, rows, units_);
 }
 
@@ -38,15 +48,26 @@ void Dense::backward(Pass& p) {
   activation_backward(activation_, preactivation_.data(), output_value(p), gy, rows, units_);
   ConstMatrixMap gz(gy, rows, units_);
   ConstMatrixMap x(input(p), rows, in_features_);
-  MatrixMap(param_grad(p, 0), in_features_, units_).noalias() = x.transpose() * gz;
-  if (use_bias_) RowVectorMap(param_grad(p, 1), units_) = gz.colwise().sum();
-  if (grad_mode_[0] == GradMode::skip) return;
   ConstMatrixMap w(param(p, 0), in_features_, units_);
+  MatrixMap gw(param_grad(p, 0), in_features_, units_);
   MatrixMap gx(input_grad(p), rows, in_features_);
-  if (grad_mode_[0] == GradMode::write)
-    gx.noalias() = gz * w.transpose();
-  else
-    gx.noalias() += gz * w.transpose();
+  const GradMode mode = grad_mode_[0];
+  const int64_t w_blocks = gemm_blocks(units_), x_blocks = mode == GradMode::skip ? 0 : gemm_blocks(in_features_);
+  const int64_t work = rows * in_features_ * units_ * (mode == GradMode::skip ? 1 : 2);
+  // The weight and input gradients are independent: one job holds the blocks of both.
+  parallel_for(w_blocks + x_blocks, work > kGemmGrain, [&](int64_t b) {
+    if (b < w_blocks) {  // dW = x^T gz, dB = column sums of gz
+      const int64_t c0 = b * kGemmBlock, nc = std::min(kGemmBlock, units_ - c0);
+      gw.middleCols(c0, nc).noalias() = x.transpose() * gz.middleCols(c0, nc);
+      if (use_bias_) RowVectorMap(param_grad(p, 1) + c0, nc) = gz.middleCols(c0, nc).colwise().sum();
+      return;
+    }
+    const int64_t c0 = (b - w_blocks) * kGemmBlock, nc = std::min(kGemmBlock, in_features_ - c0);
+    if (mode == GradMode::write)  // dx = gz W^T, over blocks of x's columns
+      gx.middleCols(c0, nc).noalias() = gz * w.middleRows(c0, nc).transpose();
+    else
+      gx.middleCols(c0, nc).noalias() += gz * w.middleRows(c0, nc).transpose();
+  });
 }
 
 }  // namespace fitcore

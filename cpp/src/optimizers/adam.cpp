@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "fitcore/buffer.hpp"
+#include "fitcore/parallel.hpp"
 
 namespace fitcore {
 
@@ -26,21 +27,25 @@ void Adam::update(float* w, const float* g, int64_t n, float lr, int64_t step) {
   float* v = state_[1].data();
   if (amsgrad_) {
     float* vh = state_[2].data();
-#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      m[i] += (g[i] - m[i]) * a1;
-      v[i] += (g[i] * g[i] - v[i]) * a2;
-      vh[i] = std::max(vh[i], v[i]);
-      w[i] -= m[i] * alpha / (std::sqrt(vh[i]) + eps);
-    }
+    parallel_chunks(n, [=](int64_t lo, int64_t hi) {
+#pragma omp simd
+      for (int64_t i = lo; i < hi; ++i) {
+        m[i] += (g[i] - m[i]) * a1;
+        v[i] += (g[i] * g[i] - v[i]) * a2;
+        vh[i] = std::max(vh[i], v[i]);
+        w[i] -= m[i] * alpha / (std::sqrt(vh[i]) + eps);
+      }
+    });
     return;
   }
-#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    m[i] += (g[i] - m[i]) * a1;
-    v[i] += (g[i] * g[i] - v[i]) * a2;
-    w[i] -= m[i] * alpha / (std::sqrt(v[i]) + eps);
-  }
+  parallel_chunks(n, [=](int64_t lo, int64_t hi) {
+#pragma omp simd
+    for (int64_t i = lo; i < hi; ++i) {
+      m[i] += (g[i] - m[i]) * a1;
+      v[i] += (g[i] * g[i] - v[i]) * a2;
+      w[i] -= m[i] * alpha / (std::sqrt(v[i]) + eps);
+    }
+  });
 }
 
 }  // namespace fitcore

@@ -1,6 +1,7 @@
 #include "fitcore/optimizers/sgd.hpp"
 
 #include "fitcore/buffer.hpp"
+#include "fitcore/parallel.hpp"
 
 namespace fitcore {
 
@@ -11,24 +12,30 @@ SGD::SGD(const Config& c, int64_t n)
 
 void SGD::update(float* w, const float* g, int64_t n, float lr, int64_t) {
   if (momentum_ == 0.0f) {
-#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) w[i] -= lr * g[i];
+    parallel_chunks(n, [=](int64_t lo, int64_t hi) {
+#pragma omp simd
+      for (int64_t i = lo; i < hi; ++i) w[i] -= lr * g[i];
+    });
     return;
   }
   float* m = state_[0].data();
   const float mu = momentum_;
   if (nesterov_) {
-#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      m[i] = mu * m[i] - lr * g[i];
-      w[i] += mu * m[i] - lr * g[i];
-    }
+    parallel_chunks(n, [=](int64_t lo, int64_t hi) {
+#pragma omp simd
+      for (int64_t i = lo; i < hi; ++i) {
+        m[i] = mu * m[i] - lr * g[i];
+        w[i] += mu * m[i] - lr * g[i];
+      }
+    });
   } else {
-#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      m[i] = mu * m[i] - lr * g[i];
-      w[i] += m[i];
-    }
+    parallel_chunks(n, [=](int64_t lo, int64_t hi) {
+#pragma omp simd
+      for (int64_t i = lo; i < hi; ++i) {
+        m[i] = mu * m[i] - lr * g[i];
+        w[i] += m[i];
+      }
+    });
   }
 }
 

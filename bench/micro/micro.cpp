@@ -1,0 +1,204 @@
+// C++ micro-benchmarks of the core's hot paths at the reference workload's shapes (BENCHMARKS.md).
+// A tiny harness of our own: each case runs for ~0.2 s, five times; the median rate is printed.
+// Build and run: tools/micro-bench (CMake option FITCORE_BENCHMARKS).
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "fitcore/data.hpp"
+#include "fitcore/losses.hpp"
+#include "fitcore/network.hpp"
+#include "fitcore/optimizer.hpp"
+#include "fitcore/parallel.hpp"
+#include "fitcore/random.hpp"
+
+using namespace fitcore;
+
+namespace {
+
+// Wall-clock seconds, or with FITCORE_MICRO_CPU_TIME=1 the process's CPU seconds: on a loaded
+// machine a one-thread run's CPU time still shows what the code costs.
+double now() {
+  static const bool cpu = std::getenv("FITCORE_MICRO_CPU_TIME") && std::string(std::getenv("FITCORE_MICRO_CPU_TIME")) == "1";
+  if (cpu) {
+    timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Seconds per call of f: the median of 5 runs, each repeating f for about 0.2 s.
+double seconds_per_call(const std::function<void()>& f) {
+  f();  // warm caches and lazily sized buffers
+  std::vector<double> runs;
+  for (int r = 0; r < 5; ++r) {
+    int64_t calls = 0;
+    const double start = now();
+    double elapsed = 0.0;
+    do {
+      f();
+      ++calls;
+      elapsed = now() - start;
+    } while (elapsed < 0.2);
+    runs.push_back(elapsed / static_cast<double>(calls));
+  }
+  std::sort(runs.begin(), runs.end());
+  return runs[2];
+}
+
+void report(const std::string& name, double seconds, double amount, const char* unit, const std::string& note = "") {
+  std::printf("%-44s %10.2f us  %9.2f %s%s\n", name.c_str(), seconds * 1e6, amount / seconds * 1e-9, unit,
+              note.c_str());
+}
+
+Buffer random_buffer(int64_t n, uint64_t key, float scale = 1.0f) {
+  Buffer b(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) b[static_cast<size_t>(i)] = scale * (uniform01(key, static_cast<uint64_t>(i)) - 0.5f);
+  return b;
+}
+
+// The reference MLP, 784 -> 256 relu -> 256 relu -> 10 softmax, lowered as compile() would.
+GraphSpec reference_mlp() {
+  GraphSpec g;
+  g.slot_shapes = {{784}, {256}, {256}, {10}};
+  g.inputs = {0};
+  g.outputs = {3};
+  const int64_t widths[] = {784, 256, 256, 10};
+  const char* activations[] = {"relu", "relu", "softmax"};
+  int64_t offset = 0;
+  for (int l = 0; l < 3; ++l) {
+    OpSpec op;
+    op.kind = "dense";
+    op.inputs = {l};
+    op.output = l + 1;
+    op.config.strings["activation"] = activations[l];
+    op.params = {{offset, widths[l] * widths[l + 1]}, {offset + widths[l] * widths[l + 1], widths[l + 1]}};
+    offset += widths[l] * widths[l + 1] + widths[l + 1];
+    g.ops.push_back(op);
+  }
+  g.num_params = g.num_trainable = offset;
+  return g;
+}
+
+void bench_gather() {
+  const int64_t rows = 30000, width = 784;
+  Buffer data = random_buffer(rows * width, 1);
+  std::vector<int64_t> order;
+  random_permutation(7, rows, order);
+  ArrayRef src{data.data(), rows, width};
+  for (int64_t batch : {32, 256}) {
+    Buffer dst(static_cast<size_t>(batch * width));
+    int64_t first = 0;
+    const double s = seconds_per_call([&] {
+      gather_rows(src, order.data(), first, batch, dst.data());
+      first = (first + batch) % (rows - batch);
+    });
+    report("gather " + std::to_string(batch) + " shuffled rows of 784", s, 2.0 * batch * width * 4, "GB/s",
+           "  (read + write)");
+  }
+}
+
+void bench_dense() {
+  Network net(reference_mlp());
+  Buffer init = random_buffer(net.num_params(), 2, 0.1f);
+  std::copy(init.begin(), init.end(), net.params());
+  Buffer grads(static_cast<size_t>(net.num_params()));
+  const double flop_per_sample = 1211392.0;
+  for (int64_t batch : {32, 256}) {
+    net.reserve(batch);
+    Buffer x = random_buffer(batch * 784, 3);
+    Buffer gy = random_buffer(batch * 10, 4, 0.01f);
+    const double s = seconds_per_call([&] {
+      std::copy(x.begin(), x.end(), net.input_buffer(0));
+      net.forward(batch, true, 0);
+      std::copy(gy.begin(), gy.end(), net.output_grad(0));
+      net.backward(batch, 0, grads.data());
+    });
+    report("MLP forward+backward, batch " + std::to_string(batch), s, flop_per_sample * batch, "GFLOP/s",
+           "  (useful FLOP)");
+  }
+}
+
+void bench_loss() {
+  for (int64_t batch : {32, 256}) {
+    const int64_t classes = 10;
+    Buffer pred = random_buffer(batch * classes, 5);
+    for (auto& p : pred) p = p + 0.6f;  // positive, like softmax outputs
+    Buffer target(static_cast<size_t>(batch)), weight(static_cast<size_t>(batch)), losses(static_cast<size_t>(batch)),
+        grad(static_cast<size_t>(batch * classes));
+    for (int64_t i = 0; i < batch; ++i) {
+      target[static_cast<size_t>(i)] = static_cast<float>(i % classes);
+      weight[static_cast<size_t>(i)] = 0.5f + static_cast<float>(i % 3);
+    }
+    auto loss = make_loss("sparse_categorical_crossentropy", Config{});
+    double sink = 0.0;
+    const double s = seconds_per_call([&] {
+      LossArgs a;
+      a.pred = pred.data();
+      a.target = target.data();
+      a.weight = weight.data();
+      a.elements = batch;
+      a.dim = classes;
+      a.target_dim = 1;
+      a.losses = losses.data();
+      a.grad = grad.data();
+      a.grad_scale = 1.0f / static_cast<float>(batch);
+      loss->compute(a);
+      double sum = 0.0;
+      for (float l : losses) sum += l;
+      sink += sum;
+    });
+    report("weighted sparse CCE + reduction, batch " + std::to_string(batch), s, 1e3 * static_cast<double>(batch),
+           "M samples/s");
+    if (sink == 42.0) std::puts("");
+  }
+}
+
+void bench_optimizers() {
+  const int64_t n = 10'000'000;
+  Buffer w = random_buffer(n, 6), g = random_buffer(n, 7, 1e-3f), src = random_buffer(n, 8), dst(static_cast<size_t>(n));
+  // The yardstick: the same thread pool copying n floats in fixed chunks (read n + write n).
+  const double copy = seconds_per_call([&] {
+    parallel_chunks(n, [&](int64_t lo, int64_t hi) {
+      std::memcpy(dst.data() + lo, src.data() + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+    });
+  });
+  const double copy_rate = 2.0 * n * 4 / copy;
+  report("copy 10M floats (memcpy)", copy, 2.0 * n * 4, "GB/s");
+  struct Case { const char* label; const char* name; Config config; int streams; };  // streams: arrays read + written
+  Config sgd_m, adam, rmsprop;
+  sgd_m.numbers["momentum"] = 0.9;
+  const Case cases[] = {{"sgd", "sgd", Config{}, 3}, {"sgd (momentum)", "sgd", sgd_m, 5}, {"adam", "adam", adam, 7},
+                        {"rmsprop", "rmsprop", rmsprop, 5}};
+  for (const Case& c : cases) {
+    auto opt = make_optimizer(c.name, c.config, n);
+    int64_t step = 0;
+    const double s = seconds_per_call([&] { opt->update(w.data(), g.data(), n, 1e-3f, ++step); });
+    const double bytes = static_cast<double>(c.streams) * n * 4;
+    char note[64];
+    std::snprintf(note, sizeof note, "  %3.0f %% of copy", 100.0 * bytes / s / copy_rate);
+    report(std::string(c.label) + " update, 10M params", s, bytes, "GB/s", note);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string only = argc > 1 ? argv[1] : "";
+  set_num_threads(num_threads());  // as the Python module does at import
+  std::printf("fitcore micro-benchmarks, %d thread(s) (OMP_NUM_THREADS)\n", omp_get_max_threads());
+  if (only.empty() || only == "gather") bench_gather();
+  if (only.empty() || only == "dense") bench_dense();
+  if (only.empty() || only == "loss") bench_loss();
+  if (only.empty() || only == "optimizer") bench_optimizers();
+  return 0;
+}

@@ -1,0 +1,293 @@
+"""BENCHMARKS.md's reference workload: fitcore beside PyTorch, Keras/JAX, Keras/torch and scikit-learn.
+
+Every run is its own process and the peers alternate within each repetition, so drift on a shared
+machine hits them alike; the table shows medians. Usage (see bench/README.md):
+
+    python bench/peers.py            # 3 repetitions, every peer, scaling / linearity / memory
+    python bench/peers.py --quick    # 1 repetition, fitcore and Keras/JAX only, no extras
+    python bench/peers.py --reps 5 --batch-sizes 32 256 --peers fitcore torch
+"""
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+SAMPLES = 30000
+FEATURES, HIDDEN, CLASSES = 784, 256, 10
+# Forward, weight gradients, and input gradients except into the input layer (BENCHMARKS.md).
+FLOP_PER_SAMPLE = 2 * (2 * FEATURES * HIDDEN + 3 * HIDDEN * HIDDEN + 3 * HIDDEN * CLASSES)
+assert FLOP_PER_SAMPLE == 1_211_392
+
+# name -> (modules it needs, environment it runs with)
+PEERS = {
+    "fitcore": (["fitcore"], {}),
+    "torch": (["torch"], {}),
+    "keras-jax": (["keras", "jax"], {"KERAS_BACKEND": "jax"}),
+    "keras-torch": (["keras", "torch"], {"KERAS_BACKEND": "torch"}),
+    "sklearn": (["sklearn"], {}),
+}
+QUICK_PEERS = ["fitcore", "keras-jax"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# --- workers: each runs in its own process and prints one JSON line ----------------------------
+def reference_data(samples):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.random((samples, FEATURES), dtype=np.float32)
+    w = rng.standard_normal((FEATURES, CLASSES))
+    return x, np.argmax(x @ w, axis=1)
+
+
+def keras_like_fit(api, x, y, batch_size):
+    """fitcore and Keras share the API: one warm-up epoch, then the timed one."""
+    model = api.Sequential([api.Input((FEATURES,)), api.layers.Dense(HIDDEN, activation="relu"),
+                            api.layers.Dense(HIDDEN, activation="relu"),
+                            api.layers.Dense(CLASSES, activation="softmax")])
+    model.compile(optimizer=api.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    return time.perf_counter() - start
+
+
+def torch_fit(x, y, batch_size):
+    """An ordinary eager loop: randperm, index, zero_grad, forward, backward, step."""
+    import torch
+
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(FEATURES, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, HIDDEN),
+                                torch.nn.ReLU(), torch.nn.Linear(HIDDEN, CLASSES))
+    for layer in model:
+        if isinstance(layer, torch.nn.Linear):  # glorot_uniform weights, zero biases, as Keras
+            torch.nn.init.xavier_uniform_(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()  # softmax + sparse categorical crossentropy
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def epoch():
+        correct = 0
+        for idx in torch.randperm(len(xt)).split(batch_size):
+            xb, yb = xt[idx], yt[idx]
+            optimizer.zero_grad()
+            logits = model(xb)
+            loss_fn(logits, yb).backward()
+            optimizer.step()
+            correct += int((logits.argmax(1) == yb).sum())  # the accuracy metric Keras tracks
+        return correct
+
+    epoch()
+    start = time.perf_counter()
+    epoch()
+    return time.perf_counter() - start
+
+
+def sklearn_fit(x, y, batch_size):
+    """MLPClassifier(adam), one partial_fit pass warm, one timed."""
+    import numpy as np
+    from sklearn.neural_network import MLPClassifier
+
+    model = MLPClassifier(hidden_layer_sizes=(HIDDEN, HIDDEN), solver="adam", batch_size=batch_size,
+                          learning_rate_init=1e-3, random_state=0)
+    model.partial_fit(x, y, classes=np.arange(CLASSES))
+    start = time.perf_counter()
+    model.partial_fit(x, y)
+    return time.perf_counter() - start
+
+
+def peak_rss_bytes():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+
+
+def reset_peak_rss():
+    """Peak RSS from here on (Linux: writing 5 to clear_refs resets VmHWM)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def run_peer(peer, batch_size, samples, threads):
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    x, y = reference_data(samples)
+    if peer == "fitcore":
+        import fitcore as api
+
+        if threads:
+            api.config.set_num_threads(threads)
+        reset_peak_rss()
+        before = peak_rss_bytes()
+        seconds = keras_like_fit(api, x, y, batch_size)
+        return {"seconds": seconds, "fit_peak_rss": peak_rss_bytes() - before, "data_bytes": x.nbytes + y.nbytes}
+    if peer in ("keras-jax", "keras-torch"):
+        import keras as api
+
+        return {"seconds": keras_like_fit(api, x, y, batch_size)}
+    if peer == "torch":
+        return {"seconds": torch_fit(x, y, batch_size)}
+    if peer == "sklearn":
+        return {"seconds": sklearn_fit(x, y, batch_size)}
+    raise ValueError(f"unknown peer {peer!r}")
+
+
+def run_sgemm(rows):
+    """numpy's float32 GEMM at the first layer's shapes: (rows x 784) @ (784 x 256), GFLOP/s."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    a = rng.random((rows, FEATURES), dtype=np.float32)
+    b = rng.random((FEATURES, HIDDEN), dtype=np.float32)
+    out = np.empty((rows, HIDDEN), dtype=np.float32)
+    calls = max(20, 200_000 // rows)
+    rates = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(calls):
+            np.matmul(a, b, out=out)
+        rates.append(2.0 * rows * FEATURES * HIDDEN * calls / (time.perf_counter() - start) / 1e9)
+    kernel = ""
+    try:
+        from threadpoolctl import threadpool_info
+
+        kernel = ", ".join(f"{i.get('internal_api')} {i.get('architecture')} x{i.get('num_threads')}"
+                           for i in threadpool_info() if i.get("user_api") == "blas")
+    except ImportError:
+        pass
+    return {"gflops": statistics.median(rates), "kernel": kernel}
+
+
+# --- the driver ---------------------------------------------------------------------------------
+def worker_cmd(*args):
+    return [sys.executable, os.path.abspath(__file__), "--worker", *map(str, args)]
+
+
+def spawn(args, env_extra=None, drop=()):
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    for key in drop:
+        env.pop(key, None)
+    run = subprocess.run(worker_cmd(*args), capture_output=True, text=True, env=env)
+    if run.returncode != 0:
+        tail = run.stderr.strip().splitlines()[-1:] or ["no output"]
+        print(f"  {' '.join(map(str, args))}: failed ({tail[0]})", file=sys.stderr)
+        return None
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def installed(peer):
+    missing = [m for m in PEERS[peer][0] if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"{peer}: skipped, {', '.join(missing)} not installed (pip install '.[bench]')")
+    return not missing
+
+
+def sgemm_rate(rows):
+    # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE pin old kernels on some machines: unset for this probe only.
+    result = spawn(["sgemm", rows], drop=("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"))
+    return result or {"gflops": float("nan"), "kernel": "failed"}
+
+
+def fmt_rate(r):
+    return f"{r / 1000:7.1f}k"
+
+
+def peer_table(peers, batch_sizes, reps):
+    rates = {(p, b): [] for p in peers for b in batch_sizes}
+    sgemm = {b: [] for b in batch_sizes}
+    kernels = set()
+    for rep in range(reps):
+        for b in batch_sizes:
+            probe = sgemm_rate(b)
+            sgemm[b].append(probe["gflops"])
+            kernels.add(probe["kernel"])
+            for p in peers:
+                result = spawn(["peer", p, b, SAMPLES, 0], env_extra=PEERS[p][1])
+                if result:
+                    rates[(p, b)].append(SAMPLES / result["seconds"])
+        print(f"  repetition {rep + 1}/{reps} done", file=sys.stderr)
+
+    print(f"\nReference workload ({SAMPLES} samples, {FLOP_PER_SAMPLE:,} FLOP/sample), median of {reps} run(s), "
+          f"{os.cpu_count()} cores; numpy sgemm: {'; '.join(sorted(k for k in kernels if k)) or 'kernel unknown'}")
+    print(f"{'batch':>5}  {'peer':<12} {'samples/s':>10} {'GFLOP/s':>8} {'% sgemm':>8} {'fitcore/peer':>13}")
+    for b in batch_sizes:
+        ceiling = statistics.median(sgemm[b])
+        print(f"{b:>5}  {'sgemm@' + str(b):<12} {fmt_rate(ceiling * 1e9 / FLOP_PER_SAMPLE):>10} "
+              f"{ceiling:8.1f} {100.0:7.0f}% {'':>13}")
+        fc = statistics.median(rates[("fitcore", b)]) if rates.get(("fitcore", b)) else None
+        for p in peers:
+            if not rates[(p, b)]:
+                continue
+            r = statistics.median(rates[(p, b)])
+            gflops = r * FLOP_PER_SAMPLE / 1e9
+            ratio = f"{fc / r:12.2f}x" if fc and p != "fitcore" else ""
+            print(f"{b:>5}  {p:<12} {fmt_rate(r):>10} {gflops:8.1f} {100 * gflops / ceiling:7.0f}% {ratio:>13}")
+
+
+def extras(reps):
+    def median_of(args):
+        runs = [spawn(args) for _ in range(reps)]
+        runs = [r for r in runs if r]
+        return runs, statistics.median(r["seconds"] for r in runs) if runs else float("nan")
+
+    print("\nfitcore scaling, batch 256 (median epoch seconds)")
+    _, one = median_of(["peer", "fitcore", 256, SAMPLES, 1])
+    _, two = median_of(["peer", "fitcore", 256, SAMPLES, 2])
+    print(f"  1 thread {one:.3f} s, 2 threads {two:.3f} s: 2 threads are {one / two:.2f}x faster (target >= 1.7x)")
+
+    print("\nfitcore epoch time vs samples, batch 32 and 256 (linear: 30k takes 2.00x the time of 15k)")
+    memory = []
+    for b in (32, 256):
+        half_runs, half = median_of(["peer", "fitcore", b, SAMPLES // 2, 0])
+        full_runs, full = median_of(["peer", "fitcore", b, SAMPLES, 0])
+        print(f"  batch {b}: 15k {half:.3f} s, 30k {full:.3f} s, ratio {full / half:.2f}")
+        memory += [(b, SAMPLES // 2, half_runs), (b, SAMPLES, full_runs)]
+
+    print("\nfitcore peak memory during fit (peak RSS above the process before compile/fit)")
+    for b, n, runs in memory:
+        if runs:
+            peak = max(r["fit_peak_rss"] for r in runs)
+            print(f"  batch {b:>3}, {n:>5} samples: data {runs[0]['data_bytes'] / 2**20:6.1f} MiB, "
+                  f"fit's peak RSS growth {peak / 2**20:6.1f} MiB")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 repetition, fitcore and Keras/JAX, no extras")
+    parser.add_argument("--reps", type=int, help="repetitions (default 3, or 1 with --quick)")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
+    parser.add_argument("--peers", nargs="+", choices=list(PEERS), help="default: all (fitcore + keras-jax with --quick)")
+    parser.add_argument("--no-extras", action="store_true", help="skip threads, linearity and memory")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        kind, *rest = args.worker
+        if kind == "sgemm":
+            result = run_sgemm(int(rest[0]))
+        else:
+            peer, batch, samples, threads = rest[0], *map(int, rest[1:])
+            result = run_peer(peer, batch, samples, threads)
+        print(json.dumps(result))
+        return
+    if "fitcore" in (args.peers or ["fitcore"]) and importlib.util.find_spec("fitcore") is None:
+        sys.path.insert(0, os.path.join(HERE, "..", "python"))  # a source tree built with tools/dev-build
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [sys.path[0], os.environ.get("PYTHONPATH")]))
+    reps = args.reps or (1 if args.quick else 3)
+    requested = args.peers or (QUICK_PEERS if args.quick else list(PEERS))
+    if "fitcore" not in requested:
+        requested = ["fitcore", *requested]
+    peers = [p for p in requested if installed(p)]
+    peer_table(peers, args.batch_sizes, reps)
+    if not (args.quick or args.no_extras) and "fitcore" in peers:
+        extras(reps)
+
+
+if __name__ == "__main__":
+    main()
