@@ -74,8 +74,9 @@ def sample_weights(n=N, seed=3):
 # ---------------------------------------------------------------------------------------------------
 # models: written once against the shared API (keras.* and fitcore.* spell it the same way)
 
-def mlp(api, features=6, hidden=8, out=3, out_activation="softmax", **dense_kwargs):
-    return api.Sequential([api.Input((features,)), api.layers.Dense(hidden, activation="tanh", **dense_kwargs),
+def mlp(api, features=6, hidden=8, out=3, out_activation="softmax", hidden_activation="tanh", **dense_kwargs):
+    return api.Sequential([api.Input((features,)),
+                           api.layers.Dense(hidden, activation=hidden_activation, **dense_kwargs),
                            api.layers.Dense(out, activation=out_activation, **dense_kwargs)])
 
 
@@ -83,9 +84,11 @@ class Case:
     """One parity case. model(api) builds the model, compile(api) returns compile kwargs, fit(api)
     the fit kwargs (x, y and the rest); evaluate/predict compare those outputs after fit."""
 
-    def __init__(self, name, model, compile, fit, evaluate=False, predict=False, train=True, known=None):
+    def __init__(self, name, model, compile, fit, evaluate=False, predict=False, train=True, known=None,
+                 on_batch=False):
         self.name, self.model, self.compile, self.fit = name, model, compile, fit
-        self.evaluate, self.predict, self.train = evaluate, predict, train
+        self.evaluate, self.predict, self.train = evaluate, predict, train  # evaluate: True or extra kwargs
+        self.on_batch = on_batch  # also compare train_on_batch / test_on_batch on the first batch
         self.known = known  # a documented, deliberate difference: reported as KNOWN, not FAIL
 
 
@@ -338,8 +341,125 @@ def callback_cases():
     ]
 
 
+def more_cases():
+    """Second round: activations, temporal outputs, non-default arguments, on-batch calls."""
+    xc, yc = data_classes()
+    xb, yb = data_binary()
+    xr, yr = data_regression()
+    sw = sample_weights()
+    r = _rng(7)
+    xt = r.standard_normal((N, 4, 6)).astype(np.float32)
+    yt = np.tanh(xt @ r.standard_normal((6, 2))).astype(np.float32)
+    yt_cls = np.argmax(xt @ r.standard_normal((6, 3)), -1).astype(np.int32)
+    swt = r.uniform(0.0, 2.0, (N, 4)).astype(np.float32)
+    sparse = lambda api, opt=None, **kw: dict(optimizer=opt or api.optimizers.SGD(0.1),  # noqa: E731
+                                              loss="sparse_categorical_crossentropy", metrics=["accuracy"], **kw)
+    cases = []
+    for act in ("relu", "sigmoid", "gelu", "elu", "silu", "softplus", "linear"):
+        cases.append(Case(f"activation {act}", lambda api, act=act: mlp(api, hidden_activation=act),
+                          lambda api: sparse(api), lambda api: dict(x=xc, y=yc), predict=True))
+
+    def temporal(api, out=2, activation=None):
+        return api.Sequential([api.Input((4, 6)), api.layers.Dense(5, activation="tanh"),
+                               api.layers.Dense(out, activation=activation)])
+
+    def bn_custom(api):
+        return api.Sequential([api.Input((6,)), api.layers.Dense(8, use_bias=False),
+                               api.layers.BatchNormalization(momentum=0.8, epsilon=1e-2),
+                               api.layers.Activation("relu"), api.layers.Dense(3, activation="softmax")])
+
+    cases += [
+        Case("temporal Dense mse + 2-D sample_weight", temporal,
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="mse", weighted_metrics=["mae"]),
+             lambda api: dict(x=xt, y=yt, sample_weight=swt), evaluate=lambda api: dict(sample_weight=swt)),
+        Case("temporal sparse crossentropy + accuracy", lambda api: temporal(api, 3, "softmax"),
+             lambda api: sparse(api), lambda api: dict(x=xt, y=yt_cls), evaluate=True),
+        Case("layer BatchNormalization(momentum=0.8, epsilon=1e-2)", bn_custom, lambda api: sparse(api),
+             lambda api: dict(x=xc, y=yc), evaluate=True, predict=True),
+        Case("evaluate sample_weight + weighted_metrics", lambda api: mlp(api),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="categorical_crossentropy", metrics=["accuracy"],
+                              weighted_metrics=["accuracy", api.metrics.TopKCategoricalAccuracy(k=2)]),
+             lambda api: dict(x=xc, y=one_hot(yc), sample_weight=sw),
+             evaluate=lambda api: dict(sample_weight=sw[::-1].copy())),
+        Case("train_on_batch/test_on_batch", lambda api: mlp(api),
+             lambda api: sparse(api, api.optimizers.Adam(0.01)), lambda api: dict(x=xc, y=yc, sample_weight=sw),
+             on_batch=True),
+        Case("metrics AUC variants", lambda api: mlp(api, out=1, out_activation=None),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1),
+                              loss=api.losses.BinaryCrossentropy(from_logits=True),
+                              metrics=[api.metrics.AUC(from_logits=True),
+                                       api.metrics.AUC(num_thresholds=20, summation_method="minoring",
+                                                       from_logits=True, name="auc_min"),
+                                       api.metrics.AUC(num_thresholds=20, summation_method="majoring", curve="PR",
+                                                       from_logits=True, name="pr_maj")]),
+             lambda api: dict(x=xb, y=yb), evaluate=True),
+        Case("metrics AUC multi_label", lambda api: mlp(api, out=2, out_activation="sigmoid"),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="binary_crossentropy",
+                              metrics=[api.metrics.AUC(multi_label=True),
+                                       api.metrics.AUC(multi_label=True, num_labels=2, label_weights=[0.3, 1.0],
+                                                       name="auc_lw")]),
+             lambda api: dict(x=xb, y=np.concatenate([yb, 1 - yb[::-1]], 1)),
+             known="fitcore refuses AUC(multi_label=True) with a clear ValueError (not in SPEC's metric list)"),
+        Case("metrics Precision/Recall thresholds", lambda api: mlp(api, out=1, out_activation="sigmoid"),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="binary_crossentropy",
+                              metrics=[api.metrics.Precision(thresholds=0.3), api.metrics.Recall(thresholds=0.7)]),
+             lambda api: dict(x=xb, y=yb)),
+        Case("metrics Precision/Recall class_id", lambda api: mlp(api),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="categorical_crossentropy",
+                              metrics=[api.metrics.Precision(class_id=1), api.metrics.Recall(class_id=2)]),
+             lambda api: dict(x=xc, y=one_hot(yc))),
+        Case("binary class_weight, y shape (n,)", lambda api: mlp(api, out=1, out_activation="sigmoid"),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="binary_crossentropy",
+                              metrics=["accuracy"], weighted_metrics=["accuracy"]),
+             lambda api: dict(x=xb, y=yb[:, 0], class_weight={0: 2.0, 1: 0.5})),
+        Case("validation_freq=2", lambda api: mlp(api), lambda api: sparse(api),
+             lambda api: dict(x=xc, y=yc, validation_split=0.25, validation_freq=2)),
+        Case("huber default, mse sample_weight", lambda api: mlp(api, out=2, out_activation=None),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.05), loss=api.losses.Huber(), metrics=["mse"],
+                              weighted_metrics=["mse"]),
+             lambda api: dict(x=xr, y=yr, sample_weight=sw)),
+        Case("loss reduction='sum'", lambda api: mlp(api, out=2, out_activation=None),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.01), loss=api.losses.MeanSquaredError(reduction="sum")),
+             lambda api: dict(x=xr, y=yr),
+             known="SPEC: reduction is sum_over_batch_size; other reductions are refused with a clear ValueError"),
+        Case("two-output sample_weight list + weighted_metrics", lambda api: _two_out(api),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss=["sparse_categorical_crossentropy", "mse"],
+                              metrics=[["accuracy"], []], weighted_metrics=[["accuracy"], ["mae"]]),
+             lambda api: dict(x=[xc[:, :4], xc[:, 2:]], y=[yc, yr], sample_weight=[sw, sw[::-1].copy()])),
+        Case("ReduceLROnPlateau val_loss cooldown min_lr", lambda api: mlp(api),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy"),
+             lambda api: dict(x=xc, y=yc, epochs=5, validation_split=0.25, callbacks=[
+                 api.callbacks.ReduceLROnPlateau(factor=0.3, patience=0, min_delta=10.0, cooldown=1,
+                                                 min_lr=0.02)])),
+    ]
+    opts = {
+        "Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3)": lambda api: api.optimizers.Adam(0.01, 0.5, 0.9, 1e-3),
+        "AdamW+ExponentialDecay": lambda api: api.optimizers.AdamW(
+            api.optimizers.schedules.ExponentialDecay(0.01, 2, 0.5), weight_decay=0.1),
+        "SGD weight_decay+CosineDecay": lambda api: api.optimizers.SGD(
+            api.optimizers.schedules.CosineDecay(0.1, 6), momentum=0.5, weight_decay=0.1),
+        "Adagrad(initial_accumulator_value=0.5, epsilon=1e-3)": lambda api: api.optimizers.Adagrad(
+            0.1, initial_accumulator_value=0.5, epsilon=1e-3),
+        "RMSprop(rho=0.5, epsilon=1e-3)": lambda api: api.optimizers.RMSprop(0.01, rho=0.5, epsilon=1e-3),
+        "Adam clipvalue+weight_decay": lambda api: api.optimizers.Adam(0.01, clipvalue=0.01, weight_decay=0.1),
+        "RMSprop global_clipnorm+weight_decay": lambda api: api.optimizers.RMSprop(
+            0.01, global_clipnorm=0.1, weight_decay=0.1),
+    }
+    for name, make in opts.items():
+        cases.append(classifier_case(f"opt {name}", make))
+    return cases
+
+
+def _two_out(api):
+    a, b = api.Input((4,), name="a"), api.Input((4,), name="b")
+    h = api.layers.Concatenate()([api.layers.Dense(5, activation="relu")(a), api.layers.Dense(5)(b)])
+    return api.Model(inputs=[a, b], outputs=[api.layers.Dense(3, activation="softmax", name="cls")(h),
+                                             api.layers.Dense(2, name="reg")(h)])
+
+
 def all_cases():
-    return optimizer_cases() + loss_cases() + metric_cases() + layer_cases() + schedule_cases() + callback_cases()
+    return (optimizer_cases() + loss_cases() + metric_cases() + layer_cases() + schedule_cases() + callback_cases()
+            + more_cases())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -354,16 +474,25 @@ def run(api, case, initial_weights):
         model.set_weights(initial_weights)
     start = [np.array(w) for w in model.get_weights()]
     model.compile(**case.compile(api))
-    kwargs = case.fit(api)
+    kwargs = dict(epochs=EPOCHS) | case.fit(api)
     out = {"weights0": start}
     if case.train:
-        history = model.fit(batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0, **kwargs)
+        history = model.fit(batch_size=BATCH, shuffle=False, verbose=0, **kwargs)
         out["history"] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     out["weights"] = [np.array(w) for w in model.get_weights()]
     x, y = kwargs["x"], kwargs["y"]
     if case.evaluate:
+        extra = case.evaluate(api) if callable(case.evaluate) else {}
         out["evaluate"] = {k: float(v) for k, v in model.evaluate(x, y, batch_size=BATCH, verbose=0,
-                                                                  return_dict=True).items()}
+                                                                  return_dict=True, **extra).items()}
+    if case.on_batch:
+        first = lambda v: v[:BATCH] if not isinstance(v, dict) else {k: a[:BATCH] for k, a in v.items()}  # noqa
+        out["train_on_batch"] = {k: float(v) for k, v in model.train_on_batch(
+            first(x), first(y), sample_weight=first(kwargs["sample_weight"]) if "sample_weight" in kwargs else None,
+            return_dict=True).items()}
+        out["test_on_batch"] = {k: float(v) for k, v in model.test_on_batch(first(x), first(y),
+                                                                            return_dict=True).items()}
+        out["weights"] = [np.array(w) for w in model.get_weights()]
     if case.predict:
         pred = model.predict(x, batch_size=BATCH, verbose=0)
         out["predict"] = [np.asarray(p) for p in (pred if isinstance(pred, (list, tuple)) else [pred])]
@@ -414,14 +543,14 @@ def check(case, rtol, atol):
         problems.append(f"weights: {len(ours['weights'])} arrays vs keras {len(theirs['weights'])}")
     for i, (a, b) in enumerate(zip(ours["weights"], theirs["weights"])):
         cmp(f"weights[{i}]", a, b)
-    for what in ("evaluate", "predict"):
+    for what in ("evaluate", "train_on_batch", "test_on_batch", "predict"):
         if what not in theirs:
             continue
-        if what == "evaluate":
+        if what != "predict":
             if set(ours[what]) != set(theirs[what]):
-                problems.append(f"evaluate keys: fitcore {sorted(ours[what])} keras {sorted(theirs[what])}")
+                problems.append(f"{what} keys: fitcore {sorted(ours[what])} keras {sorted(theirs[what])}")
             for key in sorted(set(ours[what]) & set(theirs[what])):
-                cmp(f"evaluate[{key!r}]", ours[what][key], theirs[what][key])
+                cmp(f"{what}[{key!r}]", ours[what][key], theirs[what][key])
         else:
             for i, (a, b) in enumerate(zip(ours[what], theirs[what])):
                 cmp(f"predict[{i}]", a, b)
