@@ -432,6 +432,57 @@ def more_cases():
                  api.callbacks.ReduceLROnPlateau(factor=0.3, patience=0, min_delta=10.0, cooldown=1,
                                                  min_lr=0.02)])),
     ]
+    def emb_dense(api):
+        return api.Sequential([api.Input((4,), dtype="int32"), api.layers.Embedding(10, 3),
+                               api.layers.Dense(2, activation="relu"), api.layers.Flatten(),
+                               api.layers.Dense(3, activation="softmax")])
+
+    def bn_plain(api):
+        return api.Sequential([api.Input((6,)), api.layers.Dense(8, use_bias=False),
+                               api.layers.BatchNormalization(center=False, scale=False),
+                               api.layers.Activation("tanh"), api.layers.Dense(3, activation="softmax")])
+
+    tokens = r.integers(0, 10, (N, 4)).astype(np.int32)
+    ytok = (tokens[:, 0] % 3).astype(np.int32)
+    ExpDecay = lambda api: api.optimizers.schedules.ExponentialDecay(0.1, 2, 0.7)  # noqa: E731
+    cases += [
+        Case("two fits: schedule and iterations continue", lambda api: mlp(api),
+             lambda api: sparse(api, api.optimizers.Adam(ExpDecay(api))),
+             lambda api: [dict(x=xc, y=yc, epochs=2), dict(x=xc, y=yc, epochs=4, initial_epoch=2)]),
+        Case("initial_epoch + LearningRateScheduler", lambda api: mlp(api),
+             lambda api: sparse(api),
+             lambda api: dict(x=xc, y=yc, epochs=4, initial_epoch=1, callbacks=[
+                 api.callbacks.LearningRateScheduler(lambda epoch, lr: 0.2 / (epoch + 1))])),
+        Case("EarlyStopping restore_best_weights", lambda api: mlp(api),
+             lambda api: sparse(api, api.optimizers.SGD(3.0)),
+             lambda api: dict(x=xc, y=yc, epochs=8, callbacks=[
+                 api.callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True)])),
+        Case("EarlyStopping val_accuracy baseline start_from_epoch", lambda api: mlp(api),
+             lambda api: sparse(api, api.optimizers.SGD(0.5)),
+             lambda api: dict(x=xc, y=yc, epochs=8, validation_split=0.25, callbacks=[
+                 api.callbacks.EarlyStopping(monitor="val_accuracy", patience=1, baseline=0.6, start_from_epoch=2,
+                                             restore_best_weights=True)])),
+        Case("class_weight + sample_weight", lambda api: mlp(api), lambda api: sparse(api),
+             lambda api: dict(x=xc, y=yc, sample_weight=sw, class_weight={0: 0.5, 2: 3.0}),
+             known="SPEC: class_weight is multiplied into sample_weight; Keras 3 refuses the pair with a ValueError"),
+        Case("layer BatchNormalization(center=False, scale=False)", bn_plain, lambda api: sparse(api),
+             lambda api: dict(x=xc, y=yc), evaluate=True),
+        Case("layer Embedding -> per-token Dense -> Flatten", emb_dense,
+             lambda api: sparse(api, api.optimizers.Adam(0.01)), lambda api: dict(x=tokens, y=ytok),
+             evaluate=True, predict=True),
+        Case("binary multi-label (n, 2) accuracy", lambda api: mlp(api, out=2, out_activation="sigmoid"),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="binary_crossentropy", metrics=["accuracy"]),
+             lambda api: dict(x=xb, y=np.concatenate([yb, 1 - yb[::-1]], 1)), evaluate=True),
+        Case("sparse targets (n, 1)", lambda api: mlp(api), lambda api: sparse(api),
+             lambda api: dict(x=xc, y=yc.reshape(-1, 1), class_weight={1: 2.0}), evaluate=True),
+        Case("validation_batch_size=7", lambda api: mlp(api),
+             lambda api: sparse(api),
+             lambda api: dict(x=xc, y=yc, validation_data=(xc[:30], yc[:30]), validation_batch_size=7)),
+        Case("ReduceLROnPlateau val_accuracy (mode auto)", lambda api: mlp(api),
+             lambda api: sparse(api),
+             lambda api: dict(x=xc, y=yc, epochs=5, validation_split=0.25, callbacks=[
+                 api.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5, patience=0)])),
+    ]
     opts = {
         "Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3)": lambda api: api.optimizers.Adam(0.01, 0.5, 0.9, 1e-3),
         "AdamW+ExponentialDecay": lambda api: api.optimizers.AdamW(
@@ -474,17 +525,26 @@ def run(api, case, initial_weights):
         model.set_weights(initial_weights)
     start = [np.array(w) for w in model.get_weights()]
     model.compile(**case.compile(api))
-    kwargs = dict(epochs=EPOCHS) | case.fit(api)
+    fits = case.fit(api)
+    fits = [dict(epochs=EPOCHS) | f for f in (fits if isinstance(fits, list) else [fits])]  # successive fit() calls
+    kwargs = fits[0]
     out = {"weights0": start}
     if case.train:
-        history = model.fit(batch_size=BATCH, shuffle=False, verbose=0, **kwargs)
-        out["history"] = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        out["history"], out["params"] = {}, {}
+        for i, kwargs in enumerate(fits):
+            history = model.fit(batch_size=BATCH, shuffle=False, verbose=0, **kwargs)
+            tag = f"fit{i + 1}:" if len(fits) > 1 else ""
+            out["history"] |= {tag + k: [float(v) for v in vals] for k, vals in history.history.items()}
+            out["history"][tag + "<History.epoch>"] = [float(e) for e in history.epoch]
+            out["params"][tag] = {k: history.params.get(k) for k in ("verbose", "epochs", "steps")}
     out["weights"] = [np.array(w) for w in model.get_weights()]
     x, y = kwargs["x"], kwargs["y"]
     if case.evaluate:
         extra = case.evaluate(api) if callable(case.evaluate) else {}
         out["evaluate"] = {k: float(v) for k, v in model.evaluate(x, y, batch_size=BATCH, verbose=0,
                                                                   return_dict=True, **extra).items()}
+        listed = model.evaluate(x, y, batch_size=BATCH, verbose=0, **extra)  # return_dict=False: the order
+        out["evaluate"]["<list>"] = np.atleast_1d(np.asarray(listed, dtype=np.float64))
     if case.on_batch:
         first = lambda v: v[:BATCH] if not isinstance(v, dict) else {k: a[:BATCH] for k, a in v.items()}  # noqa
         out["train_on_batch"] = {k: float(v) for k, v in model.train_on_batch(
@@ -554,16 +614,21 @@ def check(case, rtol, atol):
         else:
             for i, (a, b) in enumerate(zip(ours[what], theirs[what])):
                 cmp(f"predict[{i}]", a, b)
+    if case.train and ours["params"] != theirs["params"]:
+        problems.append(f"History.params: fitcore {ours['params']} keras {theirs['params']}")
     return worst_abs, worst_rel, problems
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-k", nargs="*", default=[], help="run only cases whose name contains one of these")
+    parser.add_argument("--batch-size", type=int, default=16,
+                        help="20 leaves a partial last batch (20, 20, 8): batch-size-weighted epoch means")
     parser.add_argument("--rtol", type=float, default=1e-4)
     parser.add_argument("--atol", type=float, default=1e-6)
     parser.add_argument("--verbose", action="store_true", help="print every difference outside the tolerance")
     args = parser.parse_args()
+    globals()["BATCH"] = args.batch_size
     keras.config.set_floatx("float32")
     cases = [c for c in all_cases() if not args.k or any(k in c.name for k in args.k)]
     width = max(len(c.name) for c in cases)
