@@ -483,6 +483,26 @@ def more_cases():
              lambda api: dict(x=xc, y=yc, epochs=5, validation_split=0.25, callbacks=[
                  api.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5, patience=0)])),
     ]
+    def excluded(api, names):
+        opt = api.optimizers.AdamW(0.01, weight_decay=0.2)
+        opt.exclude_from_weight_decay(var_names=names)
+        return opt
+
+    def time_concat(api):
+        a = api.Input((4, 6))
+        h1 = api.layers.Dense(3, activation="tanh")(a)
+        h2 = api.layers.Dense(3, activation="relu")(a)
+        h = api.layers.Flatten()(api.layers.Concatenate(axis=1)([h1, h2]))
+        return api.Model(a, api.layers.Dense(3, activation="softmax")(h))
+
+    cases += [
+        Case("AdamW exclude_from_weight_decay(var_names=['bias'])", lambda api: bn_custom(api),
+             lambda api: sparse(api, excluded(api, ["bias", "gamma"])), lambda api: dict(x=xc, y=yc)),
+        Case("AdamW exclude_from_weight_decay(var_names=['dense'])", lambda api: mlp(api),
+             lambda api: sparse(api, excluded(api, ["dense"])), lambda api: dict(x=xc, y=yc)),
+        Case("functional Concatenate(axis=1) on 3-D", time_concat, lambda api: sparse(api),
+             lambda api: dict(x=xt, y=yc), predict=True),
+    ]
     opts = {
         "Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3)": lambda api: api.optimizers.Adam(0.01, 0.5, 0.9, 1e-3),
         "AdamW+ExponentialDecay": lambda api: api.optimizers.AdamW(
