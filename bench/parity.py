@@ -503,6 +503,51 @@ def more_cases():
         Case("functional Concatenate(axis=1) on 3-D", time_concat, lambda api: sparse(api),
              lambda api: dict(x=xt, y=yc), predict=True),
     ]
+    def two_out_reg(api):
+        a, b = api.Input((4,), name="a"), api.Input((4,), name="b")
+        h = api.layers.Concatenate()([api.layers.Dense(5, activation="relu",
+                                                       kernel_regularizer=api.regularizers.L2(0.05))(a),
+                                      api.layers.Dense(5)(b)])
+        return api.Model(inputs=[a, b], outputs=[api.layers.Dense(3, activation="softmax", name="cls")(h),
+                                                 api.layers.Dense(2, name="reg", bias_initializer="ones",
+                                                                  bias_regularizer=api.regularizers.L1(0.1))(h)])
+
+    xy2 = lambda: dict(x=[xc[:, :4], xc[:, 2:]], y=[one_hot(yc), yr])  # noqa: E731
+    cases += [
+        Case("metric auto-names: two unnamed AUCs", lambda api: mlp(api, out=1, out_activation="sigmoid"),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="binary_crossentropy",
+                              metrics=[api.metrics.AUC(), api.metrics.AUC(curve="PR"), api.metrics.Precision(),
+                                       api.metrics.Precision(thresholds=0.3)]),
+             lambda api: dict(x=xb, y=yb)),
+        Case("metric strings", lambda api: mlp(api),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="categorical_crossentropy",
+                              metrics=["categorical_accuracy", "top_k_categorical_accuracy", "mse", "mae",
+                                       "mean_squared_error", "auc", "precision", "recall"]),
+             lambda api: dict(x=xc, y=one_hot(yc)), evaluate=True),
+        Case("metric strings binary", lambda api: mlp(api, out=1, out_activation="sigmoid"),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="binary_crossentropy",
+                              metrics=["binary_accuracy", "root_mean_squared_error", "AUC"]),
+             lambda api: dict(x=xb, y=yb)),
+        Case("two-output one loss for all outputs", lambda api: _two_out(api),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="mse", metrics=[["mae"], ["mae"]]),
+             lambda api: xy2() | dict(y=[one_hot(yc), yr]), evaluate=True),
+        Case("two-output regularizers: loss includes the penalty", two_out_reg,
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss=["categorical_crossentropy", "mse"],
+                              loss_weights=[0.7, 2.0], metrics=[["accuracy"], ["mse"]]),
+             lambda api: xy2() | dict(validation_split=0.25), evaluate=True, predict=True),
+    ]
+    cases += [
+        Case("saturated sigmoid binary_crossentropy (clipped at eps)",
+             lambda api: mlp(api, out=1, out_activation="sigmoid", hidden_activation="linear"),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.01), loss="binary_crossentropy",
+                              metrics=["accuracy", api.metrics.AUC()]),
+             lambda api: dict(x=xb * 30.0, y=yb), evaluate=True),
+        Case("saturated softmax categorical_crossentropy (clipped at eps)",
+             lambda api: mlp(api, hidden_activation="linear"),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.01),
+                              loss=api.losses.CategoricalCrossentropy(label_smoothing=0.05)),
+             lambda api: dict(x=xc * 30.0, y=one_hot(yc)), evaluate=True),
+    ]
     opts = {
         "Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3)": lambda api: api.optimizers.Adam(0.01, 0.5, 0.9, 1e-3),
         "AdamW+ExponentialDecay": lambda api: api.optimizers.AdamW(
