@@ -555,6 +555,37 @@ def more_cases():
                               loss=api.losses.CategoricalCrossentropy(label_smoothing=0.05)),
              lambda api: dict(x=xc * 30.0, y=one_hot(yc)), evaluate=True),
     ]
+    def emb_reg(api):
+        return api.Sequential([api.Input((4,), dtype="int32"),
+                               api.layers.Embedding(10, 3, embeddings_regularizer=api.regularizers.L2(0.1)),
+                               api.layers.Flatten(), api.layers.Dense(8, use_bias=False),
+                               api.layers.BatchNormalization(beta_regularizer=api.regularizers.L2(0.1),
+                                                             gamma_regularizer=api.regularizers.L1L2(0.01, 0.1)),
+                               api.layers.Dense(3, activation="softmax")])
+
+    cases += [
+        Case("class_weight + validation_split (validation unweighted)", lambda api: mlp(api),
+             lambda api: sparse(api, weighted_metrics=["accuracy"]),
+             lambda api: dict(x=xc, y=yc, class_weight={0: 0.2, 1: 3.0}, validation_split=0.25)),
+        Case("sample_weight + validation_split", lambda api: mlp(api),
+             lambda api: sparse(api, weighted_metrics=["accuracy"]),
+             lambda api: dict(x=xc, y=yc, sample_weight=sw, validation_split=0.25)),
+        Case("steps_per_epoch=2 (fewer than the data)", lambda api: mlp(api), lambda api: sparse(api),
+             lambda api: dict(x=xc, y=yc, epochs=4, steps_per_epoch=2),
+             known="SPEC: arrays repeat as one stream (batches 0,1 | 2,0 | 1,2 ...); Keras 3 continues too but "
+                   "cuts an epoch short where the data end (0,1 | 2 | 0,1 | 2) with a 'ran out of data' warning"),
+        Case("validation_steps=1", lambda api: mlp(api), lambda api: sparse(api),
+             lambda api: dict(x=xc, y=yc, validation_data=(xc[:40], yc[:40]), validation_steps=1)),
+        Case("kernel_regularizer + SGD weight_decay", lambda api: mlp(api, kernel_regularizer=api.regularizers.L2(0.05)),
+             lambda api: sparse(api, api.optimizers.SGD(0.1, momentum=0.5, weight_decay=0.05)),
+             lambda api: dict(x=xc, y=yc)),
+        Case("Embedding/BatchNormalization regularizers", emb_reg,
+             lambda api: sparse(api, api.optimizers.SGD(0.1)), lambda api: dict(x=tokens, y=ytok), evaluate=True),
+        Case("EarlyStopping restore_best_weights, never stops", lambda api: mlp(api),
+             lambda api: sparse(api, api.optimizers.SGD(3.0)),
+             lambda api: dict(x=xc, y=yc, epochs=5, callbacks=[
+                 api.callbacks.EarlyStopping(monitor="loss", patience=10, restore_best_weights=True)])),
+    ]
     opts = {
         "Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3)": lambda api: api.optimizers.Adam(0.01, 0.5, 0.9, 1e-3),
         "AdamW+ExponentialDecay": lambda api: api.optimizers.AdamW(
