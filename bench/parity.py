@@ -586,6 +586,37 @@ def more_cases():
              lambda api: dict(x=xc, y=yc, epochs=5, callbacks=[
                  api.callbacks.EarlyStopping(monitor="loss", patience=10, restore_best_weights=True)])),
     ]
+    def bn_3d(api):
+        return api.Sequential([api.Input((4, 6)), api.layers.Dense(5, use_bias=False),
+                               api.layers.BatchNormalization(momentum=0.9), api.layers.Activation("relu"),
+                               api.layers.Flatten(), api.layers.Dense(3, activation="softmax")])
+
+    def temporal_softmax(api):
+        return api.Sequential([api.Input((4, 6)), api.layers.Dense(3), api.layers.Activation("softmax")])
+
+    cases += [
+        Case("layer BatchNormalization on 3-D (stats over batch and time)", bn_3d,
+             lambda api: sparse(api, api.optimizers.SGD(0.1)), lambda api: dict(x=xt, y=yc, validation_split=0.25),
+             evaluate=True, predict=True),
+        Case("temporal Activation(softmax) + categorical_crossentropy + 2-D sample_weight", temporal_softmax,
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1),
+                              loss=api.losses.CategoricalCrossentropy(label_smoothing=0.1),
+                              metrics=["accuracy"], weighted_metrics=["mae", api.metrics.AUC()]),
+             lambda api: dict(x=xt, y=one_hot(yt_cls), sample_weight=swt), evaluate=lambda api: dict(sample_weight=swt)),
+        Case("temporal huber + 2-D sample_weight", temporal,
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss=api.losses.Huber(0.3),
+                              weighted_metrics=[api.metrics.RootMeanSquaredError()]),
+             lambda api: dict(x=xt, y=yt, sample_weight=swt)),
+        Case("sample_weight shape (n, 1)", lambda api: mlp(api, out=1, out_activation="sigmoid"),
+             lambda api: dict(optimizer=api.optimizers.SGD(0.1), loss="binary_crossentropy",
+                              weighted_metrics=["accuracy"]),
+             lambda api: dict(x=xb, y=yb, sample_weight=sw.reshape(-1, 1))),
+        Case("schedule CosineDecay(warmup, alpha) + clipnorm",
+             lambda api: mlp(api),
+             lambda api: sparse(api, api.optimizers.SGD(api.optimizers.schedules.CosineDecay(
+                 0.02, decay_steps=4, alpha=0.2, warmup_target=0.2, warmup_steps=3), clipnorm=0.5)),
+             lambda api: dict(x=xc, y=yc, epochs=5)),
+    ]
     opts = {
         "Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3)": lambda api: api.optimizers.Adam(0.01, 0.5, 0.9, 1e-3),
         "AdamW+ExponentialDecay": lambda api: api.optimizers.AdamW(
