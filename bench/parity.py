@@ -548,7 +548,9 @@ def more_cases():
              lambda api: mlp(api, out=1, out_activation="sigmoid", hidden_activation="linear"),
              lambda api: dict(optimizer=api.optimizers.SGD(0.01), loss="binary_crossentropy",
                               metrics=["accuracy", api.metrics.AUC()]),
-             lambda api: dict(x=xb * 30.0, y=yb), evaluate=True),
+             lambda api: dict(x=xb * 30.0, y=yb), evaluate=True,
+             known="an output exactly at the clip bound float32(1 - 1e-7) (happens at --batch-size 20): JAX's clip "
+                   "passes half the gradient there, torch/TF (and fitcore) all of it"),
         Case("saturated softmax categorical_crossentropy (clipped at eps)",
              lambda api: mlp(api, hidden_activation="linear"),
              lambda api: dict(optimizer=api.optimizers.SGD(0.01),
