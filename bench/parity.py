@@ -632,6 +632,20 @@ def more_cases():
                  0.02, decay_steps=4, alpha=0.2, warmup_target=0.2, warmup_steps=3), clipnorm=0.5)),
              lambda api: dict(x=xc, y=yc, epochs=5)),
     ]
+    def set_lr_callback(api):
+        class SetLearningRate(api.callbacks.Callback):  # a user's callback writing the attribute
+            def on_epoch_begin(self, epoch, logs=None):
+                self.model.optimizer.learning_rate = 0.05 * (epoch + 1)
+        return SetLearningRate()
+
+    cases += [
+        Case("callback sets optimizer.learning_rate (Adam)", lambda api: mlp(api),
+             lambda api: sparse(api, api.optimizers.Adam(0.01)),
+             lambda api: dict(x=xc, y=yc, callbacks=[set_lr_callback(api)])),
+        Case("callback sets optimizer.learning_rate (RMSprop centered+momentum)", lambda api: mlp(api),
+             lambda api: sparse(api, api.optimizers.RMSprop(0.01, momentum=0.5, centered=True)),
+             lambda api: dict(x=xc, y=yc, callbacks=[set_lr_callback(api)])),
+    ]
     opts = {
         "Adam(beta_1=0.5, beta_2=0.9, epsilon=1e-3)": lambda api: api.optimizers.Adam(0.01, 0.5, 0.9, 1e-3),
         "AdamW+ExponentialDecay": lambda api: api.optimizers.AdamW(
