@@ -408,6 +408,24 @@ def test_on_batch_methods_match_numpy():
         np.testing.assert_array_equal(a, b)
 
 
+def test_train_on_batch_reports_its_batch_alone():
+    """As Keras 3, train_on_batch resets the metrics first: its loss and metrics are the batch's
+    own (forward pass before the update), not a running mean over an earlier fit or batch."""
+    model = _model()
+    model.fit(X, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    model.train_on_batch(X[:BATCH], Y[:BATCH])
+    xb, yb, wb = X[BATCH:2 * BATCH], Y[BATCH:2 * BATCH], W[BATCH:2 * BATCH]
+    k1, b1, k2, b2 = [w.astype(np.float64) for w in model.get_weights()]
+    probs = np.exp(np.maximum(xb @ k1 + b1, 0) @ k2 + b2)
+    probs /= probs.sum(1, keepdims=True)
+    hit = probs.argmax(1) == yb
+    got = model.train_on_batch(xb, yb, sample_weight=wb, return_dict=True)
+    assert got["loss"] == pytest.approx(reduced_loss(per_element_loss("sparse_categorical_crossentropy", probs, yb),
+                                                     wb), rel=1e-5)
+    assert got["accuracy"] == pytest.approx(hit.mean())
+    assert got["weighted_accuracy"] == pytest.approx(np.sum(wb * hit) / wb.sum(), rel=1e-6)
+
+
 def test_on_batch_methods_take_any_array_kind(tmp_path):
     pd = pytest.importorskip("pandas")
     model = _model()

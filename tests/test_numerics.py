@@ -136,3 +136,33 @@ def test_inf_inputs_give_nan_and_terminate_on_nan_stops_at_the_first_step():
     history = model.fit(x, RNG.normal(size=(len(X), 2)), batch_size=8, epochs=5, shuffle=False, verbose=0,
                         callbacks=[fc.callbacks.TerminateOnNaN()])
     assert model.optimizer.iterations == 1 and len(history.epoch) == 1
+
+
+@pytest.mark.parametrize("bias, target", [(1.0 - 2.0 ** -23, 0.0), (1e-7, 1.0)])
+def test_binary_crossentropy_clip_bounds_pass_the_gradient(bias, target):
+    """An output exactly at Keras's clip bound (float32(1 - 1e-7) = 1 - 2**-23, or float32(1e-7);
+    saturated sigmoids land there) still gets the unclipped formula's gradient, as torch's clamp and
+    TensorFlow's clip_by_value pass it at their bounds (JAX's clip passes half)."""
+    q = float(np.float32(bias))
+    model = fc.Sequential([fc.Input((4,)), fc.layers.Dense(1)])
+    model.compile(optimizer=fc.optimizers.SGD(learning_rate=1e-9), loss="binary_crossentropy")
+    model.set_weights([np.zeros((4, 1), np.float32), np.array([q], np.float32)])
+    model.train_on_batch(X, np.full((len(X), 1), target, np.float32))
+    dl_dp = (1 - target) / (1 - q) - target / q  # every sample's output is q: kernel 0
+    kernel, b = model.get_weights()
+    np.testing.assert_allclose(b, [q - 1e-9 * dl_dp], rtol=1e-6)
+    np.testing.assert_allclose(kernel[:, 0], -1e-9 * dl_dp * X.astype(np.float64).mean(0), rtol=1e-4)
+
+
+def test_categorical_crossentropy_clip_bound_passes_the_gradient():
+    """Softmax-free probabilities whose normalised value is exactly float32(1 - 1e-7): the gradient
+    is the unclipped -log(p0 / (p0 + p1)) one, as torch's clamp gives it."""
+    p = np.array([1.0 - 2.0 ** -23, 2.0 ** -23], np.float32)  # sums to exactly 1
+    model = fc.Sequential([fc.Input((4,)), fc.layers.Dense(2)])
+    model.compile(optimizer=fc.optimizers.SGD(learning_rate=1e-3), loss="categorical_crossentropy")
+    model.set_weights([np.zeros((4, 2), np.float32), p])
+    model.train_on_batch(X, np.tile(np.array([[1.0, 0.0]], np.float32), (len(X), 1)))
+    p64 = p.astype(np.float64)
+    dl_dp = np.array([-1 / p64[0], 0.0]) + 1 / p64.sum()
+    np.testing.assert_allclose(model.get_weights()[1], p64 - 1e-3 * dl_dp, rtol=1e-6, atol=1e-9)
+

@@ -326,3 +326,20 @@ def test_exclude_from_weight_decay_by_name_and_by_variable():
             np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
         with pytest.raises(ValueError, match="can only be configured before the optimizer is built"):
             opt.exclude_from_weight_decay(var_names=["kernel"])
+
+
+def test_exclude_from_weight_decay_matches_the_weight_name_not_the_layer_path():
+    # Keras searches var_names in variable.name ("kernel", "bias"), not in the path "dense/kernel":
+    # the layer's name excludes nothing, so both weights decay.
+    model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2, name="dense_head")])
+    opt = fc.optimizers.AdamW(0.05, weight_decay=0.5)
+    opt.exclude_from_weight_decay(var_names=["dense", "head"])
+    model.compile(optimizer=opt, loss="mse")
+    params = [w.astype(np.float64) for w in model.get_weights()]
+    adam = _keras_adam(0.05)
+    for t in range(1, 6):
+        grads = _grads(*params)
+        params = [adam(i, w * (1 - 0.5 * 0.05), g, t) for i, (w, g) in enumerate(zip(params, grads))]
+    model.fit(X, Y, batch_size=8, epochs=5, shuffle=False, verbose=0)
+    for got, want in zip(model.get_weights(), params):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)

@@ -91,7 +91,8 @@ struct BinaryCrossentropy {
       } else {
         const float q = std::min(std::max(p[j], kEpsilon), 1.0f - kEpsilon);
         sum += -(y * std::log(q) + (1.0f - y) * std::log(1.0f - q));
-        const bool inside = p[j] > kEpsilon && p[j] < 1.0f - kEpsilon;  // clip passes no gradient
+        // the clip passes no gradient outside, but does at its bounds (torch's clamp, TF's clip_by_value)
+        const bool inside = p[j] >= kEpsilon && p[j] <= 1.0f - kEpsilon;
         if (g) g[j] = inside ? gs * ((1.0f - y) / (1.0f - q) - y / q) : 0.0f;
       }
     }
@@ -122,8 +123,8 @@ float categorical(const float* p, int64_t dim, bool from_logits, float* g, float
   for (int64_t j = 0; j < dim; ++j) {
     const float q = p[j] / s, qc = std::min(std::max(q, kEpsilon), 1.0f - kEpsilon);
     loss -= target_at(j) * std::log(qc);
-    if (g) {  // dL/dq, zero where the clip is active
-      g[j] = (q > kEpsilon && q < 1.0f - kEpsilon) ? -target_at(j) / qc : 0.0f;
+    if (g) {  // dL/dq, zero where the clip is active (not at its bounds, as in binary above)
+      g[j] = (q >= kEpsilon && q <= 1.0f - kEpsilon) ? -target_at(j) / qc : 0.0f;
       dq_dot_q += g[j] * q;
     }
   }

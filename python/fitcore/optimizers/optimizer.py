@@ -94,16 +94,18 @@ class Optimizer:
             self._send_schedule()
         if model is not None and (self._exclude_ids or self._exclude_pattern is not None):
             # lower() points every weight's value at its place in the flat buffer: the offset follows.
+            # names match as Keras's variable.name: the weight's own ("kernel"), not "dense/kernel"
             base = model._network.params.__array_interface__["data"][0]
             core_trainer.exclude_from_weight_decay([
                 _core.ParamSpec((w.value.__array_interface__["data"][0] - base) // 4, w.size)
                 for w in model.trainable_weights
                 if id(w) in self._exclude_ids or (self._exclude_pattern is not None
-                                                  and self._exclude_pattern.search(w.name))])
+                                                  and self._exclude_pattern.search(w.name.rsplit("/", 1)[-1]))])
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
-        """Keras's: weight decay skips the weights in `var_list` and those whose name contains any of
-        `var_names` (e.g. ["bias"]). Call it before the optimizer is built (before the first fit)."""
+        """Keras's: weight decay skips the weights in `var_list` and those whose own name ("kernel",
+        "bias", ..., not the layer's path) contains any of `var_names` (e.g. ["bias"]). Call it before
+        the optimizer is built (before the first fit)."""
         if self._core is not None:
             raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
         self._exclude_ids = {id(v) for v in var_list or []}

@@ -469,6 +469,7 @@ class Trainer:
         if class_weight is not None:
             batch = batch.with_class_weight(class_weight, self, self._compile_config.losses)
         self._prepare_metrics(core, batch.targets)
+        core.reset_metrics()  # as Keras 3: the logs are this batch's alone
         core.train_batch(*batch.arrays)
         return self._batch_result(core, return_dict)
 
