@@ -148,7 +148,7 @@ fc.utils.set_random_seed(0)
 model = fc.Sequential([fc.Input((64,)), fc.layers.Dense(256, activation="relu"),
                        fc.layers.Dense(10, activation="softmax")])
 model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-call = {"fit": lambda: model.fit(x, y, batch_size=32, epochs=1, verbose=0),
+call = {"fit": lambda: model.fit(x, y, batch_size=32, epochs=30, verbose=0),
         "evaluate": lambda: [model.evaluate(x, y, batch_size=32, verbose=0) for _ in range(20)],
         "predict": lambda: [model.predict(x, batch_size=32, verbose=0) for _ in range(20)]}[sys.argv[1]]
 print("ready", flush=True)
