@@ -11,6 +11,7 @@ fc.utils.set_random_seed(s) with the same s before building the model, so the co
 seed; a different seed still resumes correctly but later shuffles differ (a warning says so).
 The backup is deleted when fit finishes (also when it stops early), as Keras does.
 """
+import glob
 import json
 import os
 import warnings
@@ -18,7 +19,7 @@ import warnings
 import numpy as np
 
 from fitcore.callbacks.callback import Callback
-from fitcore.saving.weights import atomic_write, read_npz
+from fitcore.saving.weights import atomic_write, read_npz, temporary_prefix
 
 _FILE = "backup.npz"
 
@@ -114,6 +115,9 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.backup_path):
             os.unlink(self.backup_path)
+            # A run killed while writing its backup left a temporary file of ours: it goes too.
+            for leftover in glob.glob(os.path.join(glob.escape(self.backup_dir), temporary_prefix(_FILE) + "*")):
+                os.unlink(leftover)
             try:
                 os.rmdir(self.backup_dir)  # only when empty: the directory may hold the user's files
             except OSError:

@@ -25,10 +25,11 @@ def _npz_path(filepath):
 
 
 def atomic_write(filepath, write):
-    """Calls write(file) on a temporary file beside `filepath`, then renames it into place:
-    a crash mid-write never leaves a half-written file under the final name."""
+    """Calls write(file) on a temporary file beside `filepath` (named temporary_prefix(filepath) + a
+    random part), then renames it into place: a crash mid-write never leaves a half-written file
+    under the final name."""
     directory = os.path.dirname(os.path.abspath(filepath))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(filepath), dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -41,6 +42,11 @@ def atomic_write(filepath, write):
             os.unlink(tmp)
         raise
     _fsync_directory(directory)  # the rename itself survives a power cut
+
+
+def temporary_prefix(filepath):
+    """How atomic_write names its temporary files for `filepath`: what a killed writer leaves behind."""
+    return ".tmp-" + os.path.basename(filepath) + "-"
 
 
 def _umask():
