@@ -114,7 +114,7 @@ def test_same_result_with_one_and_two_threads():
 
 def test_same_result_with_one_and_two_threads_at_parallel_sizes():
     # Large enough that the Dense GEMM blocks, the gather, the first ReLU (512 x 320 values) and the
-    # Adam sweep (149k parameters) all run on the core's thread pool (above kGemmGrain, kChunkGrain).
+    # Adam sweep (149k parameters) all run on several threads (above kGemmGrain, kChunkGrain).
     x = RNG.random((1024, 300), dtype=np.float32)
     y = np.argmax(x @ RNG.normal(size=(300, 10)), axis=1)
 
@@ -139,8 +139,8 @@ def test_same_result_with_one_and_two_threads_at_parallel_sizes():
 
 
 def test_two_fits_at_once_in_python_threads_match_fits_alone():
-    # fit releases the GIL: two trainers share the core's thread pool (one runs its steps in order
-    # while the other holds it) and must still compute exactly what they compute alone. No shuffle:
+    # fit releases the GIL: two trainers run their parallel loops at the same time (each with its own
+    # OpenMP team) and must still compute exactly what they compute alone. No shuffle:
     # a trainer draws its seed at its first fit, in whatever order the threads get there.
     import threading
 

@@ -5,20 +5,19 @@
 
 namespace fitcore {
 
-// The core's hot loops (Dense GEMM blocks, elementwise sweeps, optimizer updates) run on a small
-// pool of n - 1 helper threads plus the caller. Unlike an OpenMP team, the caller never waits for a
-// helper that has not picked up work: on a busy machine, where a woken helper may not get a core
-// for milliseconds, a step degrades to one-thread speed instead of stalling at a barrier.
-// Eigen's own GEMM threading stays off. Other loops may still use OpenMP with the same count.
+// The core's hot loops (Dense GEMM blocks, elementwise sweeps, optimizer updates) are split into
+// tasks by size only, and OpenMP threads claim the tasks one at a time. Eigen's own GEMM threading
+// stays off: its blocking depends on the thread count, and so would the bits of the result.
 void set_num_threads(int n);
 int num_threads();
 
-// Runs f(i) once for every i in [0, tasks), on the pool when `parallel` and tasks > 1, else in
-// order on the caller. Which thread runs a task never changes what it computes, so callers that
-// split work into tasks by size only (never by thread count) get the same bits with any count.
+// Runs f(i) once for every i in [0, tasks), on OpenMP's threads when `parallel` and tasks > 1 (and
+// not already inside a parallel region), else in order on the caller. Which thread runs a task
+// never changes what it computes, so callers that split work into tasks by size only (never by
+// thread count) get the same bits with any count.
 void parallel_for(int64_t tasks, bool parallel, const std::function<void(int64_t)>& f);
 
-// Elementwise loops: f(first, last) over fixed chunks of kChunk elements, on the pool above
+// Elementwise loops: f(first, last) over fixed chunks of kChunk elements, in parallel above
 // kChunkGrain elements. Sweeps are memory-bound and cheap (a ReLU over 64k floats takes ~10 us),
 // so only long ones (the optimizer's over all parameters) are worth a hand-over.
 constexpr int64_t kChunk = int64_t{1} << 14;

@@ -1,5 +1,5 @@
 // Dense: y = f(x W + b) over the last axis; leading axes (batch, timesteps) become rows.
-// GEMMs run over fixed blocks of output columns (kGemmBlock), on the pool when large enough: a
+// GEMMs run over fixed blocks of output columns (kGemmBlock), on OpenMP threads when large enough: a
 // block's result never depends on which thread computed it, nor on how many there are.
 #include "fitcore/ops/dense.hpp"
 
