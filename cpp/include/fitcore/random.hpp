@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "fitcore/config.hpp"
+
 namespace fitcore {
 
 inline uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
@@ -29,5 +31,17 @@ float standard_normal(uint64_t key, uint64_t counter);
 
 // A uniformly random permutation of 0..n-1 (Fisher-Yates).
 void random_permutation(uint64_t key, int64_t n, std::vector<int64_t>& out);
+
+// A random layer's stream: the pass key, salted with the layer's `seed` setting when it has one.
+class LayerSeed {
+ public:
+  explicit LayerSeed(const Config& config)
+      : seeded_(config.numbers.count("seed") > 0), salt_(static_cast<uint64_t>(config.number("seed", 0.0))) {}
+  uint64_t key(uint64_t pass_key) const { return seeded_ ? derive_key(pass_key, salt_) : pass_key; }
+
+ private:
+  bool seeded_;
+  uint64_t salt_;
+};
 
 }  // namespace fitcore

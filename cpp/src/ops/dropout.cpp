@@ -10,8 +10,7 @@ namespace fitcore {
 
 Dropout::Dropout(const OpSpec& spec, const GraphSpec& graph)
     : Op(spec, graph),
-      seeded_(spec.config.numbers.count("seed") > 0),
-      salt_(static_cast<uint64_t>(spec.config.number("seed", 0.0))),
+      seed_(spec.config),
       rate_(static_cast<float>(spec.config.number("rate"))),
       shared_batch_(spec.config.number("shared_batch", 0.0) != 0.0) {
   if (!(rate_ >= 0.0f && rate_ <= 1.0f)) throw std::invalid_argument("dropout: rate outside [0, 1]");

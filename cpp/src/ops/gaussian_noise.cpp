@@ -8,8 +8,7 @@ namespace fitcore {
 
 GaussianNoise::GaussianNoise(const OpSpec& spec, const GraphSpec& graph)
     : Op(spec, graph),
-      seeded_(spec.config.numbers.count("seed") > 0),
-      salt_(static_cast<uint64_t>(spec.config.number("seed", 0.0))),
+      seed_(spec.config),
       stddev_(static_cast<float>(spec.config.number("stddev"))) {}
 
 void GaussianNoise::forward(Pass& p) {

@@ -14,11 +14,9 @@ class Dropout final : public Op {
   void backward(Pass& p) override;
 
  private:
-  // The pass key, salted with the layer's seed when it has one.
-  uint64_t key(const Pass& p) const { return seeded_ ? derive_key(p.key, salt_) : p.key; }
+  uint64_t key(const Pass& p) const { return seed_.key(p.key); }
 
-  bool seeded_;
-  uint64_t salt_;
+  LayerSeed seed_;
   float keep_scale(const Pass& p, int64_t row, int64_t j) const;
 
   float rate_;

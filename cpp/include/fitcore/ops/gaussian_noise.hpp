@@ -12,11 +12,9 @@ class GaussianNoise final : public Op {
   void backward(Pass& p) override;
 
  private:
-  // The pass key, salted with the layer's seed when it has one.
-  uint64_t key(const Pass& p) const { return seeded_ ? derive_key(p.key, salt_) : p.key; }
+  uint64_t key(const Pass& p) const { return seed_.key(p.key); }
 
-  bool seeded_;
-  uint64_t salt_;
+  LayerSeed seed_;
   float stddev_;
 };
 
