@@ -63,7 +63,7 @@ def test_two_inputs_two_outputs_train_with_keras_history_keys():
     first = _reference_losses(model, a, b, reg, cls, (0.5, 2.0))
     history = model.fit({"b": b, "a": a}, {"cls": cls, "reg": reg}, batch_size=N, epochs=40,
                         validation_data=([a, b], [reg, cls]), verbose=0)
-    keys = ["loss", "cls_accuracy", "cls_weighted_accuracy", "reg_loss", "cls_loss"]  # Keras 3 metrics_names order
+    keys = ["loss", "reg_loss", "cls_loss", "cls_accuracy", "cls_weighted_accuracy"]
     assert list(history.history) == keys + ["val_" + k for k in keys]
     # The first epoch's training logs are the reference at the initial weights (one full batch).
     for key, want in zip(["loss", "reg_loss", "cls_loss", "cls_accuracy"], first):
@@ -97,7 +97,7 @@ def test_metrics_as_a_list_per_output():
                   metrics=[None, ["accuracy", "sparse_categorical_accuracy"]])
     a, b, reg, cls = _data()
     logs = model.evaluate([a, b], [reg, cls], verbose=0, return_dict=True)
-    assert list(logs) == ["loss", "cls_accuracy", "cls_sparse_categorical_accuracy", "reg_loss", "cls_loss"]
+    assert list(logs) == ["loss", "reg_loss", "cls_loss", "cls_accuracy", "cls_sparse_categorical_accuracy"]
     acc = _reference_losses(model, a, b, reg, cls)[3]
     assert logs["cls_accuracy"] == logs["cls_sparse_categorical_accuracy"] == pytest.approx(acc)
 

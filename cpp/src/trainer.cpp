@@ -48,9 +48,9 @@ void Trainer::reset_metrics() {
 
 std::vector<double> Trainer::results() const {
   std::vector<double> out{loss_tracker_.result()};
-  for (const auto& m : metrics_) out.push_back(m->result());
   if (output_loss_trackers_.size() > 1)
     for (const auto& t : output_loss_trackers_) out.push_back(t.result());
+  for (const auto& m : metrics_) out.push_back(m->result());
   return out;
 }
 

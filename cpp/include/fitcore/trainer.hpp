@@ -52,8 +52,7 @@ class Trainer {
   void set_iterations(int64_t n) { iterations_ = n; }
   uint64_t seed() const { return seed_; }
 
-  // Metrics: results() is [loss, each metric, each output's loss when there are several]:
-  // Keras 3's order (Trainer.metrics), which evaluate() returns its list in.
+  // Metrics: results() is [loss, each output's loss when there are several, each metric].
   void set_metrics(std::vector<MetricSpec> metrics);
   void reset_metrics();
   std::vector<double> results() const;

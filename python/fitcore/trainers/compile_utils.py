@@ -104,5 +104,4 @@ class CompileConfig:
                     metric_names.append(name)
                     specs.append(_core.MetricSpec(metric.core_name, _core.Config(metric.core_config(),
                                                                                  metric.core_strings()), o, weighted))
-        # Keras 3's order: the total loss, the compiled metrics, then each output's loss.
-        return names[:1] + metric_names + names[1:], specs
+        return names + metric_names, specs
