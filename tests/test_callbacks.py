@@ -100,6 +100,45 @@ def test_batch_hooks_do_not_change_the_weights():
         np.testing.assert_array_equal(a, b)
 
 
+def core_calls(model):
+    """Spies on the runs of steps fit hands to the core: the list of their lengths."""
+    counts, run_in_chunks = [], model._run_in_chunks
+
+    def spy(total, run, *args, **kwargs):
+        return run_in_chunks(total, lambda first, count: (counts.append(count), run(first, count))[1], *args, **kwargs)
+
+    model._run_in_chunks = spy
+    return counts
+
+
+class OldStyleBatchEnd(cb.Callback):  # Keras's older hook name, still called by Keras 3 fit
+    def __init__(self):
+        super().__init__()
+        self.batches = []
+
+    def on_batch_end(self, batch, logs=None):
+        self.batches.append((batch, sorted(logs)))
+
+
+def test_batch_hooks_are_called_every_step_only_when_a_callback_implements_one():
+    x, y = make_data()  # 96 samples, batch 1: 96 steps an epoch
+    model = make_model()
+    counts = core_calls(model)
+    model.fit(x, y, batch_size=1, epochs=2, verbose=0, callbacks=[cb.LambdaCallback(on_epoch_end=lambda e, l: None)])
+    assert sum(counts) == 2 * 96 and len(counts) <= 2 * 4  # long runs of steps: 1, 10, then the rest
+    old_style = OldStyleBatchEnd()
+    counts.clear()
+    model.fit(x, y, batch_size=1, epochs=2, verbose=0, callbacks=[old_style])
+    assert counts == [1] * (2 * 96)
+    assert [b for b, _ in old_style.batches] == list(range(96)) * 2
+    assert old_style.batches[0][1] == ["accuracy", "loss"]
+    plain = cb.Callback()  # a hook set on the instance counts too
+    plain.on_train_batch_end = lambda batch, logs=None: None
+    counts.clear()
+    model.fit(x, y, batch_size=1, epochs=1, verbose=0, callbacks=[plain])
+    assert counts == [1] * 96
+
+
 def test_early_stopping_stops_after_patience_and_restores_best_weights():
     x, y = make_data()
     model = make_model()

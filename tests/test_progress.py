@@ -149,11 +149,18 @@ def test_view_metrics_in_a_notebook_updates_one_live_figure(monkeypatch):
     monkeypatch.setattr(IPython.display, "display", display)
     monkeypatch.setattr(metrics_viewer, "in_notebook", lambda: True)
     model, x, y = small_model()
-    model.fit(x, y, epochs=3, verbose=0, view_metrics="auto")  # verbose=0: "auto" shows nothing
+    model.fit(x, y, epochs=3, verbose=2, view_metrics="auto")  # no metrics compiled: "auto" shows nothing
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    model.fit(x, y, epochs=3, verbose=0, view_metrics="auto")  # verbose=0: nothing
+    model.fit(x, y, epochs=1, verbose=2, view_metrics="auto")  # one epoch: nothing
     assert shown == []
     model.fit(x, y, epochs=3, validation_split=0.2, verbose=2, view_metrics="auto")
-    # one panel (loss), training and validation curves growing by one point per epoch
-    assert shown == [("display", [1, 1]), ("update", [2, 2]), ("update", [3, 3])]
+    # two panels (loss, mae), training and validation curves growing by one point per epoch
+    assert shown == [("display", [1, 1, 1, 1]), ("update", [2, 2, 2, 2]), ("update", [3, 3, 3, 3])]
+    shown.clear()
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=2, verbose=2, view_metrics=True)  # True forces it, metrics or not
+    assert shown == [("display", [1]), ("update", [2])]
 
 
 LONG = r"""

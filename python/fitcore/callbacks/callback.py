@@ -1,7 +1,7 @@
 """The hook protocol, with Keras's hook names. Every hook is a no-op here."""
 
 BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
-               "on_predict_batch_begin", "on_predict_batch_end")
+               "on_predict_batch_begin", "on_predict_batch_end", "on_batch_begin", "on_batch_end")
 
 
 class Callback:
@@ -19,8 +19,16 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    # Keras's older names for the training batch hooks: the base training hooks call them.
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -35,8 +43,10 @@ class Callback:
     needs_every_batch = True
 
     def overrides_batch_hooks(self):
-        """Whether a subclass implements any batch hook (then fit calls it after every step)."""
-        return any(getattr(type(self), hook) is not getattr(Callback, hook) for hook in BATCH_HOOKS)
+        """Whether a subclass or the instance itself implements any batch hook (then fit calls it after
+        every step)."""
+        return any(hook in vars(self) or getattr(type(self), hook) is not getattr(Callback, hook)
+                   for hook in BATCH_HOOKS)
 
 
 def check_settable_learning_rate(callback):

@@ -30,10 +30,10 @@ def _has_matplotlib():
         return False
 
 
-def resolve_view_metrics(view_metrics, verbose, epochs):
+def resolve_view_metrics(view_metrics, verbose, epochs, has_metrics):
     """The MetricsViewer fit adds, or None. True/False force it on/off; 'auto' (fit's default) and
     None follow fc.config.set_view_metrics(...), which is itself 'auto' unless changed: a live plot
-    in a notebook with matplotlib when epochs > 1 and verbose > 0."""
+    in a notebook with matplotlib when metrics were compiled, epochs > 1 and verbose > 0."""
     if view_metrics is None or view_metrics == "auto":
         from fitcore import config
 
@@ -42,7 +42,7 @@ def resolve_view_metrics(view_metrics, verbose, epochs):
         return None
     plot = in_notebook() and _has_matplotlib()
     if view_metrics == "auto":
-        return MetricsViewer("plot") if plot and epochs > 1 and verbose > 0 else None
+        return MetricsViewer("plot") if plot and has_metrics and epochs > 1 and verbose > 0 else None
     return MetricsViewer("plot" if plot else "text")
 
 

@@ -53,6 +53,10 @@ class CompileConfig:
         self.weighted_metrics = [_metric_list(m, "weighted_metrics")
                                  for m in self._metrics_per_output(weighted_metrics, names, "weighted_metrics")]
 
+    @property
+    def has_metrics(self):
+        return any(self.metrics) or any(self.weighted_metrics)
+
     @staticmethod
     def _metrics_per_output(value, names, arg):
         """As Keras 3: for several outputs, a dict by output name or a list with one entry (a metric

@@ -206,7 +206,8 @@ class Trainer:
 
         steps = steps_per_epoch if steps_per_epoch is not None else train.num_batches(batch_size)
         callback_list = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
-                                     extra=[resolve_view_metrics(view_metrics, verbose, epochs)],
+                                     extra=[resolve_view_metrics(view_metrics, verbose, epochs,
+                                                                  self._compile_config.has_metrics)],
                                      verbose=verbose, epochs=epochs, steps=steps)
         every_batch = callback_list.needs_every_batch
         if steps == -1 and not every_batch and (stream is None or train.repeats):
