@@ -521,3 +521,25 @@ def test_every_layer_class_is_covered_by_the_round_trip():
     exported = {getattr(L, n) for n in L.__all__}
     public = {c for c in exported if isinstance(c, type) and issubclass(c, L.Layer) and c not in (L.Layer, L.InputLayer)}
     assert public <= covered, public - covered
+
+
+# --- Dense's GEMM at every tile edge -----------------------------------------------------------
+
+@pytest.mark.parametrize("rows, features, hidden, units", [(1, 3, 5, 1), (7, 257, 17, 16), (13, 300, 70, 33),
+                                                           (300, 513, 64, 10)])
+def test_two_dense_layers_match_numpy_at_tile_edges(rows, features, hidden, units):
+    # Row counts off the 6-row tiles, column counts off the 16-column strips and 64-column blocks,
+    # and inner dimensions across the 256-long slices of k: forward, weight and input gradients.
+    fc.utils.set_random_seed(3)
+    model = fc.Sequential([fc.Input((features,)), L.Dense(hidden), L.Dense(units)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = normal(rows, features), normal(rows, units)
+    w1, b1, w2, b2 = [w.astype(np.float64) for w in model.get_weights()]
+    h = x @ w1 + b1
+    pred = h @ w2 + b2
+    np.testing.assert_allclose(model.predict(x, verbose=0), pred, rtol=1e-4, atol=1e-5)
+    g2 = 2 * (pred - y) / pred.size  # mse, sum_over_batch_size
+    g1 = g2 @ w2.T
+    expected = [x.T @ g1, g1.sum(0), h.T @ g2, g2.sum(0)]
+    for got, want in zip(core_gradients(model, x, y), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)

@@ -1,11 +1,12 @@
 // Dense: y = f(x W + b) over the last axis; leading axes (batch, timesteps) become rows.
-// GEMMs run over fixed blocks of output columns (kGemmBlock), on OpenMP threads when large enough: a
-// block's result never depends on which thread computed it, nor on how many there are.
+// GEMMs (gemm.hpp) run over fixed blocks of output columns (kGemmBlock), on OpenMP threads when large
+// enough: a block's result never depends on which thread computed it, nor on how many there are.
 #include "fitcore/ops/dense.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
+#include "fitcore/gemm.hpp"
 #include "fitcore/parallel.hpp"
 
 namespace fitcore {
@@ -27,46 +28,47 @@ void Dense::reserve(int64_t rows) {
 
 void Dense::forward(Pass& p) {
   const int64_t rows = p.rows * (input_width() / in_features_);
-  ConstMatrixMap x(input(p), rows, in_features_);
-  ConstMatrixMap w(param(p, 0), in_features_, units_);
+  const float* x = input(p);
+  const float* w = param(p, 0);
   float* y = output_value(p);
   float* z = activation_needs_input(activation_) ? preactivation_.data() : y;
-  MatrixMap zm(z, rows, units_);
   const int64_t blocks = gemm_blocks(units_);
   parallel_for(blocks, rows * in_features_ * units_ > kGemmGrain, [&](int64_t b) {
     const int64_t c0 = b * kGemmBlock, nc = std::min(kGemmBlock, units_ - c0);
-    auto zb = zm.middleCols(c0, nc);
-    zb.noalias() = x * w.middleCols(c0, nc);
-    if (use_bias_) zb.rowwise() += ConstRowVectorMap(param(p, 1) + c0, nc);  // while the block is in cache
+    gemm(rows, nc, in_features_, {x, in_features_, 1}, w + c0, units_, z + c0, units_, false);
+    if (use_bias_)  // while the block is in cache
+      MatrixMap(z, rows, units_).middleCols(c0, nc).rowwise() += ConstRowVectorMap(param(p, 1) + c0, nc);
   });
   activation_forward(activation_, z, y, rows, units_);
 }
 
 void Dense::backward(Pass& p) {
   const int64_t rows = p.rows * (input_width() / in_features_);
-  float* gy = output_grad(p);  // becomes dL/dz in place: only this op reads it
-  activation_backward(activation_, preactivation_.data(), output_value(p), gy, rows, units_);
-  ConstMatrixMap gz(gy, rows, units_);
-  ConstMatrixMap x(input(p), rows, in_features_);
-  ConstMatrixMap w(param(p, 0), in_features_, units_);
-  MatrixMap gw(param_grad(p, 0), in_features_, units_);
-  MatrixMap gx(input_grad(p), rows, in_features_);
+  float* gz = output_grad(p);  // becomes dL/dz in place: only this op reads it
+  activation_backward(activation_, preactivation_.data(), output_value(p), gz, rows, units_);
+  const float* x = input(p);
+  const float* w = param(p, 0);
+  float* gw = param_grad(p, 0);
+  float* gx = input_grad(p);
   const GradMode mode = grad_mode_[0];
   const int64_t w_blocks = gemm_blocks(units_), x_blocks = mode == GradMode::skip ? 0 : gemm_blocks(in_features_);
+  if (x_blocks > 0) ensure_size(kernel_panels_, in_features_ * units_);
   const int64_t work = rows * in_features_ * units_ * (mode == GradMode::skip ? 1 : 2);
   // The weight and input gradients are independent: one job holds the blocks of both.
   parallel_for(w_blocks + x_blocks, work > kGemmGrain, [&](int64_t b) {
-    if (b < w_blocks) {  // dW = x^T gz, dB = column sums of gz
+    if (b < w_blocks) {  // dW = x^T dz, dB = column sums of dz
       const int64_t c0 = b * kGemmBlock, nc = std::min(kGemmBlock, units_ - c0);
-      gw.middleCols(c0, nc).noalias() = x.transpose() * gz.middleCols(c0, nc);
-      if (use_bias_) RowVectorMap(param_grad(p, 1) + c0, nc) = gz.middleCols(c0, nc).colwise().sum();
+      gemm(in_features_, nc, rows, {x, 1, in_features_}, gz + c0, units_, gw + c0, units_, false);
+      if (use_bias_)
+        RowVectorMap(param_grad(p, 1) + c0, nc) = ConstMatrixMap(gz, rows, units_).middleCols(c0, nc).colwise().sum();
       return;
     }
+    // dx = dz W^T over blocks of x's columns; the block's rows of W, transposed into its own
+    // panel, are the row-major right operand the GEMM wants.
     const int64_t c0 = (b - w_blocks) * kGemmBlock, nc = std::min(kGemmBlock, in_features_ - c0);
-    if (mode == GradMode::write)  // dx = gz W^T, over blocks of x's columns
-      gx.middleCols(c0, nc).noalias() = gz * w.middleRows(c0, nc).transpose();
-    else
-      gx.middleCols(c0, nc).noalias() += gz * w.middleRows(c0, nc).transpose();
+    float* panel = kernel_panels_.data() + c0 * units_;
+    MatrixMap(panel, units_, nc) = ConstMatrixMap(w, in_features_, units_).middleRows(c0, nc).transpose();
+    gemm(rows, nc, units_, {gz, units_, 1}, panel, nc, gx + c0, in_features_, mode == GradMode::accumulate);
   });
 }
 
