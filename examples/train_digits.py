@@ -3,10 +3,10 @@ fit(validation_split=0.2, verbose="auto"): a progress bar per epoch on a termina
 epoch in a log. Prints the final validation accuracy and saves the History plot as a PNG.
 
     pip install fitcore[examples]
-    python examples/train_digits.py [output.png]
+    python examples/train_digits.py [output.png] [--epochs N]
 """
+import argparse
 import os
-import sys
 import tempfile
 
 import matplotlib
@@ -18,7 +18,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 import fitcore as fc  # noqa: E402
 
 
-def main(png_path):
+def main(png_path, epochs=40):
     digits = load_digits()
     x = (digits.data / 16.0).astype("float32")  # pixel intensities 0..16 scaled to [0, 1]
     y = digits.target.astype("int32")
@@ -32,7 +32,7 @@ def main(png_path):
     ])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     # validation_split takes the last 20% of the samples, before shuffling (as Keras)
-    history = model.fit(x, y, batch_size=32, epochs=40, validation_split=0.2, verbose="auto")
+    history = model.fit(x, y, batch_size=32, epochs=epochs, validation_split=0.2, verbose="auto")
 
     print(history)
     print(f"final validation accuracy: {history.history['val_accuracy'][-1]:.4f}")
@@ -41,4 +41,8 @@ def main(png_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(tempfile.gettempdir(), "fitcore_digits_history.png"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("png_path", nargs="?", default=os.path.join(tempfile.gettempdir(), "fitcore_digits_history.png"))
+    parser.add_argument("--epochs", type=int, default=40, help="epochs to train (default 40; fewer for a quick check)")
+    args = parser.parse_args()
+    main(args.png_path, args.epochs)

@@ -1,5 +1,6 @@
 """Every input kind fit / evaluate / predict accept: each gives the same History, weights and
 outputs as the equivalent call on float32 numpy arrays (shuffle=False where order matters)."""
+import re
 import warnings
 
 import numpy as np
@@ -198,6 +199,53 @@ def test_memmap_among_the_inputs_of_a_two_input_model(tmp_path):
     _assert_same(results[1], results[0])
 
 
+def _embedding_model():
+    fc.utils.set_random_seed(3)
+    model = fc.Sequential([fc.Input((4,)), fc.layers.Embedding(5, 2, name="emb"), fc.layers.Flatten(),
+                           fc.layers.Dense(3, activation="softmax", name="out")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _bad_last_row(a, value):
+    a = a.copy()
+    a[-1] = value
+    return a
+
+
+IDS = RNG.integers(0, 5, size=(N, 4))
+
+
+@pytest.mark.parametrize("make_model, data, lazy_arg", [
+    (_model, dict(x=X, y=_bad_last_row(Y, 3)), "y"),  # a sparse label outside [0, 3)
+    (_model, dict(x=X, y=Y, sample_weight=_bad_last_row(W, np.nan)), "sample_weight"),
+    (_model, dict(x=X, y=Y, sample_weight=_bad_last_row(W, np.inf)), "sample_weight"),
+    (_embedding_model, dict(x=_bad_last_row(IDS, 5), y=Y), "x"),  # an id outside the Embedding's [0, 5)
+], ids=["y-label", "sample_weight-nan", "sample_weight-inf", "x-embedding-id"])
+def test_memmap_bad_values_past_the_first_rows_are_refused_before_any_step(
+        tmp_path, monkeypatch, make_model, data, lazy_arg):
+    from fitcore.data.adapters import lazy_array_adapter
+    monkeypatch.setattr(lazy_array_adapter, "SCAN_ROWS", 7)  # several chunks; the bad row is in the last one
+
+    def error_of(kwargs):
+        model = make_model()
+        before = model.get_weights()
+        with pytest.raises((ValueError, TypeError)) as info:
+            model.fit(batch_size=BATCH, epochs=1, verbose=0, **kwargs)
+        for a, b in zip(before, model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        assert model.optimizer.iterations == 0
+        return info
+
+    want = error_of(data)
+    got = error_of({**data, lazy_arg: _memmap(tmp_path, data[lazy_arg], lazy_arg)})
+    assert got.type is want.type is ValueError
+    def message(info):  # layer names count up across models
+        return re.sub(r"dense_\d+", "dense", str(info.value))
+    assert message(got) == message(want)
+    assert str(got.value).startswith(f"`{lazy_arg}` ")
+
+
 class LazyRows:
     """A lazily loaded array (h5py/zarr-like: shape, dtype, indexing); counts the rows it hands out."""
 
@@ -212,6 +260,15 @@ class LazyRows:
         rows = self._a[index]
         self.rows_read.append(len(rows))
         return rows
+
+
+def test_lazy_x_feeding_an_embedding_is_scanned_a_chunk_at_a_time(monkeypatch):
+    from fitcore.data.adapters import lazy_array_adapter
+    monkeypatch.setattr(lazy_array_adapter, "SCAN_ROWS", 7)
+    x = LazyRows(IDS)
+    _embedding_model().fit(x, Y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    assert max(x.rows_read) == BATCH  # the scan never reads more than a chunk (7 rows) at once
+    assert sum(x.rows_read) == 1 + N + N  # the first-row check, the scan, one epoch
 
 
 def test_other_lazy_arrays_are_read_one_batch_at_a_time():

@@ -266,6 +266,11 @@ _SAVER = textwrap.dedent("""
             model.set_weights([np.full(w.shape, i, np.float32) for w in model.get_weights()])
             model.save_weights(path)
             print(i, flush=True)
+    elif mode == "save":  # the whole model (.keras): architecture, compile settings and weights
+        for i in range(1, 10**6):
+            model.set_weights([np.full(w.shape, i, np.float32) for w in model.get_weights()])
+            model.save(path)
+            print(i, flush=True)
     else:  # ModelCheckpoint every step and BackupAndRestore every epoch, during a real fit
         x, y = np.random.rand(64, 256).astype(np.float32), np.random.rand(64, 4).astype(np.float32)
         marks = cb.LambdaCallback(on_train_batch_end=lambda b, logs: print(b, flush=True))
@@ -319,6 +324,19 @@ def test_killed_while_saving_weights_leaves_the_previous_file(tmp_path):
         values = {float(v) for w in model.get_weights() for v in np.unique(w)}
         assert len(values) == 1 and values.pop() in (last, last + 1), last
         assert path.exists()
+
+
+def test_killed_while_saving_a_whole_model_leaves_the_previous_file(tmp_path):
+    rng = random.Random(13)
+    path = tmp_path / "ckpt.keras"
+    for _ in range(KILLS):
+        last = _run_and_kill(tmp_path, "save", path, rng)
+        model = fc.models.load_model(path)  # the previous complete save, or the one being renamed: never broken
+        assert [w.shape for w in model.weights] == [w.shape for w in big_model().weights]
+        values = {float(v) for w in model.get_weights() for v in np.unique(w)}
+        assert len(values) == 1 and values.pop() in (last, last + 1), last
+        assert model.compiled and type(model.optimizer).__name__ == "SGD"  # its compile settings came back too
+        assert [type(loss).__name__ for loss in model._compile_config.losses] == ["MeanSquaredError"]
 
 
 def test_killed_during_fit_with_checkpoints_and_backup(tmp_path):

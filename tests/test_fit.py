@@ -178,6 +178,31 @@ def test_steps_per_epoch_beyond_one_pass_repeats_data():
     assert len(history.history["loss"]) == 2
 
 
+@pytest.mark.parametrize("steps_per_epoch, order", [
+    (2, [[0, 1], [2, 0]]),  # 3 batches (the last partial) as one repeating stream, not restarted each epoch
+    (4, [[0, 1, 2, 0], [1, 2, 0, 1]]),
+])
+def test_steps_per_epoch_beyond_one_pass_continues_the_array_stream(steps_per_epoch, order):
+    x, y = _data(20)
+    size = 8
+    batches = [(x[i:i + size], y[i:i + size]) for i in range(0, 20, size)]  # 8, 8, 4 samples
+    fc.utils.set_random_seed(4)
+    model = _model()
+    history = model.fit(x, y, batch_size=size, steps_per_epoch=steps_per_epoch, epochs=2, shuffle=False, verbose=0)
+
+    fc.utils.set_random_seed(4)
+    replay = _model()
+    want_loss = []
+    for epoch in order:
+        losses = [replay.train_on_batch(*batches[i], return_dict=True)["loss"] for i in epoch]
+        sizes = [len(batches[i][0]) for i in epoch]
+        want_loss.append(np.dot(losses, sizes) / sum(sizes))  # Keras's loss tracker: weighted by batch size
+    for got, want in zip(model.get_weights(), replay.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(history.history["loss"], want_loss, rtol=1e-6)
+    assert model.optimizer.iterations == replay.optimizer.iterations == 2 * steps_per_epoch
+
+
 def test_predict_matches_numpy_forward():
     x, _ = _data(9)
     model = _model()

@@ -15,37 +15,43 @@ def _model():
     return model
 
 
-@pytest.mark.parametrize("kwargs, error, names", [
-    (dict(x=X, y=Y[:15]), ValueError, "y"),
-    (dict(x=X, y=Y, sample_weight=np.ones(19)), ValueError, "sample_weight"),
-    (dict(x=X[:, :3], y=Y), ValueError, "x"),
-    (dict(x=X, y=Y + 1), ValueError, "y"),
-    (dict(x=X, y=Y - 1), ValueError, "y"),
-    (dict(x=X, y=Y, sample_weight=np.full(20, np.nan)), ValueError, "sample_weight"),
-    (dict(x=X, y=Y, class_weight={0: np.inf}), ValueError, "class_weight"),
-    (dict(x=X, y=Y, class_weight=[1.0, 2.0]), TypeError, "class_weight"),
-    (dict(x=X, y=Y, batch_size=0), ValueError, "batch_size"),
-    (dict(x=X, y=Y, batch_size=2.5), TypeError, "batch_size"),
-    (dict(x=X, y=Y, epochs=-1), ValueError, "epochs"),
-    (dict(x=X, y=Y, validation_split=1.0), ValueError, "validation_split"),
-    (dict(x=X, y=Y, validation_split=-0.1), ValueError, "validation_split"),
-    (dict(x=X[:1], y=Y[:1], validation_split=0.5), ValueError, "validation_split"),
-    (dict(x=X, y=Y, validation_data=(X,)), ValueError, "validation_data"),
-    (dict(x=X, y=Y, validation_data=(X[:, :2], Y)), ValueError, "validation_data"),
-    (dict(x=X, y=Y, validation_freq=0), ValueError, "validation_freq"),
-    (dict(x=X, y=Y, validation_batch_size=-2), ValueError, "validation_batch_size"),
-    (dict(x=X, y=Y, shuffle="batch"), TypeError, "shuffle"),
-    (dict(x="data.csv", y=Y), TypeError, "x"),
-    (dict(x={1, 2}, y=Y), TypeError, "x"),
-    (dict(x=np.array([["a"] * 4] * 20), y=Y), TypeError, "x"),
-    (dict(x=X, y=None), ValueError, "y"),
-    (dict(x=X, y=Y, steps_per_epoch=0), ValueError, "steps_per_epoch"),
-    (dict(x=X, y=Y, steps_per_epoch=-1), ValueError, "steps_per_epoch"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(x=X, y=Y[:15]), ValueError, r"same number of samples; got x: 20, y: 15$"),
+    (dict(x=X, y=Y, sample_weight=np.ones(19)), ValueError, r"same number of samples; got x: 20, y: 20, "
+                                                            r"sample_weight: 19$"),
+    (dict(x=X[:, :3], y=Y), ValueError, r"^`x` for input '\w+' must have shape \(n, 4\), got \(20, 3\)$"),
+    (dict(x=X, y=Y + 1), ValueError, r"^`y` for output '\w+' holds labels outside \[0, 3\) .*: e\.g\. .*\b3\)?$"),
+    (dict(x=X, y=Y - 1), ValueError, r"^`y` for output '\w+' holds labels outside \[0, 3\) .*: e\.g\. .*-1\)?$"),
+    (dict(x=X, y=Y, sample_weight=np.full(20, np.nan)), ValueError, r"^`sample_weight` must be finite; it holds NaN"),
+    (dict(x=X, y=Y, class_weight={0: np.inf}), ValueError, r"^`class_weight`\[0\] must be a finite number, got inf$"),
+    (dict(x=X, y=Y, class_weight=[1.0, 2.0]), TypeError, r"^`class_weight` must be a dict .*got list$"),
+    (dict(x=X, y=Y, batch_size=0), ValueError, r"^`batch_size` must be >= 1, got 0$"),
+    (dict(x=X, y=Y, batch_size=2.5), TypeError, r"^`batch_size` must be an int or None, got 2\.5$"),
+    (dict(x=X, y=Y, epochs=-1), ValueError, r"^`epochs` must be >= 0, got -1$"),
+    (dict(x=X, y=Y, validation_split=1.0), ValueError, r"^`validation_split` must be in \[0, 1\), got 1\.0$"),
+    (dict(x=X, y=Y, validation_split=-0.1), ValueError, r"^`validation_split` must be in \[0, 1\), got -0\.1$"),
+    (dict(x=X[:1], y=Y[:1], validation_split=0.5), ValueError, r"^`validation_split`=0\.5 of 1 samples leaves no "
+                                                               r"training samples$"),
+    (dict(x=X, y=Y, validation_data=(X,)), ValueError, r"^`validation_data` must be a tuple \(x_val, y_val\).*"
+                                                       r"got a tuple of length 1$"),
+    (dict(x=X, y=Y, validation_data=(X[:, :2], Y)), ValueError, r"^`validation_data: x` for input '\w+' must have "
+                                                                r"shape \(n, 4\), got \(20, 2\)$"),
+    (dict(x=X, y=Y, validation_freq=0), ValueError, r"^`validation_freq` must be >= 1, got 0$"),
+    (dict(x=X, y=Y, validation_batch_size=-2), ValueError, r"^`validation_batch_size` must be >= 1, got -2$"),
+    (dict(x=X, y=Y, shuffle="batch"), TypeError, r"^`shuffle` must be True or False, got 'batch'$"),
+    (dict(x="data.csv", y=Y), TypeError, r"^`x` must be an array .*; got str \(fitcore reads no files"),
+    (dict(x={1, 2}, y=Y), TypeError, r"^`x` must be an array .*; got set$"),
+    (dict(x=np.array([["a"] * 4] * 20), y=Y), TypeError, r"^`x` must hold numbers \(bool, int or float\), "
+                                                         r"got dtype <U1$"),
+    (dict(x=X, y=None), ValueError, r"^fit: `y` is required for array inputs$"),
+    (dict(x=X, y=Y, steps_per_epoch=0), ValueError, r"^`steps_per_epoch` must be a positive int, -1 or None, got 0$"),
+    (dict(x=X, y=Y, steps_per_epoch=-1), ValueError, r"^`steps_per_epoch`=-1 trains until a callback sets "
+                                                     r"model\.stop_training, but no callback has batch hooks"),
 ])
-def test_fit_rejects_bad_input_before_any_step(kwargs, error, names):
+def test_fit_rejects_bad_input_before_any_step(kwargs, error, message):
     model = _model()
     before = model.get_weights()
-    with pytest.raises(error, match=names):
+    with pytest.raises(error, match=message):
         model.fit(verbose=0, **kwargs)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -415,6 +415,21 @@ def test_activation_layer_and_dense_accept_the_newer_activations(name):
     np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_layer_after_a_dense_forward_and_gradients(name):
+    # The standalone layer, not Dense(activation=...): its gradient reaches both Dense layers' weights.
+    model = fc.Sequential([fc.Input((5,)), L.Dense(4), L.Activation(name), L.Dense(3)])
+    x, y = normal(6, 5), normal(6, 3)
+
+    def forward(p, x):
+        return dense(ACTIVATIONS[name](dense(x, p[0], p[1])), p[2], p[3])
+
+    p = [w.astype(np.float64) for w in model.get_weights()]
+    np.testing.assert_allclose(model.predict(x, verbose=0), forward(p, x), rtol=1e-5, atol=1e-6)
+    model.compile(optimizer="sgd", loss="mse")
+    check_gradients(model, x, y, mse, forward)
+
+
 def test_unknown_activation_is_a_value_error_listing_valid_names():
     for make in (lambda: L.Activation("swishy"), lambda: L.Dense(2, activation="swishy")):
         with pytest.raises(ValueError, match="Unknown activation 'swishy'; valid activations are: linear, relu, "

@@ -223,6 +223,11 @@ def test_unknown_metric_lists_the_valid_names():
     (lambda: fc.metrics.AUC(curve="roc_pr"), r'Invalid AUC curve value: "roc_pr". Expected values are \["PR", "ROC"\]'),
     (lambda: fc.metrics.AUC(summation_method="simpson"), 'Invalid AUC summation method value: "simpson"'),
     (lambda: fc.metrics.AUC(num_thresholds=1), "Argument `num_thresholds` must be an integer > 1"),
+    (lambda: fc.metrics.AUC(num_thresholds=10**10), r"AUC: `num_thresholds` must be in \[2, 2\*\*20 = 1048576\], "
+                                                    r"got 10000000000"),
+    (lambda: fc.metrics.AUC(num_thresholds=2**20 + 1), r"`num_thresholds` must be in \[2, 2\*\*20 = 1048576\]"),
+    (lambda: fc.metrics.AUC(thresholds=[0.5] * (2**20 - 1)), r"AUC: `thresholds` may list at most 1048574 values, "
+                                                             r"got 1048575"),
     (lambda: fc.metrics.AUC(multi_label=True), "multi_label=False"),
     (lambda: fc.metrics.Precision(thresholds=1.5), r"Threshold values must be in \[0, 1\]"),
     (lambda: fc.metrics.Recall(thresholds=[0.3, 0.6]), "`thresholds` must be one number"),

@@ -232,6 +232,25 @@ def test_hostile_huge_layer_is_refused_before_allocating(saved, tmp_path):
     assert peak < 50 << 20
 
 
+def test_hostile_auc_num_thresholds_is_refused_before_allocating(saved, tmp_path):
+    """An AUC whose thresholds would take gigabytes: a ValueError naming the argument, not a MemoryError."""
+    import tracemalloc
+
+    def use_auc(config):
+        output = next(iter(config["compile"]["metrics"]))
+        config["compile"]["metrics"][output] = [{"class_name": "AUC",
+                                                 "config": {"name": "auc", "num_thresholds": 10**10}}]
+
+    target = rewrite(saved, tmp_path / "auc.keras", edit_json("config.json", use_auc))
+    tracemalloc.start()
+    with pytest.raises(ValueError, match=r"^compile\.metrics\['\w+'\]\[0\]: cannot rebuild AUC from .*: "
+                                         r"AUC: `num_thresholds` must be in \[2, 2\*\*20 = 1048576\], got 10000000000$"):
+        fc.models.load_model(target)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 50 << 20
+
+
 def test_summary_lists_layers_shapes_and_counts():
     model = make_model()
     lines = []

@@ -187,6 +187,9 @@ _SUMMATIONS = {"interpolation": "interpolation", "Interpolation": "interpolation
                "Majoring": "majoring", "minoring": "minoring", "Minoring": "minoring"}
 
 
+MAX_THRESHOLDS = 2**20  # far past any useful resolution (Keras's default is 200); bounds a hostile config
+
+
 class AUC(Metric):
     """Area under the ROC or PR curve over confusion counts at fixed thresholds, accumulated over the
     epoch. Thresholds are Keras's: i / (num_thresholds - 1) for the inner ones, plus -epsilon and
@@ -206,6 +209,10 @@ class AUC(Metric):
             raise ValueError("AUC: fitcore supports multi_label=False without num_labels or label_weights; got "
                              f"multi_label={multi_label!r}, num_labels={num_labels!r}, label_weights={label_weights!r}")
         if thresholds is not None:
+            thresholds = list(thresholds)
+            if len(thresholds) + 2 > MAX_THRESHOLDS:
+                raise ValueError(f"AUC: `thresholds` may list at most {MAX_THRESHOLDS - 2} values, got "
+                                 f"{len(thresholds)}")
             inner = sorted(float(_number("AUC", "thresholds", t)) for t in thresholds)
             self.num_thresholds = len(inner) + 2
             self._given_thresholds = inner
@@ -214,6 +221,9 @@ class AUC(Metric):
                     or num_thresholds <= 1:
                 raise ValueError(f"Argument `num_thresholds` must be an integer > 1. Received: "
                                  f"num_thresholds={num_thresholds}")
+            if num_thresholds > MAX_THRESHOLDS:  # the thresholds are built as lists: refuse before allocating
+                raise ValueError(f"AUC: `num_thresholds` must be in [2, 2**20 = {MAX_THRESHOLDS}], got "
+                                 f"{num_thresholds}")
             self.num_thresholds = int(num_thresholds)
             inner = [(i + 1) * 1.0 / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
             self._given_thresholds = None

@@ -1,13 +1,15 @@
 """Arrays read batch by batch, never loaded whole: np.memmap, and objects that index like arrays
 without holding their data in memory (an h5py or zarr dataset: `shape`, `dtype`, `__getitem__`).
 Each batch gathers its rows (sorted within the batch, for sequential reads) and is checked and
-converted like any streamed batch; the epoch's order is drawn from the core's seed."""
+converted like any streamed batch; the epoch's order is drawn from the core's seed. Before training,
+values are scanned a chunk at a time with the array path's checks, so a bad label, weight or id
+deep in the file is refused before any step rather than after earlier steps changed the weights."""
 import math
 
 import numpy as np
 
 from fitcore.data.adapters.data_adapter import DataAdapter
-from fitcore.data.standardize import standardize_sample_weights
+from fitcore.data.standardize import standardize_inputs, standardize_sample_weights, standardize_targets
 from fitcore.data.validation import check_same_length, to_numpy
 
 
@@ -42,6 +44,18 @@ def _rows(value, index):
     return value[index]
 
 
+SCAN_BYTES = 1 << 24  # a scanned chunk's float32 size at most (~16 MB), so memory stays bounded
+SCAN_ROWS = 65536
+
+
+def _scan(value, n, check):
+    """Calls check(rows) on consecutive chunks of a structure's rows, never reading it whole."""
+    row_bytes = sum(4 * int(np.prod(leaf.shape[1:])) for leaf in _leaves(value) if leaf is not None)
+    step = max(1, min(SCAN_ROWS, SCAN_BYTES // max(1, row_bytes)))
+    for first in range(0, n, step):
+        check(_rows(value, slice(first, min(n, first + step))))
+
+
 def _in_memory(value):
     """Leaves that are not lazy become numpy arrays, so fancy indexing works on every leaf."""
     def convert(v):
@@ -62,7 +76,8 @@ class LazyArrayAdapter(DataAdapter):
 
     @classmethod
     def from_user_data(cls, x, model, y=None, sample_weight=None, losses=None, arg_prefix=""):
-        """Checks lengths, and shapes and values on the first row, without reading the rest."""
+        """Checks lengths and shapes on the first row, then the values a step would refuse (labels,
+        weights, Embedding ids) chunk by chunk; x is read only when an Embedding reads its values."""
         from fitcore.data.adapters.array_adapter import ArrayAdapter
 
         x, y, sample_weight = _in_memory(x), _in_memory(y), _in_memory(sample_weight)
@@ -78,8 +93,13 @@ class LazyArrayAdapter(DataAdapter):
         first = slice(0, 1)
         ArrayAdapter.from_user_data(_rows(x, first), model, _rows(y, first), _rows(sample_weight, first), losses,
                                     arg_prefix)
-        if sample_weight is not None and not has_lazy_leaf(sample_weight):  # in memory: checked whole now
-            standardize_sample_weights(model, sample_weight, n, arg=arg_prefix + "sample_weight")
+        if y is not None:
+            _scan(y, n, lambda rows: standardize_targets(model, rows, losses, arg=arg_prefix + "y"))
+        if sample_weight is not None:
+            _scan(sample_weight, n, lambda rows: standardize_sample_weights(
+                model, rows, n, arg=arg_prefix + "sample_weight"))
+        if getattr(model, "input_value_checks", None):
+            _scan(x, n, lambda rows: standardize_inputs(model, rows, arg=arg_prefix + "x"))
         return cls(x, y, sample_weight, 0, n)
 
     @property
