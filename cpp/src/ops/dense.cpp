@@ -35,7 +35,7 @@ void Dense::forward(Pass& p) {
   const int64_t blocks = gemm_blocks(units_);
   parallel_for(blocks, rows * in_features_ * units_ > kGemmGrain, [&](int64_t b) {
     const int64_t c0 = b * kGemmBlock, nc = std::min(kGemmBlock, units_ - c0);
-    gemm(rows, nc, in_features_, {x, in_features_, 1}, w + c0, units_, z + c0, units_, false);
+    gemm(rows, nc, in_features_, {x, in_features_, 1}, {w + c0, units_, 1}, z + c0, units_, false);
     if (use_bias_)  // while the block is in cache
       MatrixMap(z, rows, units_).middleCols(c0, nc).rowwise() += ConstRowVectorMap(param(p, 1) + c0, nc);
   });
@@ -52,23 +52,20 @@ void Dense::backward(Pass& p) {
   float* gx = input_grad(p);
   const GradMode mode = grad_mode_[0];
   const int64_t w_blocks = gemm_blocks(units_), x_blocks = mode == GradMode::skip ? 0 : gemm_blocks(in_features_);
-  if (x_blocks > 0) ensure_size(kernel_panels_, in_features_ * units_);
   const int64_t work = rows * in_features_ * units_ * (mode == GradMode::skip ? 1 : 2);
   // The weight and input gradients are independent: one job holds the blocks of both.
   parallel_for(w_blocks + x_blocks, work > kGemmGrain, [&](int64_t b) {
     if (b < w_blocks) {  // dW = x^T dz, dB = column sums of dz
       const int64_t c0 = b * kGemmBlock, nc = std::min(kGemmBlock, units_ - c0);
-      gemm(in_features_, nc, rows, {x, 1, in_features_}, gz + c0, units_, gw + c0, units_, false);
+      gemm(in_features_, nc, rows, {x, 1, in_features_}, {gz + c0, units_, 1}, gw + c0, units_, false);
       if (use_bias_)
         RowVectorMap(param_grad(p, 1) + c0, nc) = ConstMatrixMap(gz, rows, units_).middleCols(c0, nc).colwise().sum();
       return;
     }
-    // dx = dz W^T over blocks of x's columns; the block's rows of W, transposed into its own
-    // panel, are the row-major right operand the GEMM wants.
+    // dx = dz W^T over blocks of x's columns (W^T: a strided view, no copy).
     const int64_t c0 = (b - w_blocks) * kGemmBlock, nc = std::min(kGemmBlock, in_features_ - c0);
-    float* panel = kernel_panels_.data() + c0 * units_;
-    MatrixMap(panel, units_, nc) = ConstMatrixMap(w, in_features_, units_).middleRows(c0, nc).transpose();
-    gemm(rows, nc, units_, {gz, units_, 1}, panel, nc, gx + c0, in_features_, mode == GradMode::accumulate);
+    gemm(rows, nc, units_, {gz, units_, 1}, {w + c0 * units_, 1, units_}, gx + c0, in_features_,
+         mode == GradMode::accumulate);
   });
 }
 

@@ -17,7 +17,6 @@ class Dense final : public Op {
   Activation activation_;
   bool use_bias_;
   Buffer preactivation_;  // kept only for activations whose derivative needs z
-  Buffer kernel_panels_;  // W^T by blocks of input features, for the input gradient
 };
 
 }  // namespace fitcore
