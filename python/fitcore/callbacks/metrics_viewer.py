@@ -13,6 +13,10 @@ _TEXT_WIDTH = 30  # epochs shown in the text chart (the latest ones)
 
 
 def in_notebook():
+    # A notebook's kernel has imported IPython long before: never import it here (that alone costs
+    # a second and tens of MB in a plain script).
+    if "IPython" not in sys.modules:
+        return False
     try:
         from IPython import get_ipython
 

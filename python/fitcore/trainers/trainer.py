@@ -10,7 +10,7 @@ import numpy as np
 
 from fitcore import _core
 from fitcore.callbacks.callback_list import CallbackList
-from fitcore.callbacks.metrics_viewer import resolve_view_metrics
+from fitcore.callbacks.metrics_viewer import in_notebook, resolve_view_metrics
 from fitcore.data.adapters import ArrayAdapter, array_adapter, check_stream_arguments, stream_adapter
 from fitcore.data.batch_stream import BatchStream, unpack_element
 from fitcore.data.standardize import check_class_weight
@@ -36,14 +36,7 @@ def _resolve_verbose(verbose, arg="verbose"):
 
 def _interactive():
     """A terminal or a notebook: where a progress bar redrawn in place reads well."""
-    try:
-        from IPython import get_ipython
-
-        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
-            return True
-    except Exception:
-        pass
-    return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+    return in_notebook() or (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
 
 
 def _validation_epochs(validation_freq):
