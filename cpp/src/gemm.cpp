@@ -1,30 +1,34 @@
 #include "fitcore/gemm.hpp"
 
-#if defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#else
 #include <Eigen/Core>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+// The kernels are compiled for AVX2 + FMA whatever the build's -march, and chosen at run time when
+// the CPU has them: portable wheels run them too.
+#define FITCORE_AVX2 __attribute__((target("avx2,fma")))
+#define FITCORE_X86_KERNELS 1
+#else
+#define FITCORE_X86_KERNELS 0
 #endif
 
 namespace fitcore {
-
-#if defined(__AVX2__) && defined(__FMA__)
-
 namespace {
 
+#if FITCORE_X86_KERNELS
 constexpr int kTileRows = 6;     // 6 x 16 accumulators fill 12 of the 16 ymm registers
 constexpr int64_t kTileCols = 16;
 constexpr int64_t kSliceK = 256;
 
 // Lanes [0, valid) of an 8-float register, for the loads and stores of a narrow edge tile.
-__m256i lane_mask(int64_t valid) {
+FITCORE_AVX2 __m256i lane_mask(int64_t valid) {
   const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(valid)), lanes);
 }
 
 // Row r of a tile: acc0 holds columns 0-7, acc1 columns 8-15 (under masks in a narrow tile).
 template <bool Narrow>
-inline void store_row(float* cr, __m256 acc0, __m256 acc1, __m256i mask0, __m256i mask1) {
+FITCORE_AVX2 inline void store_row(float* cr, __m256 acc0, __m256 acc1, __m256i mask0, __m256i mask1) {
   if (Narrow) {
     _mm256_maskstore_ps(cr, mask0, acc0);
     _mm256_maskstore_ps(cr + 8, mask1, acc1);
@@ -35,12 +39,12 @@ inline void store_row(float* cr, __m256 acc0, __m256 acc1, __m256i mask0, __m256
 }
 
 template <bool Narrow>
-inline __m256 load(const float* p, __m256i mask) {
+FITCORE_AVX2 inline __m256 load(const float* p, __m256i mask) {
   return Narrow ? _mm256_maskload_ps(p, mask) : _mm256_loadu_ps(p);
 }
 
 // One row of a tile, one step of k: a[0] times the 16 floats of B's row, into the row's accumulators.
-inline void fma_row(const float* a, __m256 b0, __m256 b1, __m256& c0, __m256& c1) {
+FITCORE_AVX2 inline void fma_row(const float* a, __m256 b0, __m256 b1, __m256& c0, __m256& c1) {
   const __m256 ar = _mm256_broadcast_ss(a);
   c0 = _mm256_fmadd_ps(ar, b0, c0);
   c1 = _mm256_fmadd_ps(ar, b1, c1);
@@ -51,8 +55,8 @@ inline void fma_row(const float* a, __m256 b0, __m256 b1, __m256& c0, __m256& c1
 // (the last columns) load and store under masks; the arithmetic is the same.
 // `resume`: the chains go on from C's values (C += A B, or a later slice of k), else start at zero.
 template <int Rows, bool Narrow>
-void tile(int64_t k, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb, float* c, int64_t ldc,
-          bool resume, __m256i mask0, __m256i mask1) {
+FITCORE_AVX2 void tile(int64_t k, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb, float* c,
+                       int64_t ldc, bool resume, __m256i mask0, __m256i mask1) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   if (resume) {
@@ -83,8 +87,8 @@ void tile(int64_t k, const float* a, int64_t ars, int64_t acs, const float* b, i
 }
 
 template <bool Narrow>
-void row_panel(int rows, int64_t k, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb, float* c,
-               int64_t ldc, bool resume, __m256i mask0, __m256i mask1) {
+FITCORE_AVX2 void row_panel(int rows, int64_t k, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb,
+                            float* c, int64_t ldc, bool resume, __m256i mask0, __m256i mask1) {
   switch (rows) {
     case 6: return tile<6, Narrow>(k, a, ars, acs, b, ldb, c, ldc, resume, mask0, mask1);
     case 5: return tile<5, Narrow>(k, a, ars, acs, b, ldb, c, ldc, resume, mask0, mask1);
@@ -96,7 +100,7 @@ void row_panel(int rows, int64_t k, const float* a, int64_t ars, int64_t acs, co
 }
 
 // dst rows 0-7 (stride ldd) = the columns of the 8 x 8 block at src (rows of stride lds).
-void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+FITCORE_AVX2 void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
   __m256 r[8];
   for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
   __m256 t[8], u[8];
@@ -118,7 +122,7 @@ void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
 }
 
 // The kp x cols block of B at (p0, j) as one contiguous kp x 16 run, zero beyond `cols`.
-void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols, float* strip) {
+FITCORE_AVX2 void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols, float* strip) {
   const float* src = b.data + p0 * b.row_stride + j * b.col_stride;
   if (cols == kTileCols && b.col_stride == 1) {
     for (int64_t p = 0; p < kp; ++p) {
@@ -136,9 +140,8 @@ void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols
   }
 }
 
-}  // namespace
-
-void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc, bool accumulate) {
+FITCORE_AVX2 void gemm_avx2(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc,
+                            bool accumulate) {
   const __m256i all = _mm256_set1_epi32(-1);
   // k in slices whose 16-column strip of B (kSliceK x 16 floats) stays in L1 while every row panel
   // of A meets it. A later slice resumes the chains from C, so each element is still one chain of
@@ -150,12 +153,13 @@ void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, flo
     const float* ap = a.data + p0 * a.col_stride;
     for (int64_t j = 0; j < n; j += kTileCols) {
       const int64_t cols = n - j < kTileCols ? n - j : kTileCols;
-      const __m256i mask0 = cols == kTileCols ? all : lane_mask(cols), mask1 = cols == kTileCols ? all : lane_mask(cols - 8);
+      const bool full = cols == kTileCols;
+      const __m256i mask0 = full ? all : lane_mask(cols), mask1 = full ? all : lane_mask(cols - 8);
       // The strip's rows are read by every row panel: copied into one contiguous run when B's rows
       // are not contiguous or several panels will read them, the loads stream instead of striding.
-      const float* bj = b.data + p0 * b.row_stride + j;
+      const float* bj = b.data + p0 * b.row_stride + j * b.col_stride;
       int64_t ldb = b.row_stride;
-      if (b.col_stride != 1 || (m > kTileRows && cols == kTileCols)) {
+      if (b.col_stride != 1 || (m > kTileRows && full)) {
         pack_strip(b, p0, j, kp, cols, strip);
         bj = strip, ldb = kTileCols;
       }
@@ -163,7 +167,7 @@ void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, flo
         const int rows = static_cast<int>(m - i < kTileRows ? m - i : kTileRows);
         const float* ai = ap + i * a.row_stride;
         float* cij = c + i * ldc + j;
-        if (cols == kTileCols)
+        if (full)
           row_panel<false>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume, mask0, mask1);
         else
           row_panel<true>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume, mask0, mask1);
@@ -172,10 +176,10 @@ void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, flo
   }
 }
 
-#else  // without AVX2 and FMA: Eigen's GEMM
+bool cpu_has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+#endif
 
-namespace {
-
+// Elsewhere: Eigen's GEMM.
 // Calls f with an Eigen view of the operand: row-major, column-major (a transpose), or a copy.
 template <typename F>
 void with_eigen_view(StridedMatrix v, int64_t rows, int64_t cols, F&& f) {
@@ -191,9 +195,8 @@ void with_eigen_view(StridedMatrix v, int64_t rows, int64_t cols, F&& f) {
     f(RowMajor(Eigen::Map<const RowMajor, 0, Strides>(v.data, rows, cols, Strides(v.row_stride, v.col_stride))));
 }
 
-}  // namespace
-
-void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc, bool accumulate) {
+void gemm_eigen(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc,
+                bool accumulate) {
   using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   Eigen::Map<RowMajor, 0, Eigen::OuterStride<>> cm(c, m, n, Eigen::OuterStride<>(ldc));
   with_eigen_view(a, m, k, [&](const auto& am) {
@@ -206,6 +209,13 @@ void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, flo
   });
 }
 
+}  // namespace
+
+void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc, bool accumulate) {
+#if FITCORE_X86_KERNELS
+  if (cpu_has_avx2_fma()) return gemm_avx2(m, n, k, a, b, c, ldc, accumulate);
 #endif
+  gemm_eigen(m, n, k, a, b, c, ldc, accumulate);
+}
 
 }  // namespace fitcore
