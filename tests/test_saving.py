@@ -187,6 +187,41 @@ def test_truncated_and_corrupted_files_give_clear_errors(saved, tmp_path):
     assert tried == 47
 
 
+def test_an_entry_flagged_encrypted_is_a_value_error(saved, tmp_path):
+    # Found by the long corruption campaign: zipfile raises RuntimeError ("password required") for it.
+    data = bytearray(saved.read_bytes())
+    entry = data.index(b"PK\x01\x02")  # the central directory's first entry
+    data[entry + 8] |= 0x1  # general purpose flag, bit 0: encrypted
+    bad = tmp_path / "encrypted.keras"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="load_model: .* holds encrypted entries"):
+        fc.models.load_model(bad)
+
+
+@pytest.mark.slow
+def test_long_corruption_campaign(saved, tmp_path):
+    """FITCORE_CORRUPT_FILES (default 3000) random cuts and 1-8 byte flips of a saved model: each is a
+    ValueError naming load_model's check or a model that still predicts, never another error or a crash.
+    python -m pytest -m slow tests/test_saving.py -s"""
+    data, rng = saved.read_bytes(), np.random.default_rng(7)
+    counts = {"refused": 0, "loaded": 0}
+    for i in range(int(os.environ.get("FITCORE_CORRUPT_FILES", "3000"))):
+        corrupt = bytearray(data[:rng.integers(0, len(data))] if i % 4 == 0 else data)
+        for pos in rng.integers(0, len(data), rng.integers(1, 9)) if i % 4 else ():
+            corrupt[pos] ^= 1 << int(rng.integers(0, 8))
+        bad = tmp_path / "bad.keras"
+        bad.write_bytes(bytes(corrupt))
+        try:
+            model = fc.models.load_model(bad)
+        except ValueError:
+            counts["refused"] += 1
+        else:
+            model.predict(np.zeros((2, 6), np.float32), verbose=0)
+            counts["loaded"] += 1
+    print(json.dumps(counts))
+    assert counts["refused"] > counts["loaded"]
+
+
 @pytest.mark.parametrize("case", ["unknown_class", "dunder_class", "huge_dense", "huge_input", "npy_huge_header",
                                   "npy_object", "npy_wrong_shape", "path_member", "missing_weights",
                                   "wrong_format", "deep_json", "bad_seed_type", "not_json"])

@@ -215,6 +215,9 @@ def _load(archive, filepath, compile, weight_budget):
     strange = sorted(n for n in members if not _expected_member(n))
     if strange:
         raise ValueError(f"load_model: {filepath!r} holds unexpected entries {strange[:5]}")
+    encrypted = sorted(n for n, info in members.items() if info.flag_bits & 0x1)  # fitcore never encrypts
+    if encrypted:
+        raise ValueError(f"load_model: {filepath!r} holds encrypted entries {encrypted[:5]}")
     metadata, config = _json(archive, members, "metadata.json"), _json(archive, members, "config.json")
     if metadata.get("format") != FORMAT or metadata.get("version") != VERSION:
         raise ValueError(f"load_model: {filepath!r} is not a fitcore model file of version {VERSION} "
