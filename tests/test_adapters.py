@@ -162,10 +162,16 @@ def test_memmap_gives_the_array_result(tmp_path):
     assert type(model._adapter(x64, y)).__name__ == "LazyArrayAdapter"
     _assert_same(_fit(x64, y), _reference(), exact=False)
     _assert_same(_fit(x64, y, sample_weight=W), _reference(sample_weight=W), exact=False)
-    want = _model()
-    want.fit(X, Y, batch_size=BATCH, epochs=1, validation_split=0.25, verbose=0)
+    for kwargs in ({"validation_split": 0.25}, {"steps_per_epoch": 7}):  # shuffled: the core's own batches
+        want = _model()  # the core's seed is drawn at the first fit: one model at a time
+        want.fit(X, Y, batch_size=BATCH, epochs=3, verbose=0, **kwargs)
+        got = _model()
+        got.fit(x64, y, batch_size=BATCH, epochs=3, verbose=0, **kwargs)
+        _assert_same((got.history.history, got.get_weights()), (want.history.history, want.get_weights()),
+                     exact=False)
+    assert got.optimizer.iterations == 21 and got.history.history["loss"] != _fit(x64, y, steps_per_epoch=7)[0]["loss"]
     got = _model()
-    got.fit(x64, y, batch_size=BATCH, epochs=1, validation_split=0.25, verbose=0)  # shuffled: its own order
+    got.fit(x64, y, batch_size=BATCH, epochs=1, validation_split=0.25, verbose=0)
     assert got.history.history["val_loss"][0] == pytest.approx(
         got.evaluate(X[30:], Y[30:], verbose=0, return_dict=True)["loss"], rel=1e-6)
     np.testing.assert_allclose(got.predict(x64, verbose=0), got.predict(X, verbose=0), rtol=1e-6)

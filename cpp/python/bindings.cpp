@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 
 #include "fitcore/parallel.hpp"
+#include "fitcore/random.hpp"
 #include "fitcore/trainer.hpp"
 
 namespace py = pybind11;
@@ -160,6 +161,11 @@ PYBIND11_MODULE(_core, m) {
       });
 
   set_num_threads(num_threads());  // OMP_NUM_THREADS or all cores; Eigen's own threading off
+  m.def("epoch_permutation", [](uint64_t seed, int64_t epoch, int64_t pass, int64_t n) {
+    std::vector<int64_t> order;
+    epoch_permutation(seed, epoch, pass, n, order);
+    return py::array_t<int64_t>(static_cast<py::ssize_t>(order.size()), order.data());  // a copy
+  });
   m.def("set_num_threads", &set_num_threads);
   m.def("get_num_threads", &num_threads);
 }

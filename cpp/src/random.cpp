@@ -23,4 +23,8 @@ void random_permutation(uint64_t key, int64_t n, std::vector<int64_t>& out) {
   }
 }
 
+void epoch_permutation(uint64_t seed, int64_t epoch, int64_t pass, int64_t n, std::vector<int64_t>& out) {
+  random_permutation(derive_key(seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(pass)), n, out);
+}
+
 }  // namespace fitcore

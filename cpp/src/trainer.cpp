@@ -73,8 +73,7 @@ void Trainer::next_pass() {
   ++pass_;
   cursor_ = 0;
   if (shuffle_)
-    random_permutation(derive_key(seed_, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(pass_)),
-                       data_.rows(), order_);
+    epoch_permutation(seed_, epoch_, pass_, data_.rows(), order_);
   else
     order_.clear();
 }

@@ -32,6 +32,11 @@ float standard_normal(uint64_t key, uint64_t counter);
 // A uniformly random permutation of 0..n-1 (Fisher-Yates).
 void random_permutation(uint64_t key, int64_t n, std::vector<int64_t>& out);
 
+// The row order of a shuffled pass: pass `pass` (0, 1, ...) of the run of passes that began at
+// `epoch`. One definition for arrays the core batches and for lazily read arrays batched in Python,
+// so both see the same batches.
+void epoch_permutation(uint64_t seed, int64_t epoch, int64_t pass, int64_t n, std::vector<int64_t>& out);
+
 // A random layer's stream: the pass key, salted with the layer's `seed` setting when it has one.
 class LayerSeed {
  public:

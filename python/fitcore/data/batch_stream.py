@@ -36,11 +36,11 @@ class BatchStream:
         self.class_weight, self.need_targets, self.arg = class_weight, need_targets, arg
         self.ran_out = False
         self._iterator = None
-        self._passes = 0
+        self._pass = None  # (epoch the run of passes began at, pass within it), as the core counts
 
-    def _new_pass(self, epoch):
-        self._iterator = iter(self.adapter.iterate(self.batch_size, self.shuffle, (self.seed, epoch, self._passes)))
-        self._passes += 1
+    def _new_pass(self, epoch, continuing=False):
+        self._pass = (self._pass[0], self._pass[1] + 1) if continuing else (epoch, 0)
+        self._iterator = iter(self.adapter.iterate(self.batch_size, self.shuffle, (self.seed, *self._pass)))
 
     def epoch(self, epoch):
         """Yields (inputs, targets, weights) for each step of `epoch` (0-based)."""
@@ -54,7 +54,7 @@ class BatchStream:
                 element = next(self._iterator)
             except StopIteration:
                 if self.steps is not None and self.adapter.reiterable and not fresh and (step == 0 or self.repeat):
-                    self._new_pass(epoch)
+                    self._new_pass(epoch, continuing=True)
                     fresh = True
                     continue
                 self.ran_out = step == 0 or self.steps is not None

@@ -1,13 +1,14 @@
 """Arrays read batch by batch, never loaded whole: np.memmap, and objects that index like arrays
 without holding their data in memory (an h5py or zarr dataset: `shape`, `dtype`, `__getitem__`).
-Each batch gathers its rows (sorted within the batch, for sequential reads) and is checked and
-converted like any streamed batch; the epoch's order is drawn from the core's seed. Before training,
+Each batch gathers its rows (read in increasing order, for sequential reads) and is checked and
+converted like any streamed batch; a shuffled epoch's order is the core's own for in-memory arrays. Before training,
 values are scanned a chunk at a time with the array path's checks, so a bad label, weight or id
 deep in the file is refused before any step rather than after earlier steps changed the weights."""
 import math
 
 import numpy as np
 
+from fitcore import _core
 from fitcore.data.adapters.data_adapter import DataAdapter
 from fitcore.data.standardize import standardize_inputs, standardize_sample_weights, standardize_targets
 from fitcore.data.validation import check_same_length, to_numpy
@@ -33,15 +34,20 @@ def has_lazy_leaf(value):
     return any(is_lazy_array(v) for v in _leaves(value))
 
 
-def _rows(value, index):
-    """The rows `index` of a structure (array, list/tuple by position, dict by name) of arrays."""
+def _rows(value, index, restore=None):
+    """The rows `index` of a structure (array, list/tuple by position, dict by name) of arrays,
+    then put in the order `restore` when given."""
+    def take(v):
+        rows = v[index]
+        return rows if restore is None else np.asarray(rows)[restore]
+
     if value is None:
         return None
     if isinstance(value, dict):
-        return {k: v[index] for k, v in value.items()}
+        return {k: take(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [v[index] for v in value]
-    return value[index]
+        return [take(v) for v in value]
+    return take(value)
 
 
 SCAN_BYTES = 1 << 24  # a scanned chunk's float32 size at most (~16 MB), so memory stays bounded
@@ -114,13 +120,17 @@ class LazyArrayAdapter(DataAdapter):
 
     def iterate(self, batch_size, shuffle, seed):
         n = self.num_samples
-        order = np.random.default_rng(seed).permutation(n) + self.start if shuffle else None
+        # The core's own order for in-memory arrays, so a shuffled fit sees the same batches either way.
+        order = _core.epoch_permutation(*seed, n) + self.start if shuffle else None
         for first in range(0, n, batch_size):
             if order is None:
-                index = slice(self.start + first, self.start + min(n, first + batch_size))
-            else:
-                index = np.sort(order[first:first + batch_size])
-            yield _rows(self.x, index), _rows(self.y, index), _rows(self.sample_weight, index)
+                index, restore = slice(self.start + first, self.start + min(n, first + batch_size)), None
+            else:  # read in increasing row order (sequential reads; h5py needs it), then permuted back
+                batch = order[first:first + batch_size]
+                ascending = np.argsort(batch, kind="stable")
+                index, restore = batch[ascending], np.argsort(ascending)
+            yield (_rows(self.x, index, restore), _rows(self.y, index, restore),
+                   _rows(self.sample_weight, index, restore))
 
     def first_element(self):
         return next(self.iterate(1, False, None))
