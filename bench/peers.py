@@ -242,6 +242,18 @@ def extras(reps):
     _, two = median_of(["peer", "fitcore", 256, SAMPLES, 2])
     print(f"  1 thread {one:.3f} s, 2 threads {two:.3f} s: 2 threads are {one / two:.2f}x faster (target >= 1.7x)")
 
+    print("\nfitcore beside one busy process (another program keeping a core busy), median epoch seconds")
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        for b in (32, 256):
+            _, one = median_of(["peer", "fitcore", b, SAMPLES, 1])
+            _, every = median_of(["peer", "fitcore", b, SAMPLES, 0])
+            print(f"  batch {b}: 1 thread {one:.3f} s, all threads {every:.3f} s: {one / every:.2f}x "
+                  f"(the core falls back to one thread while two lose: >= 0.9x)")
+    finally:
+        busy.kill()
+        busy.wait()
+
     print("\nfitcore epoch time vs samples, batch 32 and 256 (linear: 30k takes 2.00x the time of 15k)")
     memory = []
     for b in (32, 256):

@@ -26,4 +26,38 @@ void parallel_chunks(int64_t n, const std::function<void(int64_t, int64_t)>& f) 
   parallel_for(chunks, n > kChunkGrain, [&](int64_t c) { f(c * kChunk, std::min(n, (c + 1) * kChunk)); });
 }
 
+ScopedThreads::ScopedThreads(int n) : previous_(omp_get_max_threads()), current_(previous_) { set(n); }
+
+ScopedThreads::~ScopedThreads() { set(previous_); }
+
+void ScopedThreads::set(int n) {
+  if (n != current_) omp_set_num_threads(current_ = n);
+}
+
+int ThreadChooser::next(int max) const {
+  if (max <= 1) return max;
+  return (probing_ ? !one_ : one_) ? 1 : max;
+}
+
+void ThreadChooser::record(int64_t rows, double seconds) {
+  rows_ += rows;
+  seconds_ += seconds;
+  if (++steps_ < kMaxWindow && (steps_ < kMinWindow || seconds_ < kWindowSeconds)) return;
+  const bool measured = probing_ ? !one_ : one_;
+  per_row_[measured] = seconds_ / static_cast<double>(std::max<int64_t>(rows_, 1));
+  steps_ = 0, rows_ = 0, seconds_ = 0.0;
+  if (probing_) {  // the other count must win clearly: timings on a busy machine are noisy
+    probing_ = false;
+    if (per_row_[!one_] < 0.9 * per_row_[one_]) {
+      one_ = !one_;
+      backoff_ = kMinBackoff;
+    } else {
+      backoff_ = std::min(2 * backoff_, kMaxBackoff);
+    }
+    windows_to_probe_ = backoff_;
+  } else if (--windows_to_probe_ <= 0) {
+    probing_ = true;
+  }
+}
+
 }  // namespace fitcore

@@ -1,6 +1,7 @@
 #include "fitcore/trainer.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 #include "fitcore/random.hpp"
@@ -81,11 +82,16 @@ void Trainer::next_pass() {
 void Trainer::train_steps(int64_t steps) {
   const int64_t n = data_.rows();
   if (n == 0) throw std::logic_error("trainer: no training data set");
+  const int max_threads = num_threads();
+  ScopedThreads threads(max_threads);  // the caller's count again however this returns
   for (int64_t s = 0; s < steps; ++s) {
     if (cursor_ >= n) next_pass();
     const int64_t rows = std::min(batch_size_, n - cursor_);
+    threads.set(thread_chooser_.next(max_threads));
+    const auto start = std::chrono::steady_clock::now();
     gather_batch(data_, order_.empty() ? nullptr : order_.data(), cursor_, rows);
     step(rows);
+    thread_chooser_.record(rows, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     cursor_ += rows;
   }
 }

@@ -30,4 +30,40 @@ inline int64_t gemm_blocks(int64_t cols) { return (cols + kGemmBlock - 1) / kGem
 // A GEMM of fewer multiply-adds than this runs on one thread: handing work over would cost more.
 constexpr int64_t kGemmGrain = int64_t{1} << 18;
 
+// Sets the calling thread's OpenMP thread count for a scope, and puts the previous one back.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int n);
+  ~ScopedThreads();
+  void set(int n);
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  int previous_, current_;
+};
+
+// Chooses, window by window of training steps, between all threads and one. Where another process
+// keeps a core busy, every parallel region ends waiting for our descheduled helper thread, and one
+// thread runs faster than two. It measures seconds per row and now and then tries the other count,
+// less often while that keeps losing. The choice never changes results (see parallel_for).
+class ThreadChooser {
+ public:
+  int next(int max) const;                    // the count for the next step: `max` or 1
+  void record(int64_t rows, double seconds);  // what that step took
+
+ private:
+  // A measurement window: 16 steps, or fewer (at least 4) once they took 10 ms, so long steps
+  // still adapt within a fit of a second.
+  static constexpr int kMinWindow = 4, kMaxWindow = 16;
+  static constexpr double kWindowSeconds = 0.01;
+  static constexpr int kMinBackoff = 2, kMaxBackoff = 64;  // windows between tries of the other count
+  bool one_ = false;      // the current choice: one thread, else all
+  bool probing_ = false;  // this window tries the other choice
+  int steps_ = 0, windows_to_probe_ = kMinBackoff, backoff_ = kMinBackoff;
+  int64_t rows_ = 0;
+  double seconds_ = 0.0;
+  double per_row_[2] = {0.0, 0.0};  // the latest seconds per row with all threads [0] and one [1]
+};
+
 }  // namespace fitcore

@@ -14,6 +14,7 @@
 #include "fitcore/metrics.hpp"
 #include "fitcore/network.hpp"
 #include "fitcore/optimizer.hpp"
+#include "fitcore/parallel.hpp"
 #include "fitcore/schedules.hpp"
 
 namespace fitcore {
@@ -89,6 +90,7 @@ class Trainer {
   std::unique_ptr<LearningRateSchedule> schedule_;  // replaces learning_rate_ when set
   int64_t iterations_ = 0;
   uint64_t seed_;
+  ThreadChooser thread_chooser_;  // all threads or one, by measured speed (train_steps)
 
   Buffer grads_;
   std::vector<Buffer> targets_, weights_;  // current batch, per output
