@@ -42,7 +42,8 @@ def main(png_path, epochs=40):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("png_path", nargs="?", default=os.path.join(tempfile.gettempdir(), "fitcore_digits_history.png"))
+    parser.add_argument("png_path", nargs="?",
+                        default=os.path.join(tempfile.gettempdir(), "fitcore_digits_history.png"))
     parser.add_argument("--epochs", type=int, default=40, help="epochs to train (default 40; fewer for a quick check)")
     args = parser.parse_args()
     main(args.png_path, args.epochs)

@@ -540,8 +540,8 @@ def test_every_layer_class_is_covered_by_the_round_trip():
 
 # --- Dense's GEMM at every tile edge -----------------------------------------------------------
 
-@pytest.mark.parametrize("rows, features, hidden, units", [(1, 3, 5, 1), (7, 257, 17, 16), (13, 300, 70, 33), (9, 40, 48, 64),
-                                                           (300, 513, 64, 10)])
+@pytest.mark.parametrize("rows, features, hidden, units", [(1, 3, 5, 1), (7, 257, 17, 16), (13, 300, 70, 33),
+                                                           (9, 40, 48, 64), (300, 513, 64, 10)])
 def test_two_dense_layers_match_numpy_at_tile_edges(rows, features, hidden, units):
     # Row counts off the 6-row tiles, column counts off the 16-column strips and 64-column blocks,
     # and inner dimensions across the 256-long slices of k: forward, weight and input gradients.

@@ -1,9 +1,10 @@
 """Arrays read batch by batch, never loaded whole: np.memmap, and objects that index like arrays
 without holding their data in memory (an h5py or zarr dataset: `shape`, `dtype`, `__getitem__`).
 Each batch gathers its rows (read in increasing order, for sequential reads) and is checked and
-converted like any streamed batch; a shuffled epoch's order is the core's own for in-memory arrays. Before training,
-values are scanned a chunk at a time with the array path's checks, so a bad label, weight or id
-deep in the file is refused before any step rather than after earlier steps changed the weights."""
+converted like any streamed batch; a shuffled epoch's order is the core's own for in-memory arrays.
+Before training, values are scanned a chunk at a time with the array path's checks, so a bad
+label, weight or id deep in the file is refused before any step rather than after earlier steps
+changed the weights."""
 import math
 
 import numpy as np
