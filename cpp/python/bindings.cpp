@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 
+#include "fitcore/collective.hpp"
 #include "fitcore/parallel.hpp"
 #include "fitcore/random.hpp"
 #include "fitcore/trainer.hpp"
@@ -158,6 +159,28 @@ PYBIND11_MODULE(_core, m) {
           out.append(py::make_tuple(opt.state_names()[i],
                                     view(opt.state()[i].data(), static_cast<int64_t>(opt.state()[i].size()), self)));
         return out;
+      });
+
+  py::class_<MpiHandles>(m, "MpiHandles")
+      .def(py::init([](int64_t comm, int64_t float_type, int64_t double_type, int64_t sum_op, int handle_bytes) {
+             return MpiHandles{comm, float_type, double_type, sum_op, handle_bytes};
+           }),
+           py::arg("comm"), py::arg("float_type"), py::arg("double_type"), py::arg("sum_op"), py::arg("handle_bytes"));
+
+  py::class_<Collective, std::shared_ptr<Collective>>(m, "Collective")
+      .def(py::init<std::string, MpiHandles, int, int>(), py::arg("library"), py::arg("handles"), py::arg("rank"),
+           py::arg("size"))
+      .def_property_readonly("rank", &Collective::rank)
+      .def_property_readonly("size", &Collective::size)
+      .def("sum", [](Collective& c, py::array_t<float, py::array::c_style> a) {
+        float* data = a.mutable_data();
+        py::gil_scoped_release release;
+        c.sum(data, static_cast<int64_t>(a.size()));
+      })
+      .def("sum", [](Collective& c, py::array_t<double, py::array::c_style> a) {
+        double* data = a.mutable_data();
+        py::gil_scoped_release release;
+        c.sum(data, static_cast<int64_t>(a.size()));
       });
 
   set_num_threads(num_threads());  // OMP_NUM_THREADS or all cores; Eigen's own threading off

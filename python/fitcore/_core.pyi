@@ -7,7 +7,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Config', 'GraphSpec', 'MetricSpec', 'Network', 'OpSpec', 'OptimizerSpec', 'OutputLossSpec', 'ParamSpec', 'Trainer', 'epoch_permutation', 'get_num_threads', 'set_num_threads']
+__all__: list[str] = ['Collective', 'Config', 'GraphSpec', 'MetricSpec', 'MpiHandles', 'Network', 'OpSpec', 'OptimizerSpec', 'OutputLossSpec', 'ParamSpec', 'Trainer', 'epoch_permutation', 'get_num_threads', 'set_num_threads']
 class Config:
     @typing.overload
     def __init__(self) -> None:
@@ -126,6 +126,24 @@ class Trainer:
         ...
     @property
     def seed(self) -> int:
+        ...
+class MpiHandles:
+    def __init__(self, comm: typing.SupportsInt | typing.SupportsIndex, float_type: typing.SupportsInt | typing.SupportsIndex, double_type: typing.SupportsInt | typing.SupportsIndex, sum_op: typing.SupportsInt | typing.SupportsIndex, handle_bytes: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class Collective:
+    def __init__(self, library: str, handles: MpiHandles, rank: typing.SupportsInt | typing.SupportsIndex, size: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @typing.overload
+    def sum(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
+        ...
+    @typing.overload
+    def sum(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        ...
+    @property
+    def rank(self) -> int:
+        ...
+    @property
+    def size(self) -> int:
         ...
 def epoch_permutation(arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.int64]:
     ...
