@@ -8,6 +8,7 @@ import sys
 import time
 
 from fitcore.callbacks.callback import Callback
+from fitcore.callbacks.metrics_viewer import in_notebook
 
 _REDRAW_INTERVAL = 0.1  # seconds between two redraws of the bar
 _BAR_WIDTH = 20
@@ -39,6 +40,26 @@ def format_logs(logs):
             continue
         parts.append(f"{key}: {value:.4f}" if value == 0 or abs(value) >= 1e-3 else f"{key}: {value:.4e}")
     return " - ".join(parts)
+
+
+def interactive():
+    """True on a terminal or in a notebook: where a progress bar redrawn in place reads well."""
+    return in_notebook() or (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
+
+
+def resolve_verbose(verbose):
+    """The display mode a `verbose` argument means.
+
+    Args:
+        verbose: 0, 1, 2 or "auto" (checked already).
+
+    Returns:
+        0 (silent), 1 (a progress bar) or 2 (one line per epoch); "auto" is 1 on a terminal or in
+        a notebook, 2 when the output goes to a file or a pipe.
+    """
+    if verbose == "auto":
+        return 1 if interactive() else 2
+    return verbose
 
 
 class _Bar:
@@ -122,7 +143,8 @@ class ProgbarLogger(Callback):
 
     @property
     def verbose(self):
-        return self.params.get("verbose", 1)
+        """The display mode: params["verbose"] as fit was given it, with "auto" resolved."""
+        return resolve_verbose(self.params.get("verbose", 1))
 
     def _new_bar(self):
         steps = self.params.get("steps")
@@ -136,7 +158,7 @@ class ProgbarLogger(Callback):
         self._in_fit = False
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.verbose:
+        if self.verbose and (self.params.get("epochs") or 1) > 1:  # as Keras: no "Epoch 1/1"
             self._write(f"Epoch {epoch + 1}/{self.params.get('epochs')}\n")
         self._new_bar()
 

@@ -102,23 +102,56 @@ def check_class_weight(class_weight, model, arg="class_weight"):
 
 
 def class_weight_to_sample_weight(class_weight, targets, model, losses, arg="class_weight"):
-    """Per-sample weights from {class_index: weight}; labels from sparse ids, a final dimension of 1,
-    or the argmax of one-hot targets. Classes not listed weigh 1."""
+    """Weights from `{class_index: weight}`, one per label; classes not listed weigh 1.
+
+    Labels come from sparse integer targets, from a final dimension of 1, or from the argmax of
+    one-hot targets (the last axis). Temporal targets `(n, T, 1)` or `(n, T, classes)` give one
+    label, so one weight, per timestep, as Keras documents for sequence outputs.
+
+    Args:
+        class_weight: `{class_index: weight}`.
+        targets: the standardized targets (one array per output; one output only).
+        model: the model (class_weight needs a single output).
+        losses: the compiled losses (a sparse loss reads its targets as labels).
+        arg: the argument's name, for errors.
+
+    Returns:
+        A float32 array of shape (n,), or (n, T) for temporal targets.
+    """
     check_class_weight(class_weight, model, arg)
     y = targets[0]
-    if losses[0].sparse or y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
-        labels = np.round(y.reshape(len(y))).astype(np.int64)
-    elif y.ndim == 2:
-        labels = np.argmax(y, axis=1)
-    else:
-        raise ValueError(f"`{arg}` is not supported for targets of rank 3 or more, got y of shape {y.shape}")
-    weights = np.ones(len(y), np.float32)
+    labels = y[..., 0] if y.ndim > 1 and y.shape[-1] == 1 else y
+    if not losses[0].sparse and labels is y and y.ndim > 1:
+        labels = np.argmax(y, axis=-1)  # one-hot (or probabilities): the most likely class
+    if labels.ndim > 2:
+        raise ValueError(f"`{arg}` is supported for targets of shape (n,), (n, classes), (n, T, 1) or (n, T, classes) "
+                         f"(a weight per sample or per timestep), got y of shape {y.shape}")
+    labels = np.round(labels).astype(np.int64)
+    weights = np.ones(labels.shape, np.float32)
     for key, value in class_weight.items():
         weights[labels == key] = value
     return weights
 
 
 def apply_class_weight(class_weight, targets, weights, model, losses):
-    """The per-output sample weights with class_weight multiplied in (training data only, as Keras)."""
-    per_sample = class_weight_to_sample_weight(class_weight, targets, model, losses)
-    return [per_sample if w is None else (w.T * per_sample).T.copy() for w in weights]
+    """The per-output sample weights with class_weight multiplied in (training data only, as Keras).
+
+    Args:
+        class_weight: `{class_index: weight}`.
+        targets: the standardized targets.
+        weights: the per-output sample weights (None where not given): (n,) or (n, T).
+        model: the model.
+        losses: the compiled losses.
+
+    Returns:
+        The per-output weights: float32 arrays of (n,) or, when either side is per timestep, (n, T).
+    """
+    from_classes = class_weight_to_sample_weight(class_weight, targets, model, losses)
+    out = []
+    for w in weights:
+        if w is None:
+            out.append(from_classes)
+            continue
+        a, b = (w, from_classes) if w.ndim >= from_classes.ndim else (from_classes, w)
+        out.append((a * b.reshape(b.shape + (1,) * (a.ndim - b.ndim))).astype(np.float32))
+    return out

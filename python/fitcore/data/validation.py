@@ -21,6 +21,36 @@ def check_positive_int(name, value, allow_none=False):
     return check_int(name, value, low=1, allow_none=allow_none)
 
 
+def check_bool(name, value):
+    """True or False (numpy's bool too), or TypeError naming the argument.
+
+    Args:
+        name: the argument's name.
+        value: its value.
+
+    Returns:
+        `value` as a Python bool.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_verbose(value, name="verbose"):
+    """0, 1, 2 or "auto", as given (fit's params["verbose"] keeps "auto", as Keras).
+
+    Args:
+        value: the argument.
+        name: its name, for the error.
+
+    Returns:
+        `value`.
+    """
+    if isinstance(value, bool) or value not in (0, 1, 2, "auto"):
+        raise ValueError(f"`{name}` must be 0, 1, 2 or 'auto', got {value!r}")
+    return value
+
+
 def check_fraction(name, value):
     """A float in [0, 1)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -55,13 +55,43 @@ def array_adapter(x, model, y=None, sample_weight=None, losses=None, arg_prefix=
     return adapter.from_user_data(x, model, y=y, sample_weight=sample_weight, losses=losses, arg_prefix=arg_prefix)
 
 
-def get_adapter(x, model, y=None, sample_weight=None, losses=None, arg_prefix=""):
-    """The adapter for `x` (with y / sample_weight for arrays); errors name the argument."""
+def get_adapter(x, model, y=None, sample_weight=None, losses=None, arg_prefix="", one_batch=False):
+    """The adapter for the user's data: the one place that tells input kinds apart.
+
+    Args:
+        x: the user's inputs: arrays (numpy, memmap, torch, jax, pandas; a list or dict of them),
+            a generator, a re-iterable of batches, or a PyDataset.
+        model: the model the data must fit; a Sequential without an Input is built from `x`
+            (or from the first batch a generator or dataset yields).
+        y: targets for array inputs (None for data that makes its own batches).
+        sample_weight: per-sample (or per-timestep) weights for array inputs.
+        losses: the compiled losses (they check the targets), or None.
+        arg_prefix: prefixed to argument names in errors ("validation_data: ").
+        one_batch: the data is a single batch (train_on_batch and friends): arrays read whole,
+            whatever their kind; a generator or dataset is a TypeError.
+
+    Returns:
+        An `ArrayAdapter` (in-memory arrays the core batches itself), a `LazyArrayAdapter`
+        (memmaps and other lazily read arrays) or a streaming adapter (generators, datasets).
+    """
     stream = stream_adapter(x, arg_prefix + "x")
-    if stream is not None:
-        check_stream_arguments(stream, arg_prefix, y=y, sample_weight=sample_weight)
-        return stream
-    return array_adapter(x, model, y, sample_weight, losses, arg_prefix)
+    if stream is None:
+        model._build_from_data(x)
+        if one_batch:
+            return ArrayAdapter.from_user_data(x, model, y, sample_weight, losses, arg_prefix)
+        return array_adapter(x, model, y, sample_weight, losses, arg_prefix)
+    if one_batch:
+        raise TypeError(f"`{arg_prefix}x` must be arrays (one batch), got a {stream.description}")
+    check_stream_arguments(stream, arg_prefix, y=y, sample_weight=sample_weight)
+    if not model.built:
+        from fitcore.data.batch_stream import unpack_element
+
+        try:
+            first = stream.first_element()
+        except StopIteration:
+            raise ValueError(f"`{arg_prefix}x` yielded no batches") from None
+        model._build_from_data(unpack_element(first, 1, f"the first batch of `{arg_prefix}x`")[0])
+    return stream
 
 
 __all__ = ["ArrayAdapter", "DataAdapter", "GeneratorAdapter", "IterableAdapter", "LazyArrayAdapter",

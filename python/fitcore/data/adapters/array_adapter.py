@@ -1,13 +1,26 @@
 """In-memory arrays: numpy or anything numpy can read, by position or by name."""
 import math
 
+from fitcore import _core
 from fitcore.data.adapters.data_adapter import DataAdapter
 from fitcore.data.standardize import (apply_class_weight, standardize_inputs,
                                       standardize_sample_weights, standardize_targets)
 from fitcore.data.validation import check_same_length
 
 
+class StandardizedBatch(tuple):
+    """`(inputs, targets, weights)` already checked and converted: the core's arrays for one step."""
+
+
 class ArrayAdapter(DataAdapter):
+    """Whole arrays in memory, one float32 C-contiguous array per model input / output.
+
+    Args:
+        inputs: the input arrays, in the model's input order.
+        targets: the target arrays in the model's output order, or None (predict).
+        weights: per output, the sample weights or None.
+    """
+
     def __init__(self, inputs, targets=None, weights=None):
         self.inputs = inputs
         self.targets = targets
@@ -53,3 +66,28 @@ class ArrayAdapter(DataAdapter):
         def cut(arrays):
             return None if arrays is None else [None if a is None else a[start:stop] for a in arrays]
         return ArrayAdapter(cut(self.inputs), cut(self.targets), cut(self.weights))
+
+    def iterate(self, batch_size, shuffle, seed):
+        """One pass in batches gathered in Python, in the order the core itself draws (so a fit that
+        goes step by step, for a Python metric, trains on the same batches as one the core batches).
+
+        Args:
+            batch_size: rows per batch.
+            shuffle: visit the rows in the seeded permutation rather than in order.
+            seed: `(seed, epoch, pass)` as the core's `epoch_permutation` takes them.
+
+        Returns:
+            An iterator of `StandardizedBatch`es.
+        """
+        n = self.num_samples
+        order = _core.epoch_permutation(*seed, n) if shuffle else None
+        for first in range(0, n, batch_size):
+            rows = slice(first, first + batch_size) if order is None else order[first:first + batch_size]
+
+            def pick(arrays):
+                return None if arrays is None else [None if a is None else a[rows] for a in arrays]
+            yield StandardizedBatch((pick(self.inputs), pick(self.targets), pick(self.weights)))
+
+    def first_element(self):
+        """The first batch of one row."""
+        return next(self.iterate(1, False, None))

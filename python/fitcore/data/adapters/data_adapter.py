@@ -7,15 +7,14 @@ class DataAdapter:
     In-memory adapters expose `arrays` (inputs, targets, weights: lists of float32 C-contiguous
     arrays, one per model input / output) so the core batches and shuffles them itself.
     Streaming adapters (`arrays` is None) yield the user's elements pass by pass from `iterate()`;
-    data/batch_stream.py unpacks, checks and converts each one before it reaches the core.
+    trainers/epoch_iterator.py decides which pass each epoch reads, and data/batch_stream.py
+    unpacks, checks and converts each element before it reaches the core.
     """
 
     #: whole arrays the core can batch itself, or None for a stream
     arrays = None
     #: a new pass can start over from the first batch (False: a one-shot generator)
     reiterable = True
-    #: passes follow each other as for arrays: steps_per_epoch beyond one pass never runs out
-    repeats = False
     #: the data makes its own batches (generators, datasets): `batch_size`, `y`, `sample_weight` and
     #: `validation_split` do not apply
     makes_batches = False

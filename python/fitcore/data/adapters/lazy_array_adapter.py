@@ -75,8 +75,6 @@ def _in_memory(value):
 
 
 class LazyArrayAdapter(DataAdapter):
-    repeats = True  # arrays: steps_per_epoch beyond one pass starts a new (reshuffled) pass
-
     def __init__(self, x, y, sample_weight, start, stop):
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.start, self.stop = start, stop
