@@ -18,7 +18,39 @@ def check_int(name, value, low=None, allow_none=False):
 
 
 def check_positive_int(name, value, allow_none=False):
+    """An int >= 1 (or None when allowed), as check_int."""
     return check_int(name, value, low=1, allow_none=allow_none)
+
+
+def check_real(name, value, low=None, high=None, low_open=False, high_open=False, allow_none=False, owner=None):
+    """A finite real number within optional bounds, or an error naming the argument.
+
+    Args:
+        name: the argument's name.
+        value: its value (bool is refused).
+        low: the least value allowed, or None.
+        high: the greatest value allowed, or None.
+        low_open: `low` itself is refused.
+        high_open: `high` itself is refused.
+        allow_none: None is accepted and returned.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        `value` as a float (or None).
+    """
+    if value is None and allow_none:
+        return None
+    where = f"{owner}: " if owner else ""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise TypeError(f"{where}`{name}` must be a finite number, got {value!r}")
+    value = float(value)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        interval = (("(" if low_open else "[") + ("-inf" if low is None else f"{low:g}") + ", "
+                    + ("inf" if high is None else f"{high:g}") + (")" if high_open else "]"))
+        raise ValueError(f"{where}`{name}` must be in {interval}, got {value!r}")
+    return value
 
 
 def check_bool(name, value):
