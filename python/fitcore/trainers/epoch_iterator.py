@@ -67,15 +67,18 @@ class EpochIterator:
         arg: the argument's name in error messages.
         begin_pass: for in-memory training, called as `begin_pass(epoch)` when the core must draw
             a new epoch's order from the arrays it holds.
+        stepwise: arrays in memory go one batch at a time through Python (gathered in the core's
+            own order), for metrics computed in Python.
     """
 
     def __init__(self, adapter, model, batch_size, steps=None, shuffle=False, seed=0, class_weight=None,
-                 losses=None, training=False, reuse=False, need_targets=True, arg="x", begin_pass=None):
+                 losses=None, training=False, reuse=False, need_targets=True, arg="x", begin_pass=None,
+                 stepwise=False):
         self.adapter, self.model, self.batch_size = adapter, model, batch_size
         self.steps, self.shuffle, self.seed = steps, shuffle, seed
         self.class_weight, self.losses, self.training = class_weight, losses, training
         self.reuse, self.need_targets, self.arg = reuse, need_targets, arg
-        self.begin_pass = begin_pass
+        self.begin_pass, self.stepwise = begin_pass, stepwise
         self.ran_out = False
         self._iterator = None      # the current pass over a streamed source
         self._pass = None          # (epoch the run of passes began at, pass within it): the shuffle seed
@@ -85,7 +88,7 @@ class EpochIterator:
     @property
     def in_core(self):
         """True when the data are whole arrays in memory, which the core batches itself."""
-        return self.adapter.arrays is not None
+        return self.adapter.arrays is not None and not self.stepwise
 
     @property
     def num_steps(self):

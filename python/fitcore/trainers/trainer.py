@@ -126,14 +126,36 @@ class Trainer:
         """Resolves the compiled metrics for these targets' shapes and tells the core."""
         shapes = [tuple(t.shape[1:]) for t in targets]
         if self._metric_plan is None or self._metric_plan[0] != shapes:
-            names, specs = self._compile_config.metric_plan(self.output_names, shapes, self.output_shapes)
+            names, specs, python = self._compile_config.metric_plan(self.output_names, shapes, self.output_shapes)
             core.set_metrics(specs)
-            self._metric_plan = (shapes, names)
+            self._metric_plan = (shapes, names, python)
         return self._metric_plan[1]
+
+    def _reset_metrics(self, core):
+        """Clears the core's metrics and the Python-defined ones."""
+        core.reset_metrics()
+        if self._compile_config is not None:
+            self._compile_config.reset_python_metrics()
 
     def _results(self, core):
         """The metrics so far, in compile order (loss first): what evaluate returns as a list."""
-        return dict(zip(self._metric_plan[1], (float(v) for v in core.results())))
+        _, names, python = self._metric_plan
+        values = [float(v) for v in core.results()]
+        for position, value in zip(python.positions, python.results()):
+            values.insert(position, value)
+        return dict(zip(names, values))
+
+    def _step_python_metrics(self, core, batch, run_step):
+        """Runs `run_step()` on one batch, feeding the Python-defined metrics the model's predictions
+        for it (made before the step, which may update the weights)."""
+        python = self._metric_plan[2]
+        if not python:
+            return run_step()
+        inputs, targets, weights = batch
+        outputs = [np.empty((inputs[0].shape[0],) + tuple(s), np.float32) for s in self.output_shapes]
+        core.predict(inputs, inputs[0].shape[0], outputs)
+        run_step()
+        python.update(outputs, targets, weights)
 
     def _logs(self, core):
         """The metrics so far as callbacks and History see them: keys sorted, as Keras 3 logs them."""
@@ -151,9 +173,12 @@ class Trainer:
         return get_adapter(x, self, y, sample_weight, losses, arg_prefix, one_batch=in_memory)
 
     def _iterator(self, adapter, batch_size, **kwargs):
-        losses = self._compile_config.losses if self._compile_config else None
+        """The EpochIterator of `adapter`; step by step when a Python-defined metric is compiled."""
+        config = self._compile_config
         seed = self._core.seed if self._core is not None else 0
-        return EpochIterator(adapter, self, batch_size, seed=seed, losses=losses, **kwargs)
+        kwargs.setdefault("stepwise", config is not None and config.has_python_metrics)
+        return EpochIterator(adapter, self, batch_size, seed=seed, losses=config.losses if config else None,
+                             **kwargs)
 
     def _run_epoch(self, iterator, epoch, step, hooks, every_batch, show_progress, stoppable=False):
         """Runs the steps `iterator` hands out for `epoch`, calling `step(run)` on each run.
@@ -255,7 +280,7 @@ class Trainer:
             callback_list.on_train_begin({})
             # BackupAndRestore may move the start forward (model._initial_epoch).
             for epoch in range(self._initial_epoch if self._initial_epoch is not None else initial_epoch, epochs):
-                core.reset_metrics()
+                self._reset_metrics(core)
                 callback_list.on_epoch_begin(epoch, {})
                 if not self._run_epoch(train_it, epoch, lambda run: self._train_step(core, run),
                                        (callback_list.on_train_batch_begin, callback_list.on_train_batch_end),
@@ -321,7 +346,7 @@ class Trainer:
             core.train_steps(run.count)  # the core draws the run's batches from the arrays it holds
         else:
             self._prepare_metrics(core, run.batch[1])
-            core.train_batch(*run.batch)
+            self._step_python_metrics(core, run.batch, lambda: core.train_batch(*run.batch))
         return self._logs(core)
 
     def _validate(self, val_it, callbacks, epoch):
@@ -355,7 +380,7 @@ class Trainer:
     def _evaluate(self, iterator, callbacks, show_progress=False, epoch=0):
         """Metrics over one evaluation of `iterator`'s data; None when it yielded no batch."""
         core = self._core
-        core.reset_metrics()
+        self._reset_metrics(core)
         callbacks.on_test_begin({})
         done = self._run_epoch(iterator, epoch, lambda run: self._test_step(core, run, iterator),
                                (callbacks.on_test_batch_begin, callbacks.on_test_batch_end),
@@ -367,7 +392,8 @@ class Trainer:
     def _test_step(self, core, run, iterator):
         inputs, targets, weights = run.batch
         self._prepare_metrics(core, targets)
-        core.evaluate(inputs, targets, weights, iterator.batch_size if iterator.in_core else inputs[0].shape[0])
+        rows = iterator.batch_size if iterator.in_core else inputs[0].shape[0]
+        self._step_python_metrics(core, run.batch, lambda: core.evaluate(inputs, targets, weights, rows))
         return self._logs(core)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -434,7 +460,7 @@ class Trainer:
         data = self._adapter(x)
         self._check_batching(data, batch_size, None, "predict")
         core = self._inference_core()
-        iterator = self._iterator(data, batch_size or 32, steps=steps, need_targets=False)
+        iterator = self._iterator(data, batch_size or 32, steps=steps, need_targets=False, stepwise=False)
         callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
                                      steps=iterator.num_steps)
         outputs = _Predictions(self.output_shapes, iterator)
@@ -479,8 +505,8 @@ class Trainer:
         if class_weight is not None:
             batch = batch.with_class_weight(class_weight, self, self._compile_config.losses)
         self._prepare_metrics(core, batch.targets)
-        core.reset_metrics()  # as Keras 3: the logs are this batch's alone
-        core.train_batch(*batch.arrays)
+        self._reset_metrics(core)  # as Keras 3: the logs are this batch's alone
+        self._step_python_metrics(core, batch.arrays, lambda: core.train_batch(*batch.arrays))
         return self._batch_result(core, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -501,8 +527,8 @@ class Trainer:
         if batch.targets is None:
             raise ValueError("test_on_batch: `y` is required")
         self._prepare_metrics(core, batch.targets)
-        core.reset_metrics()
-        core.evaluate(*batch.arrays, batch.num_samples)
+        self._reset_metrics(core)
+        self._step_python_metrics(core, batch.arrays, lambda: core.evaluate(*batch.arrays, batch.num_samples))
         return self._batch_result(core, return_dict)
 
     def predict_on_batch(self, x):
@@ -522,7 +548,7 @@ class Trainer:
     def reset_metrics(self):
         """Clears the metrics' running state."""
         if self._core is not None:
-            self._core.reset_metrics()
+            self._reset_metrics(self._core)
 
     def _batch_result(self, core, return_dict):
         if return_dict:
