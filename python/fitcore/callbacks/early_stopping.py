@@ -1,6 +1,6 @@
 """EarlyStopping: stops fit when a monitored quantity has stopped improving (Keras 3 semantics)."""
 from fitcore.callbacks.monitor import MonitorCallback
-from fitcore.data.validation import check_int
+from fitcore.data.validation import check_int, check_real
 
 
 class EarlyStopping(MonitorCallback):
@@ -26,7 +26,7 @@ class EarlyStopping(MonitorCallback):
         super().__init__(monitor, mode, min_delta=min_delta)
         self.patience = check_int("patience", patience, low=0)
         self.verbose = verbose
-        self.baseline = None if baseline is None else float(baseline)
+        self.baseline = check_real("baseline", baseline, allow_none=True, owner="EarlyStopping")
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = check_int("start_from_epoch", start_from_epoch, low=0)
 

@@ -1,10 +1,10 @@
 """MonitorCallback: "is this value an improvement" for the callbacks that watch a logged quantity
 (EarlyStopping, ModelCheckpoint, ReduceLROnPlateau), written once as Keras 3's MonitorCallback.
 The direction comes from `mode` and, for "auto", from the quantity's metric or name."""
-import numbers
 import warnings
 
 from fitcore.callbacks.callback import Callback
+from fitcore.data.validation import check_real
 
 _MODES = ("auto", "min", "max")
 # Name fragments of quantities that improve downwards / upwards, for mode="auto".
@@ -73,13 +73,10 @@ class MonitorCallback(Callback):
         owner = type(self).__name__
         if not isinstance(monitor, str):
             raise TypeError(f"{owner}: `monitor` must be a log key (str), got {monitor!r}")
-        for name, value in (("min_delta", min_delta), ("baseline", baseline)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-                raise TypeError(f"{owner}: `{name}` must be a number, got {value!r}")
         self.monitor = monitor
         self.mode = check_mode(owner, mode)
-        self.best = None if baseline is None else float(baseline)
-        self.min_delta = abs(float(min_delta))
+        self.best = check_real("baseline", baseline, allow_none=True, owner=owner)
+        self.min_delta = abs(check_real("min_delta", min_delta, owner=owner))
         self._increasing = None
 
     @property
