@@ -2,6 +2,7 @@
 import os
 
 from fitcore.callbacks.monitor import MonitorCallback
+from fitcore.data.validation import check_positive_int
 from fitcore.saving.model_file import SUFFIXES as MODEL_SUFFIXES
 
 
@@ -39,8 +40,8 @@ class ModelCheckpoint(MonitorCallback):
         if not save_weights_only and not self.filepath.endswith(MODEL_SUFFIXES):
             raise ValueError(f"ModelCheckpoint: with save_weights_only=False (the whole model), `filepath` must end "
                              f"in {' or '.join(MODEL_SUFFIXES)}, got {self.filepath!r}")
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1):
-            raise ValueError(f"ModelCheckpoint: `save_freq` must be 'epoch' or a positive int, got {save_freq!r}")
+        if save_freq != "epoch":
+            check_positive_int("save_freq", save_freq, owner="ModelCheckpoint")
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)
         self.save_weights_only = bool(save_weights_only)

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from fitcore.data.validation import as_float32, as_numeric_array, check_finite
+from fitcore.data.validation import as_float32, as_numeric_array, check_finite, check_real
 
 
 def _by_position_or_name(value, names, arg, kind):
@@ -97,8 +97,7 @@ def check_class_weight(class_weight, model, arg="class_weight"):
     for key, value in class_weight.items():
         if isinstance(key, bool) or not isinstance(key, numbers.Integral) or key < 0:
             raise ValueError(f"`{arg}` keys must be non-negative class indices, got {key!r}")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-            raise ValueError(f"`{arg}`[{key}] must be a finite number, got {value!r}")
+        check_real(arg, value, shown=f"`{arg}`[{key}]")
 
 
 def class_weight_to_sample_weight(class_weight, targets, model, losses, arg="class_weight"):

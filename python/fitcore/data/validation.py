@@ -2,27 +2,42 @@
 import math
 import numbers
 import os
+from collections.abc import Collection
 
 import numpy as np
 
 
-def check_int(name, value, low=None, allow_none=False):
+def check_int(name, value, low=None, allow_none=False, owner=None):
+    """An int (numpy's too, never a bool) at least `low`, or an error naming the argument.
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        low: the least value allowed, or None.
+        allow_none: None is accepted and returned.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        `value` as a Python int (or None).
+    """
     if value is None and allow_none:
         return None
+    where = f"{owner}: " if owner else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an int{' or None' if allow_none else ''}, got {value!r}")
+        raise TypeError(f"{where}`{name}` must be an int{' or None' if allow_none else ''}, got {value!r}")
     value = int(value)
     if low is not None and value < low:
-        raise ValueError(f"`{name}` must be >= {low}, got {value}")
+        raise ValueError(f"{where}`{name}` must be >= {low}, got {value}")
     return value
 
 
-def check_positive_int(name, value, allow_none=False):
+def check_positive_int(name, value, allow_none=False, owner=None):
     """An int >= 1 (or None when allowed), as check_int."""
-    return check_int(name, value, low=1, allow_none=allow_none)
+    return check_int(name, value, low=1, allow_none=allow_none, owner=owner)
 
 
-def check_real(name, value, low=None, high=None, low_open=False, high_open=False, allow_none=False, owner=None):
+def check_real(name, value, low=None, high=None, low_open=False, high_open=False, allow_none=False, owner=None,
+               shown=None):
     """A finite real number within optional bounds, or an error naming the argument.
 
     Args:
@@ -34,22 +49,25 @@ def check_real(name, value, low=None, high=None, low_open=False, high_open=False
         high_open: `high` itself is refused.
         allow_none: None is accepted and returned.
         owner: the class or function whose argument it is, prefixed to the message.
+        shown: how the message names the value, when not "`name`" (e.g. "`class_weight`[3]").
 
     Returns:
         `value` as a float (or None).
     """
     if value is None and allow_none:
         return None
-    where = f"{owner}: " if owner else ""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{where}`{name}` must be a finite number, got {value!r}")
+    where = (f"{owner}: " if owner else "") + (shown or f"`{name}`")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where} must be a number, got {value!r}")
     value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{where} must be a finite number, got {value!r}")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
-        interval = (("(" if low_open else "[") + ("-inf" if low is None else f"{low:g}") + ", "
-                    + ("inf" if high is None else f"{high:g}") + (")" if high_open else "]"))
-        raise ValueError(f"{where}`{name}` must be in {interval}, got {value!r}")
+        interval = (("(" if low_open else "[") + ("-inf" if low is None else f"{low}") + ", "
+                    + ("inf" if high is None else f"{high}") + (")" if high_open else "]"))
+        raise ValueError(f"{where} must be in {interval}, got {value!r}")
     return value
 
 
@@ -147,6 +165,42 @@ def check_weight_list(weights, values, owner):
         v = as_numeric_array(v, f"weights[{i}]")
         if v.shape != w.shape:
             raise ValueError(f"{owner}.set_weights: weights[{i}] ({w.name}) must have shape {w.shape}, got {v.shape}")
+
+
+def check_validation_freq(validation_freq):
+    """fit's `validation_freq` as a predicate on 0-based epochs.
+
+    Args:
+        validation_freq: an int N (every N-th epoch, counting from 1) or a collection of 1-based
+            epoch numbers.
+
+    Returns:
+        A function `epoch -> bool`.
+    """
+    if isinstance(validation_freq, bool):
+        raise TypeError(f"`validation_freq` must be an int or a collection of ints, got {validation_freq!r}")
+    if isinstance(validation_freq, numbers.Integral):
+        n = check_positive_int("validation_freq", validation_freq)
+        return lambda epoch: (epoch + 1) % n == 0
+    if isinstance(validation_freq, Collection) and not isinstance(validation_freq, (str, bytes)):
+        chosen = {check_positive_int("validation_freq entries", e) for e in validation_freq}
+        return lambda epoch: epoch + 1 in chosen
+    raise TypeError(f"`validation_freq` must be an int or a collection of ints, got {validation_freq!r}")
+
+
+def check_view_metrics(view_metrics):
+    """fit's `view_metrics`: "auto", True, False or None, as given."""
+    if view_metrics not in ("auto", True, False, None) or type(view_metrics) in (int, float):
+        raise ValueError(f"`view_metrics` must be 'auto' (the fc.config default), True or False, got {view_metrics!r}")
+    return view_metrics
+
+
+def check_steps_per_epoch(steps_per_epoch):
+    """fit's `steps_per_epoch`: a positive int, -1 (until a callback stops training) or None."""
+    steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=-1, allow_none=True)
+    if steps_per_epoch == 0:
+        raise ValueError("`steps_per_epoch` must be a positive int, -1 or None, got 0")
+    return steps_per_epoch
 
 
 def split_at(num_samples, validation_split):

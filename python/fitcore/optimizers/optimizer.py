@@ -4,19 +4,26 @@ import re
 import warnings
 
 from fitcore import _core
+from fitcore.data.validation import check_real
 from fitcore.optimizers import schedules
 
 
 def check_number(owner, name, value, low=None, high=None, low_open=False):
-    """Validates a numeric hyper-parameter, naming it in the error."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: `{name}` must be a number, got {value!r}")
-    value = float(value)
-    if value != value or (low is not None and (value < low or (low_open and value == low))) or (
-            high is not None and value > high):
-        bounds = f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}]"
-        raise ValueError(f"{owner}: `{name}` must be in {bounds}, got {value!r}")
-    return value
+    """A numeric hyper-parameter checked by `fitcore.data.validation.check_real` (owner first, as
+    the optimizers call it).
+
+    Args:
+        owner: the optimizer's class name, prefixed to the message.
+        name: the argument's name.
+        value: its value.
+        low: the least value allowed, or None.
+        high: the greatest value allowed, or None.
+        low_open: `low` itself is refused.
+
+    Returns:
+        `value` as a float.
+    """
+    return check_real(name, value, low=low, high=high, low_open=low_open, owner=owner)
 
 
 _KERAS_ONLY = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,

@@ -1,18 +1,27 @@
 """Learning-rate schedules (keras.optimizers.schedules). The Python classes hold the configuration
 and evaluate the formula in numpy for users; the core evaluates the same formula (cpp/src/
 schedules.cpp) at every step, at the optimizer's iteration count before the step's increment."""
-import numbers
-
 import numpy as np
+
+from fitcore.data.validation import check_real
 
 
 def _number(owner, name, value, positive=False, low=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
-        raise TypeError(f"{owner}: `{name}` must be a number, got {value!r}")
-    if positive and not value > 0:
+    """A schedule's numeric setting, checked by `check_real` (a positive one with Keras's message).
+
+    Args:
+        owner: the schedule's class name.
+        name: the argument's name.
+        value: its value (returned as given: an int stays an int).
+        positive: it must be > 0.
+        low: the least value allowed, or None.
+
+    Returns:
+        `value`.
+    """
+    number = check_real(name, value, low=low, owner=owner)
+    if positive and not number > 0:
         raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value!r}")
-    if low is not None and value < low:
-        raise ValueError(f"{owner}: `{name}` must be >= {low}, got {value!r}")
     return value
 
 

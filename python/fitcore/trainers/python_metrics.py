@@ -37,7 +37,8 @@ class MetricVariable(np.ndarray):
         """
         if isinstance(initializer, str):
             if initializer not in ("zeros", "ones"):
-                raise ValueError(f"add_variable: `initializer` must be 'zeros', 'ones' or a number, got {initializer!r}")
+                raise ValueError(f"add_variable: `initializer` must be 'zeros', 'ones' or a number, "
+                                 f"got {initializer!r}")
             initializer = 0.0 if initializer == "zeros" else 1.0
         variable = np.full(shape, initializer, dtype or np.float64).view(cls)
         variable.initial, variable.name = float(initializer), name

@@ -2,7 +2,6 @@
 the core computes, running long stretches of steps with the GIL released. Which steps each epoch
 holds (repeats, restarts, validation batches reused) is trainers/epoch_iterator.py's to decide."""
 import warnings
-from collections.abc import Collection
 from contextlib import closing
 
 import numpy as np
@@ -13,39 +12,13 @@ from fitcore.callbacks.metrics_viewer import resolve_view_metrics
 from fitcore.callbacks.progbar_logger import resolve_verbose
 from fitcore.data.adapters import get_adapter, stream_adapter
 from fitcore.data.standardize import check_class_weight
-from fitcore.data.validation import (check_bool, check_fraction, check_int, check_positive_int, check_verbose,
-                                     split_at)
+from fitcore.data.validation import (check_bool, check_fraction, check_int, check_positive_int, check_steps_per_epoch,
+                                     check_validation_freq, check_verbose, check_view_metrics, split_at)
 from fitcore.trainers.compile_utils import CompileConfig
 from fitcore.trainers.epoch_iterator import EpochIterator
 from fitcore.utils.random import draw_seed
 
 _COMPILE_KEYWORDS_IGNORED = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss")
-
-
-def _validation_epochs(validation_freq):
-    """A predicate on 0-based epochs from an int N (every N-th, counting from 1) or 1-based epochs."""
-    if isinstance(validation_freq, bool):
-        raise TypeError(f"`validation_freq` must be an int or a collection of ints, got {validation_freq!r}")
-    if isinstance(validation_freq, (int, np.integer)):
-        n = check_positive_int("validation_freq", validation_freq)
-        return lambda epoch: (epoch + 1) % n == 0
-    if isinstance(validation_freq, Collection) and not isinstance(validation_freq, (str, bytes)):
-        chosen = {check_positive_int("validation_freq entries", e) for e in validation_freq}
-        return lambda epoch: epoch + 1 in chosen
-    raise TypeError(f"`validation_freq` must be an int or a collection of ints, got {validation_freq!r}")
-
-
-def _check_view_metrics(view_metrics):
-    if view_metrics not in ("auto", True, False, None) or type(view_metrics) in (int, float):
-        raise ValueError(f"`view_metrics` must be 'auto' (the fc.config default), True or False, got {view_metrics!r}")
-    return view_metrics
-
-
-def _check_steps_per_epoch(steps_per_epoch):
-    steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=-1, allow_none=True)
-    if steps_per_epoch == 0:
-        raise ValueError("`steps_per_epoch` must be a positive int, -1 or None, got 0")
-    return steps_per_epoch
 
 
 def _refuse_for_batching_data(adapter, data_arg="x", **given):
@@ -56,6 +29,13 @@ def _refuse_for_batching_data(adapter, data_arg="x", **given):
         if value != default:
             raise ValueError(f"`{name}` must not be given when `{data_arg}` is a {adapter.description}, which "
                              f"makes its own batches; got {name}={value!r}")
+
+
+def _shows_progress(verbose, iterator):
+    """Whether the progress display needs the batch-end hook: a bar (verbose 1), or one line per
+    epoch for a stream, whose step count is known only by counting."""
+    shows = resolve_verbose(verbose)
+    return shows == 1 or (shows == 2 and not iterator.in_core)
 
 
 def _single(values):
@@ -258,8 +238,8 @@ class Trainer:
         check_int("initial_epoch", initial_epoch, low=0)
         check_verbose(verbose)
         check_bool("shuffle", shuffle)
-        should_validate, shows = _validation_epochs(validation_freq), resolve_verbose(verbose)
-        _check_view_metrics(view_metrics)
+        should_validate, shows = check_validation_freq(validation_freq), resolve_verbose(verbose)
+        check_view_metrics(view_metrics)
         train, val = self._fit_data(x, y, sample_weight, class_weight, batch_size, validation_split,
                                     validation_data, validation_batch_size, steps_per_epoch)
         core = self._core_trainer("fit")
@@ -284,7 +264,7 @@ class Trainer:
                 callback_list.on_epoch_begin(epoch, {})
                 if not self._run_epoch(train_it, epoch, lambda run: self._train_step(core, run),
                                        (callback_list.on_train_batch_begin, callback_list.on_train_batch_end),
-                                       every_batch, shows == 1 or (shows == 2 and not train_it.in_core), True):
+                                       every_batch, _shows_progress(verbose, train_it), True):
                     break  # the data ran out before a single step: the epoch does not count
                 logs = self._logs(core)
                 if val_it is not None and should_validate(epoch):
@@ -303,7 +283,7 @@ class Trainer:
         """fit's training and validation adapters (validation None), every argument checked before any step."""
         batch_size = check_positive_int("batch_size", batch_size, allow_none=True)
         validation_split = check_fraction("validation_split", validation_split)
-        _check_steps_per_epoch(steps_per_epoch)
+        check_steps_per_epoch(steps_per_epoch)
         check_positive_int("validation_batch_size", validation_batch_size, allow_none=True)
         if x is None:
             raise ValueError("fit: `x` is required")
@@ -427,8 +407,7 @@ class Trainer:
         iterator = self._iterator(data, batch_size or 32, steps=steps)
         callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
                                      steps=iterator.num_steps)
-        shows = resolve_verbose(verbose)
-        logs = self._evaluate(iterator, callback_list, show_progress=shows == 1 or (shows == 2 and not iterator.in_core))
+        logs = self._evaluate(iterator, callback_list, show_progress=_shows_progress(verbose, iterator))
         if logs is None:
             raise ValueError("evaluate: `x` yielded no batches")
         if return_dict:
@@ -464,11 +443,10 @@ class Trainer:
         callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
                                      steps=iterator.num_steps)
         outputs = _Predictions(self.output_shapes, iterator)
-        shows = resolve_verbose(verbose)
         callback_list.on_predict_begin({})
         self._run_epoch(iterator, 0, lambda run: {"outputs": _single(outputs.predict(core, run))},
                         (callback_list.on_predict_batch_begin, callback_list.on_predict_batch_end),
-                        callback_list.needs_every_batch, shows == 1 or (shows == 2 and not iterator.in_core))
+                        callback_list.needs_every_batch, _shows_progress(verbose, iterator))
         callback_list.on_predict_end({})
         return _single(outputs.result())
 
