@@ -11,6 +11,17 @@ from fitcore.callbacks.progbar_logger import ProgbarLogger
 
 
 class CallbackList:
+    """The callbacks of one fit / evaluate / predict call, every hook dispatched to each in order.
+
+    Args:
+        callbacks: the user's list of `Callback`s (or one, or None).
+        model: the model, given to every callback's `set_model`.
+        add_history: append a `History` unless the list has one (fit).
+        add_progbar: append a `ProgbarLogger` unless the list has one (verbose != 0).
+        extra: further callbacks to append (the metrics view); None entries are skipped.
+        **params: `verbose`, `epochs`, `steps`, given to every callback's `set_params`.
+    """
+
     def __init__(self, callbacks=None, model=None, add_history=False, add_progbar=False, extra=(), **params):
         if callbacks is None:
             callbacks = []
@@ -36,7 +47,8 @@ class CallbackList:
 
     @property
     def needs_every_batch(self):
-        """True when some callback must see every step's batch hooks."""
+        """True when some callback must see every step's batch hooks (the core then runs one step
+        per call)."""
         return any(c.needs_every_batch and c.overrides_batch_hooks() for c in self.callbacks)
 
     def _call(self, hook, *args):

@@ -51,6 +51,7 @@ class ModelCheckpoint(MonitorCallback):
         self._batches_since_save = 0
 
     def overrides_batch_hooks(self):
+        """True only with an int `save_freq` (then fit calls the batch hook after every step)."""
         return self.save_freq != "epoch"  # only then does it need each step's hook
 
     def on_train_begin(self, logs=None):

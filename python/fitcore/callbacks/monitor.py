@@ -14,7 +14,15 @@ _UP = ("acc", "auc", "precision", "recall", "iou", "f1", "fbeta", "r2")
 
 
 def check_mode(owner, mode):
-    """`mode` if it is "auto", "min" or "max", else ValueError naming the callback."""
+    """`mode` if it is "auto", "min" or "max", else ValueError naming the callback.
+
+    Args:
+        owner: the callback's class name.
+        mode: its `mode` argument.
+
+    Returns:
+        `mode`.
+    """
     if mode not in _MODES:
         raise ValueError(f"{owner}: `mode` must be 'auto', 'min' or 'max', got {mode!r}")
     return mode
@@ -30,8 +38,18 @@ def _compiled_metric(model, name):
 
 
 def direction(owner, model, monitor, mode):
-    """'min' or 'max' for `monitor`; for mode='auto' from a compiled metric's `direction` attribute
-    if it has one, else from its name (losses and errors go down, accuracies up), as Keras."""
+    """Which way `monitor` improves.
+
+    Args:
+        owner: the callback's class name (for the error).
+        model: the model (its compiled metrics may declare a direction).
+        monitor: the log key.
+        mode: "min", "max" or "auto": from a compiled metric's `direction` attribute if it has
+            one, else from the name (losses and errors go down, accuracies up), as Keras.
+
+    Returns:
+        "min" or "max"; ValueError when "auto" cannot tell.
+    """
     if mode != "auto":
         return mode
     name = monitor[4:] if monitor.startswith("val_") else monitor
@@ -49,7 +67,16 @@ def direction(owner, model, monitor, mode):
 
 
 def monitored_value(owner, logs, monitor):
-    """The monitored value from the epoch logs, or None with a warning naming the available keys."""
+    """The monitored value from the epoch logs.
+
+    Args:
+        owner: the callback's class name (for the warning).
+        logs: the epoch's logs.
+        monitor: the log key.
+
+    Returns:
+        The value, or None with a warning naming the available keys.
+    """
     value = (logs or {}).get(monitor)
     if value is None:
         warnings.warn(f"{owner} is conditioned on `{monitor}`, which is not in the logs; available: "

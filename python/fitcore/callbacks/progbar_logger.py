@@ -15,6 +15,14 @@ _BAR_WIDTH = 20
 
 
 def format_duration(seconds):
+    """A duration as Keras shows it: "7s", "2:05", "1:02:05".
+
+    Args:
+        seconds: the duration.
+
+    Returns:
+        The text.
+    """
     seconds = int(round(seconds))
     if seconds >= 3600:
         return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
@@ -24,6 +32,14 @@ def format_duration(seconds):
 
 
 def format_per_step(seconds):
+    """Time per step as Keras shows it: "2s/step", "15ms/step", "80us/step".
+
+    Args:
+        seconds: the time of one step.
+
+    Returns:
+        The text.
+    """
     if seconds >= 1:
         return f"{seconds:.0f}s/step"
     if seconds >= 1e-3:
@@ -32,6 +48,14 @@ def format_per_step(seconds):
 
 
 def format_logs(logs):
+    """The logs as the progress line shows them: "accuracy: 0.9000 - loss: 0.2500".
+
+    Args:
+        logs: a dict of values (non-numbers are skipped).
+
+    Returns:
+        The text.
+    """
     parts = []
     for key, value in (logs or {}).items():
         try:
@@ -43,7 +67,11 @@ def format_logs(logs):
 
 
 def interactive():
-    """True on a terminal or in a notebook: where a progress bar redrawn in place reads well."""
+    """Whether the output is a terminal or a notebook, where a bar redrawn in place reads well.
+
+    Returns:
+        True or False.
+    """
     return in_notebook() or (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
 
 
@@ -117,6 +145,15 @@ class _Bar:
 
 
 class ProgbarLogger(Callback):
+    """The progress display fit, evaluate and predict add when verbose != 0.
+
+    verbose 1 (params["verbose"]; "auto" on a terminal): a bar per epoch redrawn in place; verbose
+    2 ("auto" into a file or pipe): one line per epoch. "Epoch i/N" heads each epoch when N > 1.
+
+    Args:
+        stream: where to write (default sys.stdout).
+    """
+
     needs_every_batch = False  # redrawn after runs of steps, not after each one
 
     def __init__(self, stream=None):
