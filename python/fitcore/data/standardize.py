@@ -38,6 +38,16 @@ def _fit_shape(array, expected, arg, name):
 
 
 def standardize_inputs(model, x, arg="x"):
+    """The inputs as one float32 array per model input, checked against the model's shapes.
+
+    Args:
+        model: the model.
+        x: an array, a list/tuple by position or a dict by input name.
+        arg: the argument's name, for errors.
+
+    Returns:
+        A list of C-contiguous float32 arrays in the model's input order.
+    """
     arrays = _by_position_or_name(x, model.input_names, arg, "input")
     checks = getattr(model, "input_value_checks", {})
     out = []
@@ -51,6 +61,17 @@ def standardize_inputs(model, x, arg="x"):
 
 
 def standardize_targets(model, y, losses, arg="y"):
+    """The targets as one float32 array per model output, checked by each output's loss.
+
+    Args:
+        model: the model.
+        y: an array, a list/tuple by position or a dict by output name.
+        losses: the compiled losses (one per output).
+        arg: the argument's name, for errors.
+
+    Returns:
+        A list of C-contiguous float32 arrays in the model's output order.
+    """
     arrays = _by_position_or_name(y, model.output_names, arg, "output")
     out = []
     for name, shape, loss, value in zip(model.output_names, model.output_shapes, losses, arrays):
@@ -61,7 +82,18 @@ def standardize_targets(model, y, losses, arg="y"):
 
 
 def standardize_sample_weights(model, sample_weight, num_samples, arg="sample_weight"):
-    """Per output: None, or float32 (n,) / (n, timesteps) weights, finite."""
+    """The sample weights per model output, checked.
+
+    Args:
+        model: the model.
+        sample_weight: None, one array for every output, or a list/dict per output; (n,) or
+            (n, timesteps) for temporal outputs.
+        num_samples: n, for error messages.
+        arg: the argument's name, for errors.
+
+    Returns:
+        Per output: None, or finite float32 weights of (n,) or (n, timesteps).
+    """
     if sample_weight is None:
         return [None] * len(model.output_names)
     if isinstance(sample_weight, (dict, list, tuple)) and len(model.output_names) > 1:
@@ -88,7 +120,13 @@ def standardize_sample_weights(model, sample_weight, num_samples, arg="sample_we
 
 
 def check_class_weight(class_weight, model, arg="class_weight"):
-    """{class_index: finite weight} for a single-output model, or an error naming `arg`."""
+    """{class_index: finite weight} for a single-output model, or an error naming `arg`.
+
+    Args:
+        class_weight: the user's argument.
+        model: the model (class_weight needs one output).
+        arg: the argument's name, for errors.
+    """
     if not isinstance(class_weight, dict):
         raise TypeError(f"`{arg}` must be a dict {{class_index: weight}}, got {type(class_weight).__name__}")
     if len(model.output_names) != 1:

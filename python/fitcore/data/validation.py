@@ -32,7 +32,17 @@ def check_int(name, value, low=None, allow_none=False, owner=None):
 
 
 def check_positive_int(name, value, allow_none=False, owner=None):
-    """An int >= 1 (or None when allowed), as check_int."""
+    """An int >= 1 (or None when allowed), as check_int.
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        allow_none: None is accepted and returned.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        `value` as a Python int (or None).
+    """
     return check_int(name, value, low=1, allow_none=allow_none, owner=owner)
 
 
@@ -102,7 +112,15 @@ def check_verbose(value, name="verbose"):
 
 
 def check_fraction(name, value):
-    """A float in [0, 1)."""
+    """A float in [0, 1) (validation_split).
+
+    Args:
+        name: the argument's name.
+        value: its value.
+
+    Returns:
+        `value` as a float.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a float in [0, 1), got {value!r}")
     if not 0.0 <= float(value) < 1.0:
@@ -112,7 +130,14 @@ def check_fraction(name, value):
 
 def to_numpy(value):
     """numpy's view of an array-like: numpy itself, anything with `__array__` (pandas, torch, jax) or
-    only `__dlpack__`. Zero-copy where the producer allows it."""
+    only `__dlpack__`. Zero-copy where the producer allows it.
+
+    Args:
+        value: the array-like.
+
+    Returns:
+        A numpy array.
+    """
     if isinstance(value, np.ndarray):
         return value
     if getattr(value, "requires_grad", False) and hasattr(value, "detach"):
@@ -123,7 +148,15 @@ def to_numpy(value):
 
 
 def as_numeric_array(value, arg):
-    """`value` as a numpy array of a numeric dtype, or TypeError naming `arg`."""
+    """`value` as a numpy array of a numeric dtype, or TypeError naming `arg`.
+
+    Args:
+        value: the array-like.
+        arg: the argument's name, for errors.
+
+    Returns:
+        A numpy array with a batch axis.
+    """
     if isinstance(value, (str, bytes, set, frozenset, os.PathLike)) or value is None:
         raise TypeError(f"`{arg}` must be an array, got {type(value).__name__}")
     try:
@@ -138,17 +171,34 @@ def as_numeric_array(value, arg):
 
 
 def as_float32(array):
-    """C-contiguous float32: the array itself when it already is (zero-copy)."""
+    """C-contiguous float32: the array itself when it already is (zero-copy).
+
+    Args:
+        array: a numpy array.
+
+    Returns:
+        The float32 array.
+    """
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
 def check_finite(array, arg):
+    """ValueError naming `arg` when `array` holds NaN or inf.
+
+    Args:
+        array: a numpy array.
+        arg: the argument's name.
+    """
     if not np.all(np.isfinite(array)):
         raise ValueError(f"`{arg}` must be finite; it holds NaN or inf")
 
 
 def check_same_length(arrays_by_arg):
-    """All arrays share their first dimension, or ValueError naming them."""
+    """All arrays share their first dimension, or ValueError naming them.
+
+    Args:
+        arrays_by_arg: `{argument name: array (or None, skipped)}`.
+    """
     lengths = {arg: a.shape[0] for arg, a in arrays_by_arg.items() if a is not None}
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{arg}: {n}" for arg, n in lengths.items())
@@ -156,7 +206,13 @@ def check_same_length(arrays_by_arg):
 
 
 def check_weight_list(weights, values, owner):
-    """For set_weights: the same count and shapes as the weights, finite numbers."""
+    """For set_weights: the same count and shapes as the weights, numbers.
+
+    Args:
+        weights: the layer's or model's Weight objects.
+        values: the arrays given.
+        owner: the layer or model name, for errors.
+    """
     if not isinstance(values, (list, tuple)):
         raise TypeError(f"{owner}.set_weights: `weights` must be a list of arrays, got {type(values).__name__}")
     if len(values) != len(weights):
@@ -189,14 +245,28 @@ def check_validation_freq(validation_freq):
 
 
 def check_view_metrics(view_metrics):
-    """fit's `view_metrics`: "auto", True, False or None, as given."""
+    """fit's `view_metrics`: "auto", True, False or None, as given.
+
+    Args:
+        view_metrics: the argument.
+
+    Returns:
+        `view_metrics`.
+    """
     if view_metrics not in ("auto", True, False, None) or type(view_metrics) in (int, float):
         raise ValueError(f"`view_metrics` must be 'auto' (the fc.config default), True or False, got {view_metrics!r}")
     return view_metrics
 
 
 def check_steps_per_epoch(steps_per_epoch):
-    """fit's `steps_per_epoch`: a positive int, -1 (until a callback stops training) or None."""
+    """fit's `steps_per_epoch`: a positive int, -1 (until a callback stops training) or None.
+
+    Args:
+        steps_per_epoch: the argument.
+
+    Returns:
+        It as an int, or None.
+    """
     steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=-1, allow_none=True)
     if steps_per_epoch == 0:
         raise ValueError("`steps_per_epoch` must be a positive int, -1 or None, got 0")
@@ -204,5 +274,13 @@ def check_steps_per_epoch(steps_per_epoch):
 
 
 def split_at(num_samples, validation_split):
-    """Keras's split point: the last fraction of the samples (before shuffling) validates."""
+    """Keras's split point: the last fraction of the samples (before shuffling) validates.
+
+    Args:
+        num_samples: n.
+        validation_split: the fraction in [0, 1).
+
+    Returns:
+        floor(n * (1 - validation_split)): the first validation row.
+    """
     return int(math.floor(num_samples * (1.0 - validation_split)))

@@ -90,6 +90,17 @@ def check_core_layer(layer):
 
 
 class CompileConfig:
+    """What compile() was given, resolved per model output.
+
+    Args:
+        model: the model being compiled.
+        optimizer: compile's `optimizer`.
+        loss: compile's `loss`.
+        loss_weights: compile's `loss_weights`.
+        metrics: compile's `metrics`.
+        weighted_metrics: compile's `weighted_metrics`.
+    """
+
     def __init__(self, model, optimizer, loss, loss_weights, metrics, weighted_metrics):
         self.optimizer = optimizers.get(optimizer)
         names = model.output_names
@@ -137,10 +148,19 @@ class CompileConfig:
                     metric.reset_state()
 
     def require_loss(self):
+        """ValueError when an output has no loss (fit / evaluate need one for every output)."""
         if any(l is None for l in self.losses):
             raise ValueError("compile() was called without a `loss` for every output; fit/evaluate need one")
 
     def loss_specs(self, output_shapes):
+        """The core's loss specification per output.
+
+        Args:
+            output_shapes: the model's per-sample output shapes.
+
+        Returns:
+            A list of `_core.OutputLossSpec`.
+        """
         return [_core.OutputLossSpec(l.core_name, _core.Config(l.core_config(), {}), w, l.target_width(shape))
                 for l, w, shape in zip(self.losses, self.loss_weights, output_shapes)]
 

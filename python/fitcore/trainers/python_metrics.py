@@ -49,17 +49,38 @@ class MetricVariable(np.ndarray):
         self.name = getattr(obj, "name", None)
 
     def assign(self, value):
-        """Sets the value."""
+        """Sets the value.
+
+        Args:
+            value: a number or array of the variable's shape.
+
+        Returns:
+            The variable.
+        """
         self[...] = value
         return self
 
     def assign_add(self, value):
-        """Adds to the value."""
+        """Adds to the value.
+
+        Args:
+            value: a number or array of the variable's shape.
+
+        Returns:
+            The variable.
+        """
         self[...] += np.asarray(value)
         return self
 
     def assign_sub(self, value):
-        """Subtracts from the value."""
+        """Subtracts from the value.
+
+        Args:
+            value: a number or array of the variable's shape.
+
+        Returns:
+            The variable.
+        """
         self[...] -= np.asarray(value)
         return self
 
@@ -69,7 +90,11 @@ class MetricVariable(np.ndarray):
         return np.asarray(self)
 
     def numpy(self):
-        """The value as a plain numpy array."""
+        """The value.
+
+        Returns:
+            A plain numpy array (a copy).
+        """
         return np.array(self)
 
     def reset(self):
@@ -158,7 +183,11 @@ class MeanMetricWrapper:
         self.count += float(np.sum(weights)) if weights is not None else (values.shape[0] if values.ndim else 1.0)
 
     def result(self):
-        """The weighted mean so far (0 before any weight)."""
+        """The weighted mean so far.
+
+        Returns:
+            A float (0 before any weight).
+        """
         return self.total / self.count if self.count else 0.0
 
 
@@ -176,7 +205,13 @@ class PythonMetric:
         self.name = metric.name
 
     def check_shapes(self, target_shape, output_shape, output_name):
-        """Nothing to check before the first batch: the metric's own code reads the arrays."""
+        """Nothing to check before the first batch: the metric's own code reads the arrays.
+
+        Args:
+            target_shape: the targets' per-sample shape.
+            output_shape: the output's per-sample shape.
+            output_name: the output's name.
+        """
 
     def reset_state(self):
         """Clears the metric's state (an epoch, an evaluation, one batch's logs)."""
@@ -198,7 +233,11 @@ class PythonMetric:
             self.metric.update_state(y_true, y_pred)  # an update_state(y_true, y_pred) without weights
 
     def result(self):
-        """The metric's value as a float."""
+        """The metric's current value.
+
+        Returns:
+            A float.
+        """
         return float(np.asarray(self.metric.result(), np.float64))
 
 
@@ -234,5 +273,9 @@ class PythonMetrics:
             metric.update(targets[output], outputs[output], weights[output] if weighted else None)
 
     def results(self):
-        """The current values, in compile order."""
+        """The current values.
+
+        Returns:
+            A list of floats, in compile order.
+        """
         return [metric.result() for _, _, metric in self.entries]

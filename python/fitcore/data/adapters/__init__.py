@@ -17,7 +17,16 @@ _EXPECTED = ("an array (numpy, np.memmap, torch or jax tensor, pandas DataFrame/
 
 
 def stream_adapter(x, arg="x"):
-    """The adapter for data that makes its own batches, None for arrays; TypeError for other kinds."""
+    """The adapter for data that makes its own batches.
+
+    Args:
+        x: the user's data.
+        arg: its argument name, for errors.
+
+    Returns:
+        A streaming adapter (generator, dataset, torch DataLoader, PyDataset), or None for arrays;
+        TypeError for other kinds (a path, a set, None).
+    """
     if isinstance(x, (str, bytes, os.PathLike, set, frozenset)) or x is None:
         hint = " (fitcore reads no files: load the data first, e.g. with np.load)" \
             if isinstance(x, (str, bytes, os.PathLike)) else ""
@@ -40,7 +49,13 @@ def stream_adapter(x, arg="x"):
 
 
 def check_stream_arguments(stream, arg_prefix="", **values):
-    """y / sample_weight come from the yielded elements of a generator or dataset, never beside it."""
+    """y / sample_weight come from the yielded elements of a generator or dataset, never beside it.
+
+    Args:
+        stream: the streaming adapter.
+        arg_prefix: prefixed to argument names in errors.
+        **values: the arguments given beside it (`y=...`, `sample_weight=...`): each must be None.
+    """
     for name, value in values.items():
         if value is not None:
             raise ValueError(f"`{arg_prefix}{name}` must be None when `{arg_prefix}x` is a {stream.description}: "
@@ -49,7 +64,19 @@ def check_stream_arguments(stream, arg_prefix="", **values):
 
 
 def array_adapter(x, model, y=None, sample_weight=None, losses=None, arg_prefix=""):
-    """In-memory arrays, or arrays read batch by batch when any of them is lazily loaded."""
+    """In-memory arrays, or arrays read batch by batch when any of them is lazily loaded.
+
+    Args:
+        x: the inputs.
+        model: the model they must fit.
+        y: the targets, or None.
+        sample_weight: the weights, or None.
+        losses: the compiled losses, or None.
+        arg_prefix: prefixed to argument names in errors.
+
+    Returns:
+        An ArrayAdapter or a LazyArrayAdapter.
+    """
     adapter = LazyArrayAdapter if any(has_lazy_leaf(v) for v in (x, y, sample_weight) if v is not None) \
         else ArrayAdapter
     return adapter.from_user_data(x, model, y=y, sample_weight=sample_weight, losses=losses, arg_prefix=arg_prefix)

@@ -28,7 +28,19 @@ class ArrayAdapter(DataAdapter):
 
     @classmethod
     def from_user_data(cls, x, model, y=None, sample_weight=None, losses=None, arg_prefix=""):
-        """Validates x / y / weights against the model and converts them (zero-copy when float32)."""
+        """Validates x / y / weights against the model and converts them (zero-copy when float32).
+
+        Args:
+            x: the inputs (array, list or dict of arrays).
+            model: the model they must fit.
+            y: the targets, or None.
+            sample_weight: the weights, or None.
+            losses: the compiled losses (they check the targets), or None.
+            arg_prefix: prefixed to argument names in errors.
+
+        Returns:
+            The adapter.
+        """
         inputs = standardize_inputs(model, x, arg=arg_prefix + "x")
         if not inputs[0].shape[0]:
             raise ValueError(f"`{arg_prefix}x` is empty: it has no samples")
@@ -44,7 +56,16 @@ class ArrayAdapter(DataAdapter):
         return cls(inputs, targets, weights)
 
     def with_class_weight(self, class_weight, model, losses):
-        """class_weight multiplied into the sample weights (training data only, as Keras)."""
+        """class_weight multiplied into the sample weights (training data only, as Keras).
+
+        Args:
+            class_weight: `{class_index: weight}`.
+            model: the model.
+            losses: the compiled losses.
+
+        Returns:
+            A new adapter with the weights.
+        """
         if self.targets is None:
             raise ValueError("`class_weight` needs targets `y`")
         return ArrayAdapter(self.inputs, self.targets,
@@ -52,17 +73,28 @@ class ArrayAdapter(DataAdapter):
 
     @property
     def arrays(self):
+        """`(inputs, targets, weights)` for the core."""
         return self.inputs, self.targets, self.weights
 
     @property
     def num_samples(self):
+        """The number of rows."""
         return self.inputs[0].shape[0]
 
     def num_batches(self, batch_size):
+        """ceil(rows / batch_size)."""
         return math.ceil(self.num_samples / batch_size)
 
     def take(self, start, stop):
-        """The samples [start, stop) as an adapter of views (no copy)."""
+        """The rows [start, stop) as an adapter of views (no copy).
+
+        Args:
+            start: the first row.
+            stop: the row after the last (clipped to the data).
+
+        Returns:
+            A new ArrayAdapter.
+        """
         def cut(arrays):
             return None if arrays is None else [None if a is None else a[start:stop] for a in arrays]
         return ArrayAdapter(cut(self.inputs), cut(self.targets), cut(self.weights))

@@ -25,15 +25,35 @@ class DataAdapter:
         return None
 
     def num_batches(self, batch_size):
-        """Batches per pass, or None when unknown."""
+        """Batches per pass.
+
+        Args:
+            batch_size: rows per batch (arrays), ignored by data that makes its own batches.
+
+        Returns:
+            An int, or None when unknown (a generator, an iterable without a length).
+        """
         return None
 
     def iterate(self, batch_size, shuffle, seed):
-        """One pass: an iterator over the elements as the user's data yields them."""
+        """One pass over the data.
+
+        Args:
+            batch_size: rows per batch (arrays), ignored by data that makes its own batches.
+            shuffle: visit the pass in a seeded random order (arrays, PyDatasets).
+            seed: `(seed, epoch, pass)`: the core's own permutation for the same arrays.
+
+        Returns:
+            An iterator over the elements, as the user's data yields them.
+        """
         raise NotImplementedError
 
     def first_element(self):
-        """The first element (to build a model that has no Input yet), without consuming it."""
+        """The first element (to build a model that has no Input yet), without consuming it.
+
+        Returns:
+            The element; StopIteration when there is none.
+        """
         raise NotImplementedError
 
     def on_epoch_begin(self):
