@@ -238,25 +238,30 @@ class Trainer:
         check_int("initial_epoch", initial_epoch, low=0)
         check_verbose(verbose)
         check_bool("shuffle", shuffle)
-        should_validate, shows = check_validation_freq(validation_freq), resolve_verbose(verbose)
         check_view_metrics(view_metrics)
+        should_validate = check_validation_freq(validation_freq)
         train, val = self._fit_data(x, y, sample_weight, class_weight, batch_size, validation_split,
                                     validation_data, validation_batch_size, steps_per_epoch)
         core = self._core_trainer("fit")
         train_it, val_it = self._fit_iterators(core, train, val, batch_size, shuffle, class_weight, steps_per_epoch,
                                                validation_steps, validation_batch_size)
         callback_list = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
-                                     extra=[resolve_view_metrics(view_metrics, shows, epochs,
+                                     extra=[resolve_view_metrics(view_metrics, resolve_verbose(verbose), epochs,
                                                                  self._compile_config.has_metrics)],
                                      verbose=verbose, epochs=epochs, steps=train_it.num_steps)
-        every_batch = callback_list.needs_every_batch
-        if train_it.steps == -1 and not every_batch and train.reiterable:
+        if train_it.steps == -1 and not callback_list.needs_every_batch and train.reiterable:
             raise ValueError("`steps_per_epoch`=-1 trains until a callback sets model.stop_training, "
                              "but no callback has batch hooks to do so")
+        self.history = self._train_epochs(core, train_it, val_it, callback_list, initial_epoch, epochs,
+                                          should_validate, verbose)
+        return self.history
+
+    def _train_epochs(self, core, train_it, val_it, callback_list, initial_epoch, epochs, should_validate, verbose):
+        """fit's epochs: each one's training steps, then its validation; returns the History."""
         self.stop_training, self._initial_epoch, logs = False, None, {}
         try:
             if train_it.in_core:
-                core.set_data(*train.arrays)
+                core.set_data(*train_it.adapter.arrays)
             callback_list.on_train_begin({})
             # BackupAndRestore may move the start forward (model._initial_epoch).
             for epoch in range(self._initial_epoch if self._initial_epoch is not None else initial_epoch, epochs):
@@ -264,7 +269,7 @@ class Trainer:
                 callback_list.on_epoch_begin(epoch, {})
                 if not self._run_epoch(train_it, epoch, lambda run: self._train_step(core, run),
                                        (callback_list.on_train_batch_begin, callback_list.on_train_batch_end),
-                                       every_batch, _shows_progress(verbose, train_it), True):
+                                       callback_list.needs_every_batch, _shows_progress(verbose, train_it), True):
                     break  # the data ran out before a single step: the epoch does not count
                 logs = self._logs(core)
                 if val_it is not None and should_validate(epoch):
@@ -275,8 +280,7 @@ class Trainer:
             callback_list.on_train_end(logs)
         finally:
             core.clear_data()
-        self.history = callback_list.history
-        return self.history
+        return callback_list.history
 
     def _fit_data(self, x, y, sample_weight, class_weight, batch_size, validation_split, validation_data,
                   validation_batch_size, steps_per_epoch):
