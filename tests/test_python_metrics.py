@@ -164,3 +164,15 @@ def test_a_metric_variable_behaves_as_keras_variables():
     assert float(metric.peak) == 4.0 and metric.peak.numpy() == 4.0
     metric.reset_state()  # the base class's default: every variable back to its initial value
     assert float(metric.result()) == 0.0
+
+
+def test_saving_leaves_python_metrics_out_with_a_warning(tmp_path):
+    model = fixed_model()
+    model.fit(X, Y, epochs=1, batch_size=25, verbose=0)
+    path = str(tmp_path / "model.fitcore")
+    with pytest.warns(UserWarning, match=r"Python-defined metrics \['my_mae', 'peak_error'\] are not saved"):
+        model.save(path)
+    loaded = fc.models.load_model(path)
+    logs = loaded.evaluate(X, Y, verbose=0, return_dict=True)
+    assert list(logs) == ["loss"]  # compiled, without the metrics the file could not hold
+    assert logs["loss"] == pytest.approx(model.evaluate(X, Y, verbose=0, return_dict=True)["loss"], rel=1e-6)

@@ -1,5 +1,6 @@
 """What compile() was given, resolved per model output: losses, loss weights, metrics."""
 import numbers
+import warnings
 
 from fitcore import _core, losses as losses_module, metrics as metrics_module, optimizers
 from fitcore.trainers import python_metrics
@@ -139,6 +140,23 @@ class CompileConfig:
                                  f"output; got {got}")
             return list(value)
         return [value]
+
+    @staticmethod
+    def saved_metrics(metrics):
+        """The metrics a saved file can describe: Python-defined ones are code, which fitcore's files
+        never hold, so they are left out with a warning (the loaded model has the others).
+
+        Args:
+            metrics: one output's compiled metrics.
+
+        Returns:
+            The list without the Python-defined metrics.
+        """
+        python = [m.name for m in metrics if isinstance(m, python_metrics.PythonMetric)]
+        if python:
+            warnings.warn(f"saving: the Python-defined metrics {python} are not saved (a fitcore file holds no code); "
+                          f"compile the loaded model with them again", UserWarning, stacklevel=4)
+        return [m for m in metrics if not isinstance(m, python_metrics.PythonMetric)]
 
     def reset_python_metrics(self):
         """Clears the state of every Python-defined metric (with the core's own, at each reset)."""
