@@ -176,3 +176,23 @@ def test_saving_leaves_python_metrics_out_with_a_warning(tmp_path):
     logs = loaded.evaluate(X, Y, verbose=0, return_dict=True)
     assert list(logs) == ["loss"]  # compiled, without the metrics the file could not hold
     assert logs["loss"] == pytest.approx(model.evaluate(X, Y, verbose=0, return_dict=True)["loss"], rel=1e-6)
+
+
+def test_a_metric_class_with_plain_state_logs_its_snake_case_name():
+    class RowCount(fc.metrics.Metric):
+        def __init__(self):  # no super().__init__(): plain attributes are the state
+            self.rows = 0
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.rows += len(y_true)
+
+        def result(self):
+            return self.rows
+
+        def reset_state(self):
+            self.rows = 0
+
+    model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse", metrics=[RowCount])  # the class itself, as Keras accepts
+    history = model.fit(X[:10], Y[:10], batch_size=4, epochs=2, validation_data=(X[:3], Y[:3]), verbose=0)
+    assert history.history["row_count"] == [10.0, 10.0] and history.history["val_row_count"] == [3.0, 3.0]

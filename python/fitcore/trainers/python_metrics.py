@@ -133,7 +133,7 @@ def wrap(metric):
     if isinstance(metric, type):
         metric = metric()
     if isinstance(metric, metrics_module.Metric):
-        if not metric.name:
+        if not getattr(metric, "name", None):  # also when the subclass skipped super().__init__()
             metric.name = snake_case(type(metric).__name__)
         return PythonMetric(metric)
     return PythonMetric(MeanMetricWrapper(metric))
