@@ -320,3 +320,25 @@ def test_several_epochs_still_print_their_header():
         model.fit(x, y, epochs=2, verbose=2)
     lines = out.getvalue().splitlines()
     assert lines[0] == "Epoch 1/2" and lines[2] == "Epoch 2/2"
+
+
+def test_pydataset_epoch_hooks_run_once_per_training_epoch_even_when_stopped_mid_epoch():
+    class Hooked(ThreeBatches):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def on_epoch_begin(self):
+            self.calls.append("begin")
+
+        def on_epoch_end(self):
+            self.calls.append("end")
+
+    class StopAtSecondStepOfEpoch2(fc.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if len(self.model.history.epoch) == 1 and batch == 1:
+                self.model.stop_training = True
+
+    data = Hooked()
+    history = probe_model().fit(data, epochs=3, steps_per_epoch=2, verbose=0, callbacks=[StopAtSecondStepOfEpoch2()])
+    assert data.calls == ["begin", "end", "begin", "end"] and history.epoch == [0, 1]

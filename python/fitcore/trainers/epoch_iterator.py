@@ -162,23 +162,25 @@ class EpochIterator:
     def _training_batches(self, epoch):
         """Training: whole passes (steps=None) or N steps a pass continues, repeats or restarts to fill."""
         self.adapter.on_epoch_begin()
-        if self._iterator is None or (self.steps is None and self.adapter.reiterable):
-            self._new_pass(epoch)
-        step = 0
-        while self.steps is None or self.steps == -1 or step < self.steps:
-            element = self._next_element()
-            if element is _END:
-                if self.steps is not None and self.adapter.reiterable and self._pass_steps:
-                    self._new_pass(epoch, continuing=True)  # arrays repeat, datasets restart
-                    continue
-                self.ran_out = step == 0 or self.steps is not None
-                if self.ran_out:
-                    self._warn_ran_out(epoch, step)
-                break
-            self._pass_steps += 1
-            yield Run(step, 1, self._standardize(element, step, epoch))
-            step += 1
-        self.adapter.on_epoch_end()
+        try:  # a PyDataset's on_epoch_end runs also when a callback stops training mid-epoch
+            if self._iterator is None or (self.steps is None and self.adapter.reiterable):
+                self._new_pass(epoch)
+            step = 0
+            while self.steps is None or self.steps == -1 or step < self.steps:
+                element = self._next_element()
+                if element is _END:
+                    if self.steps is not None and self.adapter.reiterable and self._pass_steps:
+                        self._new_pass(epoch, continuing=True)  # arrays repeat, datasets restart
+                        continue
+                    self.ran_out = step == 0 or self.steps is not None
+                    if self.ran_out:
+                        self._warn_ran_out(epoch, step)
+                    break
+                self._pass_steps += 1
+                yield Run(step, 1, self._standardize(element, step, epoch))
+                step += 1
+        finally:
+            self.adapter.on_epoch_end()
 
     def _warn_ran_out(self, epoch, step):
         """The data ended before the epoch's steps and nothing can restart it: training stops."""
@@ -186,7 +188,7 @@ class EpochIterator:
                       f"A generator must yield at least steps_per_epoch * epochs batches "
                       f"(steps_per_epoch={self.steps}): pass a re-iterable dataset (a list of batches, a "
                       f"PyDataset, a torch DataLoader), a generator that loops, or fewer steps_per_epoch",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=6)  # the user's fit() call
 
     def _evaluation_batches(self, epoch):
         """Evaluation: the first `steps` batches (or one pass) from the start; replayed when the
@@ -204,7 +206,7 @@ class EpochIterator:
                 if self.steps is not None and step and self.adapter.makes_batches:
                     warnings.warn(f"the evaluation data `{self.arg}` ran out after {step} batches, before "
                                   f"{'`validation_steps`' if self.reuse else '`steps`'}={self.steps}",
-                                  UserWarning, stacklevel=4)
+                                  UserWarning, stacklevel=5)  # the user's evaluate() call
                 break
             run = Run(step, 1, self._standardize(element, step, epoch))
             if keep is not None:
