@@ -102,12 +102,13 @@ def test_batch_hooks_do_not_change_the_weights():
 
 def core_calls(model):
     """Spies on the runs of steps fit hands to the core: the list of their lengths."""
-    counts, run_in_chunks = [], model._run_in_chunks
+    counts, train_step = [], model._train_step
 
-    def spy(total, run, *args, **kwargs):
-        return run_in_chunks(total, lambda first, count: (counts.append(count), run(first, count))[1], *args, **kwargs)
+    def spy(core, run):
+        counts.append(run.count)
+        return train_step(core, run)
 
-    model._run_in_chunks = spy
+    model._train_step = spy
     return counts
 
 

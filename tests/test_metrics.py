@@ -21,7 +21,13 @@ def identity_model(shape, activation="linear", metrics=None, weighted_metrics=No
 
 
 def evaluate(model, x, y, sample_weight=None, batch_size=8):
-    return model.evaluate(x, y, sample_weight=sample_weight, batch_size=batch_size, verbose=0, return_dict=True)
+    """The logs in compile order (loss, then each metric as named), as evaluate's list gives them
+    (the dict of return_dict=True is sorted by name, as Keras 3 logs)."""
+    values = model.evaluate(x, y, sample_weight=sample_weight, batch_size=batch_size, verbose=0)
+    logs = dict(zip(model._metric_plan[1], values if isinstance(values, list) else [values]))
+    assert model.evaluate(x, y, sample_weight=sample_weight, batch_size=batch_size, verbose=0,
+                          return_dict=True) == dict(sorted(logs.items()))
+    return logs
 
 
 def _regression_data(shape=(4,)):
@@ -300,7 +306,7 @@ def test_multi_output_names_put_the_output_before_weighted():
     x = RNG.normal(size=(N, 3)).astype(np.float32)
     ya, yb = RNG.normal(size=(N, 2)).astype(np.float32), RNG.normal(size=(N, 1)).astype(np.float32)
     w = RNG.uniform(0.0, 2.0, size=N).astype(np.float32)
-    logs = model.evaluate(x, [ya, yb], sample_weight=w, batch_size=8, verbose=0, return_dict=True)
+    logs = evaluate(model, x, [ya, yb], sample_weight=w)
     assert list(logs)[3:] == ["a_mse", "b_mae", "a_weighted_mse", "b_weighted_mae", "b_mse"]
     pa, pb = (p.astype(np.float64) for p in model.predict(x, verbose=0))
     assert logs["a_weighted_mse"] == pytest.approx(weighted_mean(np.mean((pa - ya) ** 2, -1), w), rel=1e-5)

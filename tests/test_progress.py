@@ -56,10 +56,10 @@ def test_verbose_auto_on_a_terminal_redraws_a_bar_in_place():
     redraws = len(re.findall("\r(?!\n)", epoch_text))  # the terminal itself turns "\n" into "\r\n"
     # ~0.45 s of steps, redrawn at most ~10 times a second, plus the last step and the epoch's summary
     assert 3 <= redraws <= 0.45 * 10 + 3
-    assert re.search(r"\r\s*\d+/15 ━+─+ \d+s \d+ms/step - ETA: \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4}", out)
-    assert re.search(r"\r15/15 ━{20} \d+s \d+ms/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: "
-                     r"\d\.\d{4} - val_accuracy: \d\.\d{4}", out)
-    assert re.search(r"\r5/5 ━{20} \d+s \d+(us|ms)/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}", out)  # evaluate
+    assert re.search(r"\r\s*\d+/15 ━+─+ \d+s \d+ms/step - ETA: \d+s - accuracy: \d\.\d{4} - loss: \d\.\d{4}", out)
+    assert re.search(r"\r15/15 ━{20} \d+s \d+ms/step - accuracy: \d\.\d{4} - loss: \d\.\d{4} - val_accuracy: "
+                     r"\d\.\d{4} - val_loss: \d\.\d{4}", out)
+    assert re.search(r"\r5/5 ━{20} \d+s \d+(us|ms)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}", out)  # evaluate
     assert elapsed < 30
 
 
@@ -69,9 +69,9 @@ def test_verbose_auto_in_a_pipe_writes_one_line_per_epoch_without_carriage_retur
     lines = out.splitlines()
     assert lines[0] == "Epoch 1/2" and lines[2] == "Epoch 2/2"
     for line in (lines[1], lines[3]):
-        assert re.fullmatch(r"15/15 - \d+s - \d+(us|ms)/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - "
-                            r"val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}", line)
-    assert re.fullmatch(r"5/5 - \d+s - \d+(us|ms)/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}", lines[4])
+        assert re.fullmatch(r"15/15 - \d+s - \d+(us|ms)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4} - "
+                            r"val_accuracy: \d\.\d{4} - val_loss: \d\.\d{4}", line)
+    assert re.fullmatch(r"5/5 - \d+s - \d+(us|ms)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}", lines[4])
     assert len(lines) == 5
 
 
@@ -181,7 +181,7 @@ def test_evaluate_and_predict_redraw_a_live_bar_while_they_run():
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(sys.path), COLUMNS="200")
     out = subprocess.run([sys.executable, "-c", LONG], capture_output=True, env=env, check=True).stdout.decode()
     evaluate, predict = out.split("\n")[:2]
-    for frames, logs in ((evaluate.split("\r")[1:], " - loss: "), (predict.split("\r")[1:], "")):
+    for frames, logs in ((evaluate.split("\r")[1:], " - accuracy: "), (predict.split("\r")[1:], "")):
         # ~0.5 s of batches each: the first chunk drawn at once, redraws every ~0.1 s, then the final line
         assert len(frames) >= 3, frames
         assert re.match(r"\s*\d+/6250 ━*─+ \d+s \d+(us|ms)/step - ETA: \d+s" + logs, frames[0])

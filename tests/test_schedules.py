@@ -164,7 +164,7 @@ def test_rate_setting_callbacks_refuse_a_schedule_before_training(callback):
     (lambda: schedules.ExponentialDecay(0.1, 0, 0.5), ValueError, r"Argument `decay_steps` must be > 0. "
                                                                   r"Received: decay_steps=0"),
     (lambda: schedules.CosineDecay(0.1, -3), ValueError, "Argument `decay_steps` must be > 0"),
-    (lambda: schedules.CosineDecay(0.1, 3, warmup_steps=-1), ValueError, "`warmup_steps` must be >= 0"),
+    (lambda: schedules.CosineDecay(0.1, 3, warmup_steps=-1), ValueError, r"`warmup_steps` must be in \[0, inf\]"),
     (lambda: schedules.ExponentialDecay("0.1", 10, 0.5), TypeError, "`initial_learning_rate` must be a number"),
     (lambda: schedules.PiecewiseConstantDecay([1, 2], [0.1, 0.2]), ValueError,
      r"The length of boundaries should be 1 less than the length of values. Received: boundaries=\[1, 2\] of length "

@@ -44,6 +44,32 @@ class Metric:
     def __repr__(self):
         return f"<{type(self).__name__} {self.get_config()}>"
 
+    # A user's Python metric (a subclass with update_state / result, see trainers/python_metrics.py)
+    # keeps its state in plain attributes or in Keras-style variables:
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
+        """A numpy-backed state variable (`assign`, `assign_add`, `assign_sub`, arithmetic), reset
+        to its initial value by the default `reset_state`.
+
+        Args:
+            shape: the variable's shape.
+            initializer: "zeros", "ones" or a number.
+            dtype: numpy dtype (default float64).
+            name: the variable's name.
+
+        Returns:
+            The variable (a numpy array subclass).
+        """
+        from fitcore.trainers.python_metrics import MetricVariable
+
+        variable = MetricVariable.create(shape, initializer, dtype, name)
+        self.__dict__.setdefault("_variables", []).append(variable)
+        return variable
+
+    def reset_state(self):
+        """Puts every variable made by `add_variable` back to its initial value."""
+        for variable in self.__dict__.get("_variables", []):
+            variable.reset()
+
 
 class SparseCategoricalAccuracy(Metric):
     core_name = "sparse_categorical_accuracy"

@@ -25,6 +25,19 @@ _FILE = "backup.npz"
 
 
 class BackupAndRestore(Callback):
+    """Backs up the training state at every epoch end, so an interrupted fit resumes where it stopped.
+
+    The backup holds the weights, the optimizer's state, the epoch, the History so far and the
+    core's random state; a new `fit` with the same callback restores it and continues from the
+    next epoch, with the same result as an uninterrupted run. The backup is deleted when training
+    ends normally (unless `delete_checkpoint=False`).
+
+    Args:
+        backup_dir: the directory the backup file is written to (created if needed).
+        save_freq: "epoch" (the only choice: backups at epoch ends).
+        delete_checkpoint: delete the backup when fit finishes.
+    """
+
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
         super().__init__()
         if not isinstance(backup_dir, (str, os.PathLike)) or not os.fspath(backup_dir):
@@ -37,6 +50,7 @@ class BackupAndRestore(Callback):
 
     @property
     def backup_path(self):
+        """The backup file's path."""
         return os.path.join(self.backup_dir, _FILE)
 
     # Runs after History's on_train_begin (CallbackList puts it there), so it can refill model.history.

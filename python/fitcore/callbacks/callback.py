@@ -5,14 +5,35 @@ BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begi
 
 
 class Callback:
+    """Base class of callbacks: objects whose hooks fit, evaluate and predict call as they run.
+
+    Subclass it and override the hooks you need; every hook is a no-op here. `self.model` is the
+    model being trained (set `self.model.stop_training = True` to stop after the current step or
+    epoch) and `self.params` holds `verbose` (as given to fit), `epochs` and `steps`. Every hook
+    gets `logs`, a dict (never None): empty at the begin hooks, the running metrics at batch ends,
+    the epoch's metrics (with `val_*` after validation) at `on_epoch_end`, `{"outputs": ...}` at
+    `on_predict_batch_end`. A callback with a batch hook makes fit run the core one step at a time;
+    without one, the core runs long stretches of steps between two calls.
+    """
+
     def __init__(self):
         self.model = None
         self.params = {}
 
     def set_model(self, model):
+        """Called by fit / evaluate / predict before the first hook.
+
+        Args:
+            model: the model being run.
+        """
         self.model = model
 
     def set_params(self, params):
+        """Called by fit / evaluate / predict before the first hook.
+
+        Args:
+            params: `{"verbose": ..., "epochs": ..., "steps": ...}`.
+        """
         self.params = params
 
     def on_train_begin(self, logs=None): pass
@@ -44,14 +65,22 @@ class Callback:
 
     def overrides_batch_hooks(self):
         """Whether a subclass or the instance itself implements any batch hook (then fit calls it after
-        every step)."""
+        every step).
+
+        Returns:
+            True or False.
+        """
         return any(hook in vars(self) or getattr(type(self), hook) is not getattr(Callback, hook)
                    for hook in BATCH_HOOKS)
 
 
 def check_settable_learning_rate(callback):
     """Callbacks that set the rate cannot drive an optimizer built on a schedule: say so before training
-    (Keras raises the optimizer's TypeError only when the callback first sets the rate)."""
+    (Keras raises the optimizer's TypeError only when the callback first sets the rate).
+
+    Args:
+        callback: the callback about to set `callback.model.optimizer.learning_rate`.
+    """
     optimizer = callback.model.optimizer
     schedule = getattr(optimizer, "_schedule", None)
     if schedule is not None:

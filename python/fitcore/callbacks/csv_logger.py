@@ -6,6 +6,14 @@ from fitcore.callbacks.callback import Callback
 
 
 class CSVLogger(Callback):
+    """Streams the epoch results to a CSV file: a header `epoch,<keys sorted>` then one row per epoch.
+
+    Args:
+        filename: the CSV file's path.
+        separator: the one-character column separator.
+        append: add to an existing file (its header kept) rather than overwrite it.
+    """
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         if not isinstance(filename, (str, os.PathLike)):

@@ -1,29 +1,34 @@
 """EarlyStopping: stops fit when a monitored quantity has stopped improving (Keras 3 semantics)."""
-from fitcore.callbacks.callback import Callback
-from fitcore.callbacks.monitor import check_mode, direction, monitored_value
-from fitcore.data.validation import check_int
+from fitcore.callbacks.monitor import MonitorCallback
+from fitcore.data.validation import check_int, check_real
 
 
-class EarlyStopping(Callback):
-    """Stops when `monitor` has not improved by more than `min_delta` for `patience` epochs.
+class EarlyStopping(MonitorCallback):
+    """Stops training when `monitor` has not improved by more than `min_delta` for `patience` epochs.
 
     As Keras 3: epochs before `start_from_epoch` are ignored; with `baseline`, an improvement only
     resets the patience count when it also beats the baseline; with `restore_best_weights`, the
     weights of the best epoch are restored at the end of training, whether it stopped early or not.
+
+    Args:
+        monitor: the log key to watch (default "val_loss").
+        min_delta: the least change that counts as an improvement (absolute value used).
+        patience: epochs without improvement after which training stops.
+        verbose: 1 prints a line when it stops (and when it restores weights).
+        mode: "min", "max" or "auto" (from the quantity's name or metric).
+        baseline: a value the monitored quantity must beat for the patience count to reset.
+        restore_best_weights: put back the weights of the best epoch at the end of training.
+        start_from_epoch: epochs to wait before watching (a warm-up).
     """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
                  restore_best_weights=False, start_from_epoch=0):
-        super().__init__()
-        self.monitor = monitor
-        self.min_delta = abs(float(min_delta))
+        super().__init__(monitor, mode, min_delta=min_delta)
         self.patience = check_int("patience", patience, low=0)
         self.verbose = verbose
-        self.mode = check_mode("EarlyStopping", mode)
-        self.baseline = None if baseline is None else float(baseline)
+        self.baseline = check_real("baseline", baseline, allow_none=True, owner="EarlyStopping")
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = check_int("start_from_epoch", start_from_epoch, low=0)
-        self._better = None
 
     def on_train_begin(self, logs=None):
         self.wait = 0
@@ -32,17 +37,8 @@ class EarlyStopping(Callback):
         self.best_epoch = 0
         self.best_weights = None
 
-    def _is_improvement(self, value, reference):
-        if reference is None:
-            return True
-        return self._better(value, reference)
-
     def on_epoch_end(self, epoch, logs=None):
-        if self._better is None:
-            increasing = direction("EarlyStopping", self.model, self.monitor, self.mode) == "max"
-            delta = self.min_delta
-            self._better = (lambda a, b: a - delta > b) if increasing else (lambda a, b: a + delta < b)
-        current = monitored_value("EarlyStopping", logs, self.monitor)
+        current = self._monitored(logs)
         if current is None or epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:

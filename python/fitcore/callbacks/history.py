@@ -25,6 +25,18 @@ def _split_key(key):
 
 
 class History(Callback):
+    """The record of a fit, returned by fit() and kept as `model.history`.
+
+    Attributes:
+        history: `{key: [value per epoch]}` for "loss", each metric, "val_*" where validated and
+            "learning_rate" where a callback logged it; keys sorted, as Keras 3 logs them.
+        epoch: the 0-based epochs trained.
+        params: `{"verbose": ..., "epochs": ..., "steps": ...}` as fit was given them.
+
+    `print(history)` summarises the final epoch; `plot()`, `to_dataframe()`, `to_dict()` and
+    `to_json()` give it other forms.
+    """
+
     def __init__(self):
         super().__init__()
         self.history = {}
@@ -63,12 +75,24 @@ class History(Callback):
 
     # --- conversions -------------------------------------------------------------------------
     def to_dict(self):
-        """Everything the History holds: {"epoch": [...], "history": {...}, "params": {...}} (copies)."""
+        """Everything the History holds.
+
+        Returns:
+            `{"epoch": [...], "history": {...}, "params": {...}, "key_epochs": {...}}` (copies).
+        """
         return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()},
                 "params": dict(self.params or {}), "key_epochs": {k: list(v) for k, v in self._key_epochs().items()}}
 
     @classmethod
     def from_dict(cls, data):
+        """A History from what `to_dict()` returned.
+
+        Args:
+            data: the dict.
+
+        Returns:
+            A new History.
+        """
         if not isinstance(data, dict) or "history" not in data:
             raise ValueError("History.from_dict: `data` must be a dict with keys 'epoch', 'history' and 'params' "
                              f"(as History.to_dict() returns), got {type(data).__name__}")
@@ -86,8 +110,15 @@ class History(Callback):
                 for key, values in self.history.items()}
 
     def to_json(self, path=None):
-        """The History as a JSON string; also written to `path` when given. NaN/inf are kept
-        (as Python's json writes them), so a diverged run round-trips."""
+        """The History as a JSON string. NaN/inf are kept (as Python's json writes them), so a
+        diverged run round-trips.
+
+        Args:
+            path: a file to write the string to as well, or None.
+
+        Returns:
+            The JSON string.
+        """
         text = json.dumps(self.to_dict())
         if path is not None:
             with open(path, "w", encoding="utf-8") as f:
@@ -96,7 +127,14 @@ class History(Callback):
 
     @classmethod
     def from_json(cls, text_or_path):
-        """A History from to_json()'s string, or from the path of a file holding it."""
+        """A History from JSON.
+
+        Args:
+            text_or_path: `to_json()`'s string, or the path of a file holding it.
+
+        Returns:
+            A new History.
+        """
         text = str(text_or_path)
         if not text.lstrip().startswith("{"):
             with open(text_or_path, encoding="utf-8") as f:
@@ -104,8 +142,12 @@ class History(Callback):
         return cls.from_dict(json.loads(text))
 
     def to_dataframe(self):
-        """Long format as R keras3's as.data.frame(history): columns epoch (1-based, as displayed),
-        value, metric and data ('training' or 'validation'); one row per epoch and logged value."""
+        """The History in long format, as R keras3's as.data.frame(history).
+
+        Returns:
+            A pandas DataFrame with columns epoch (1-based, as displayed), value, metric and data
+            ('training' or 'validation'); one row per epoch and logged value.
+        """
         try:
             import pandas as pd
         except ImportError:
@@ -126,8 +168,16 @@ class History(Callback):
         return list(dict.fromkeys(_split_key(key)[0] for key in self.history))
 
     def plot(self, metrics=None, figsize=None):
-        """A matplotlib Figure: one panel per metric (training and validation overlaid),
-        epochs 1-based on x as the progress display counts them ("Epoch 3/10")."""
+        """Plots the History: one panel per metric, training and validation overlaid, epochs
+        1-based on x as the progress display counts them ("Epoch 3/10").
+
+        Args:
+            metrics: a metric name or a list of them (without "val_"); None: every metric.
+            figsize: matplotlib's (width, height) in inches, or None for a size by panel count.
+
+        Returns:
+            The matplotlib Figure.
+        """
         try:
             import matplotlib.pyplot as plt
         except ImportError:
@@ -145,7 +195,15 @@ class History(Callback):
 
 
 def draw_panels(fig, axes, key_epochs, history, names):
-    """Fills one axis per metric name (key_epochs: key -> 0-based epochs); shared with the live view."""
+    """Fills one axis per metric name; shared with the live view.
+
+    Args:
+        fig: the matplotlib Figure.
+        axes: one axis per name.
+        key_epochs: `{key: 0-based epochs it was logged at}`.
+        history: `{key: values}`.
+        names: the metric names (without "val_").
+    """
     for ax, name in zip(axes, names):
         ax.clear()
         for key, label, color in ((name, "training", "tab:blue"), ("val_" + name, "validation", "tab:orange")):

@@ -6,8 +6,20 @@ _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "o
 
 
 class LambdaCallback(Callback):
-    """LambdaCallback(on_epoch_end=lambda epoch, logs: ...). Hooks take the same arguments as the
-    Callback methods of the same name (epoch/batch, logs; or logs only)."""
+    """A callback made of plain functions: `LambdaCallback(on_epoch_end=lambda epoch, logs: ...)`.
+
+    Each function takes the arguments of the Callback method of the same name (epoch or batch,
+    then logs; or logs only).
+
+    Args:
+        on_epoch_begin: `f(epoch, logs)`.
+        on_epoch_end: `f(epoch, logs)`.
+        on_train_begin: `f(logs)`.
+        on_train_end: `f(logs)`.
+        on_train_batch_begin: `f(batch, logs)`.
+        on_train_batch_end: `f(batch, logs)`.
+        **kwargs: any other hook by name (on_test_*, on_predict_*, on_batch_*).
+    """
 
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None, on_train_end=None,
                  on_train_batch_begin=None, on_train_batch_end=None, **kwargs):
@@ -28,4 +40,5 @@ class LambdaCallback(Callback):
             setattr(self, hook, function)
 
     def overrides_batch_hooks(self):
+        """True when a batch hook was given (fit then calls it after every step)."""
         return any(hook in self._given for hook in BATCH_HOOKS)

@@ -5,8 +5,16 @@ from fitcore.callbacks.callback import Callback, check_settable_learning_rate
 
 
 class LearningRateScheduler(Callback):
-    """`schedule(epoch, lr)` (0-based epoch, current rate) returns the new rate; a one-argument
-    `schedule(epoch)` also works, as in Keras. Each epoch's logs get `learning_rate`."""
+    """Sets the optimizer's learning rate at the start of each epoch.
+
+    Each epoch's logs get `learning_rate`. The optimizer must have a float learning rate (not a
+    schedule).
+
+    Args:
+        schedule: `schedule(epoch, lr)` (0-based epoch, current rate) returning the new rate; a
+            one-argument `schedule(epoch)` also works, as in Keras.
+        verbose: 1 prints the rate set at each epoch.
+    """
 
     def __init__(self, schedule, verbose=0):
         super().__init__()

@@ -13,6 +13,7 @@ _TEXT_WIDTH = 30  # epochs shown in the text chart (the latest ones)
 
 
 def in_notebook():
+    """True inside a Jupyter (IPython kernel) notebook."""
     # A notebook's kernel has imported IPython long before: never import it here (that alone costs
     # a second and tens of MB in a plain script).
     if "IPython" not in sys.modules:
@@ -35,9 +36,19 @@ def _has_matplotlib():
 
 
 def resolve_view_metrics(view_metrics, verbose, epochs, has_metrics):
-    """The MetricsViewer fit adds, or None. True/False force it on/off; 'auto' (fit's default) and
-    None follow fc.config.set_view_metrics(...), which is itself 'auto' unless changed: a live plot
-    in a notebook with matplotlib when metrics were compiled, epochs > 1 and verbose > 0."""
+    """The MetricsViewer fit adds, or None.
+
+    Args:
+        view_metrics: True/False force it on/off; "auto" (fit's default) and None follow
+            `fc.config.set_view_metrics(...)`, itself "auto" unless changed: a live plot in a
+            notebook with matplotlib when metrics were compiled, epochs > 1 and verbose > 0.
+        verbose: fit's display mode (0, 1 or 2, "auto" resolved).
+        epochs: fit's `epochs`.
+        has_metrics: whether compile() was given metrics.
+
+    Returns:
+        A `MetricsViewer` or None.
+    """
     if view_metrics is None or view_metrics == "auto":
         from fitcore import config
 
@@ -51,6 +62,14 @@ def resolve_view_metrics(view_metrics, verbose, epochs, has_metrics):
 
 
 def sparkline(values):
+    """A text chart of `values`, one block character per value ("!" for NaN/inf).
+
+    Args:
+        values: floats.
+
+    Returns:
+        A string as long as `values`.
+    """
     finite = [v for v in values if isinstance(v, float) and math.isfinite(v)]
     if not finite:
         return "?" * len(values)
@@ -61,7 +80,13 @@ def sparkline(values):
 
 
 class MetricsViewer(Callback):
-    """Added by fit for view_metrics; `mode` is 'plot' (notebook) or 'text'."""
+    """The live per-epoch view of loss and metrics that fit adds for `view_metrics`.
+
+    Args:
+        mode: "plot" (a matplotlib figure redrawn in a notebook) or "text" (a chart printed after
+            each epoch).
+        stream: where the text chart goes (default sys.stdout).
+    """
 
     needs_every_batch = False
 

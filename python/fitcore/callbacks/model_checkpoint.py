@@ -1,23 +1,36 @@
 """ModelCheckpoint: saves the model or its weights after epochs (or every N batches)."""
 import os
 
-from fitcore.callbacks.callback import Callback
-from fitcore.callbacks.monitor import check_mode, direction, monitored_value
+from fitcore.callbacks.monitor import MonitorCallback
+from fitcore.data.validation import check_positive_int
 from fitcore.saving.model_file import SUFFIXES as MODEL_SUFFIXES
 
 
-class ModelCheckpoint(Callback):
-    """`filepath` may hold `{epoch}` (1-based, as Keras), `{batch}` (with an int save_freq) and any
+class ModelCheckpoint(MonitorCallback):
+    """Saves the model or its weights at the end of epochs (or every `save_freq` batches).
+
+    `filepath` may hold `{epoch}` (1-based, as Keras), `{batch}` (with an int save_freq) and any
     log key, with format specs: "ckpt-{epoch:02d}-{val_loss:.2f}.weights.npz".
 
     save_weights_only=True writes model.save_weights(...) (the path must end in ".weights.npz");
     otherwise model.save(...) (".keras" or ".fitcore"). Every file is written under a temporary name and renamed, so a crash
     never leaves a half-written checkpoint under the final name.
+
+    Args:
+        filepath: where to save: a path, possibly a template of `{epoch}`, `{batch}` and log keys.
+        monitor: the log key save_best_only watches (default "val_loss").
+        verbose: 1 prints a line per save (or per epoch not saved, with save_best_only).
+        save_best_only: save only when `monitor` improved on the best so far (strictly: a tie
+            does not save); a missing monitored value saves anyway, as Keras.
+        save_weights_only: save the weights (".weights.npz") rather than the whole model.
+        mode: "min", "max" or "auto" (from the quantity's name or metric).
+        save_freq: "epoch", or an int N: save every N training batches.
+        initial_value_threshold: the value the first save must beat (with save_best_only).
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
-        super().__init__()
+        super().__init__(monitor, mode, baseline=initial_value_threshold)
         if not isinstance(filepath, (str, os.PathLike)):
             raise TypeError(f"ModelCheckpoint: `filepath` must be a path (str), got {filepath!r}")
         self.filepath = os.fspath(filepath)
@@ -27,21 +40,18 @@ class ModelCheckpoint(Callback):
         if not save_weights_only and not self.filepath.endswith(MODEL_SUFFIXES):
             raise ValueError(f"ModelCheckpoint: with save_weights_only=False (the whole model), `filepath` must end "
                              f"in {' or '.join(MODEL_SUFFIXES)}, got {self.filepath!r}")
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1):
-            raise ValueError(f"ModelCheckpoint: `save_freq` must be 'epoch' or a positive int, got {save_freq!r}")
-        self.monitor = monitor
+        if save_freq != "epoch":
+            check_positive_int("save_freq", save_freq, owner="ModelCheckpoint")
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)
         self.save_weights_only = bool(save_weights_only)
-        self.mode = check_mode("ModelCheckpoint", mode)
         self.save_freq = save_freq
         self.initial_value_threshold = initial_value_threshold
-        self.best = initial_value_threshold
-        self._increasing = None
         self._epoch = 0
         self._batches_since_save = 0
 
     def overrides_batch_hooks(self):
+        """True only with an int `save_freq` (then fit calls the batch hook after every step)."""
         return self.save_freq != "epoch"  # only then does it need each step's hook
 
     def on_train_begin(self, logs=None):
@@ -76,13 +86,11 @@ class ModelCheckpoint(Callback):
     def _should_save(self, epoch, logs, path):
         if not self.save_best_only:
             return True
-        current = monitored_value("ModelCheckpoint", logs, self.monitor)
+        current = self._monitored(logs)
         if current is None:
             return True  # as Keras: save anyway when the monitored value is missing
-        if self._increasing is None:
-            self._increasing = direction("ModelCheckpoint", self.model, self.monitor, self.mode) == "max"
         best = self.best
-        improved = best is None or (current > best if self._increasing else current < best)
+        improved = self._is_improvement(current, best)
         if self.verbose > 0:
             best_text = "None" if best is None else f"{best:.5f}"
             print(f"\nEpoch {epoch + 1}: {self.monitor} " + (

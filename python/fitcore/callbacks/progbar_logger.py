@@ -8,12 +8,21 @@ import sys
 import time
 
 from fitcore.callbacks.callback import Callback
+from fitcore.callbacks.metrics_viewer import in_notebook
 
 _REDRAW_INTERVAL = 0.1  # seconds between two redraws of the bar
 _BAR_WIDTH = 20
 
 
 def format_duration(seconds):
+    """A duration as Keras shows it: "7s", "2:05", "1:02:05".
+
+    Args:
+        seconds: the duration.
+
+    Returns:
+        The text.
+    """
     seconds = int(round(seconds))
     if seconds >= 3600:
         return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
@@ -23,6 +32,14 @@ def format_duration(seconds):
 
 
 def format_per_step(seconds):
+    """Time per step as Keras shows it: "2s/step", "15ms/step", "80us/step".
+
+    Args:
+        seconds: the time of one step.
+
+    Returns:
+        The text.
+    """
     if seconds >= 1:
         return f"{seconds:.0f}s/step"
     if seconds >= 1e-3:
@@ -31,6 +48,14 @@ def format_per_step(seconds):
 
 
 def format_logs(logs):
+    """The logs as the progress line shows them: "accuracy: 0.9000 - loss: 0.2500".
+
+    Args:
+        logs: a dict of values (non-numbers are skipped).
+
+    Returns:
+        The text.
+    """
     parts = []
     for key, value in (logs or {}).items():
         try:
@@ -39,6 +64,30 @@ def format_logs(logs):
             continue
         parts.append(f"{key}: {value:.4f}" if value == 0 or abs(value) >= 1e-3 else f"{key}: {value:.4e}")
     return " - ".join(parts)
+
+
+def interactive():
+    """Whether the output is a terminal or a notebook, where a bar redrawn in place reads well.
+
+    Returns:
+        True or False.
+    """
+    return in_notebook() or (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
+
+
+def resolve_verbose(verbose):
+    """The display mode a `verbose` argument means.
+
+    Args:
+        verbose: 0, 1, 2 or "auto" (checked already).
+
+    Returns:
+        0 (silent), 1 (a progress bar) or 2 (one line per epoch); "auto" is 1 on a terminal or in
+        a notebook, 2 when the output goes to a file or a pipe.
+    """
+    if verbose == "auto":
+        return 1 if interactive() else 2
+    return verbose
 
 
 class _Bar:
@@ -96,6 +145,15 @@ class _Bar:
 
 
 class ProgbarLogger(Callback):
+    """The progress display fit, evaluate and predict add when verbose != 0.
+
+    verbose 1 (params["verbose"]; "auto" on a terminal): a bar per epoch redrawn in place; verbose
+    2 ("auto" into a file or pipe): one line per epoch. "Epoch i/N" heads each epoch when N > 1.
+
+    Args:
+        stream: where to write (default sys.stdout).
+    """
+
     needs_every_batch = False  # redrawn after runs of steps, not after each one
 
     def __init__(self, stream=None):
@@ -122,7 +180,8 @@ class ProgbarLogger(Callback):
 
     @property
     def verbose(self):
-        return self.params.get("verbose", 1)
+        """The display mode: params["verbose"] as fit was given it, with "auto" resolved."""
+        return resolve_verbose(self.params.get("verbose", 1))
 
     def _new_bar(self):
         steps = self.params.get("steps")
@@ -136,7 +195,7 @@ class ProgbarLogger(Callback):
         self._in_fit = False
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.verbose:
+        if self.verbose and (self.params.get("epochs") or 1) > 1:  # as Keras: no "Epoch 1/1"
             self._write(f"Epoch {epoch + 1}/{self.params.get('epochs')}\n")
         self._new_bar()
 

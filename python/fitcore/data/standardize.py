@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from fitcore.data.validation import as_float32, as_numeric_array, check_finite
+from fitcore.data.validation import as_float32, as_numeric_array, check_finite, check_real
 
 
 def _by_position_or_name(value, names, arg, kind):
@@ -38,6 +38,16 @@ def _fit_shape(array, expected, arg, name):
 
 
 def standardize_inputs(model, x, arg="x"):
+    """The inputs as one float32 array per model input, checked against the model's shapes.
+
+    Args:
+        model: the model.
+        x: an array, a list/tuple by position or a dict by input name.
+        arg: the argument's name, for errors.
+
+    Returns:
+        A list of C-contiguous float32 arrays in the model's input order.
+    """
     arrays = _by_position_or_name(x, model.input_names, arg, "input")
     checks = getattr(model, "input_value_checks", {})
     out = []
@@ -51,6 +61,17 @@ def standardize_inputs(model, x, arg="x"):
 
 
 def standardize_targets(model, y, losses, arg="y"):
+    """The targets as one float32 array per model output, checked by each output's loss.
+
+    Args:
+        model: the model.
+        y: an array, a list/tuple by position or a dict by output name.
+        losses: the compiled losses (one per output).
+        arg: the argument's name, for errors.
+
+    Returns:
+        A list of C-contiguous float32 arrays in the model's output order.
+    """
     arrays = _by_position_or_name(y, model.output_names, arg, "output")
     out = []
     for name, shape, loss, value in zip(model.output_names, model.output_shapes, losses, arrays):
@@ -61,7 +82,18 @@ def standardize_targets(model, y, losses, arg="y"):
 
 
 def standardize_sample_weights(model, sample_weight, num_samples, arg="sample_weight"):
-    """Per output: None, or float32 (n,) / (n, timesteps) weights, finite."""
+    """The sample weights per model output, checked.
+
+    Args:
+        model: the model.
+        sample_weight: None, one array for every output, or a list/dict per output; (n,) or
+            (n, timesteps) for temporal outputs.
+        num_samples: n, for error messages.
+        arg: the argument's name, for errors.
+
+    Returns:
+        Per output: None, or finite float32 weights of (n,) or (n, timesteps).
+    """
     if sample_weight is None:
         return [None] * len(model.output_names)
     if isinstance(sample_weight, (dict, list, tuple)) and len(model.output_names) > 1:
@@ -88,7 +120,13 @@ def standardize_sample_weights(model, sample_weight, num_samples, arg="sample_we
 
 
 def check_class_weight(class_weight, model, arg="class_weight"):
-    """{class_index: finite weight} for a single-output model, or an error naming `arg`."""
+    """{class_index: finite weight} for a single-output model, or an error naming `arg`.
+
+    Args:
+        class_weight: the user's argument.
+        model: the model (class_weight needs one output).
+        arg: the argument's name, for errors.
+    """
     if not isinstance(class_weight, dict):
         raise TypeError(f"`{arg}` must be a dict {{class_index: weight}}, got {type(class_weight).__name__}")
     if len(model.output_names) != 1:
@@ -97,28 +135,60 @@ def check_class_weight(class_weight, model, arg="class_weight"):
     for key, value in class_weight.items():
         if isinstance(key, bool) or not isinstance(key, numbers.Integral) or key < 0:
             raise ValueError(f"`{arg}` keys must be non-negative class indices, got {key!r}")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-            raise ValueError(f"`{arg}`[{key}] must be a finite number, got {value!r}")
+        check_real(arg, value, shown=f"`{arg}`[{key}]")
 
 
 def class_weight_to_sample_weight(class_weight, targets, model, losses, arg="class_weight"):
-    """Per-sample weights from {class_index: weight}; labels from sparse ids, a final dimension of 1,
-    or the argmax of one-hot targets. Classes not listed weigh 1."""
+    """Weights from `{class_index: weight}`, one per label; classes not listed weigh 1.
+
+    Labels come from sparse integer targets, from a final dimension of 1, or from the argmax of
+    one-hot targets (the last axis). Temporal targets `(n, T, 1)` or `(n, T, classes)` give one
+    label, so one weight, per timestep, as Keras documents for sequence outputs.
+
+    Args:
+        class_weight: `{class_index: weight}`.
+        targets: the standardized targets (one array per output; one output only).
+        model: the model (class_weight needs a single output).
+        losses: the compiled losses (a sparse loss reads its targets as labels).
+        arg: the argument's name, for errors.
+
+    Returns:
+        A float32 array of shape (n,), or (n, T) for temporal targets.
+    """
     check_class_weight(class_weight, model, arg)
     y = targets[0]
-    if losses[0].sparse or y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
-        labels = np.round(y.reshape(len(y))).astype(np.int64)
-    elif y.ndim == 2:
-        labels = np.argmax(y, axis=1)
-    else:
-        raise ValueError(f"`{arg}` is not supported for targets of rank 3 or more, got y of shape {y.shape}")
-    weights = np.ones(len(y), np.float32)
+    labels = y[..., 0] if y.ndim > 1 and y.shape[-1] == 1 else y
+    if not losses[0].sparse and labels is y and y.ndim > 1:
+        labels = np.argmax(y, axis=-1)  # one-hot (or probabilities): the most likely class
+    if labels.ndim > 2:
+        raise ValueError(f"`{arg}` is supported for targets of shape (n,), (n, classes), (n, T, 1) or (n, T, classes) "
+                         f"(a weight per sample or per timestep), got y of shape {y.shape}")
+    labels = np.round(labels).astype(np.int64)
+    weights = np.ones(labels.shape, np.float32)
     for key, value in class_weight.items():
         weights[labels == key] = value
     return weights
 
 
 def apply_class_weight(class_weight, targets, weights, model, losses):
-    """The per-output sample weights with class_weight multiplied in (training data only, as Keras)."""
-    per_sample = class_weight_to_sample_weight(class_weight, targets, model, losses)
-    return [per_sample if w is None else (w.T * per_sample).T.copy() for w in weights]
+    """The per-output sample weights with class_weight multiplied in (training data only, as Keras).
+
+    Args:
+        class_weight: `{class_index: weight}`.
+        targets: the standardized targets.
+        weights: the per-output sample weights (None where not given): (n,) or (n, T).
+        model: the model.
+        losses: the compiled losses.
+
+    Returns:
+        The per-output weights: float32 arrays of (n,) or, when either side is per timestep, (n, T).
+    """
+    from_classes = class_weight_to_sample_weight(class_weight, targets, model, losses)
+    out = []
+    for w in weights:
+        if w is None:
+            out.append(from_classes)
+            continue
+        a, b = (w, from_classes) if w.ndim >= from_classes.ndim else (from_classes, w)
+        out.append((a * b.reshape(b.shape + (1,) * (a.ndim - b.ndim))).astype(np.float32))
+    return out

@@ -2,27 +2,125 @@
 import math
 import numbers
 import os
+from collections.abc import Collection
 
 import numpy as np
 
 
-def check_int(name, value, low=None, allow_none=False):
+def check_int(name, value, low=None, allow_none=False, owner=None):
+    """An int (numpy's too, never a bool) at least `low`, or an error naming the argument.
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        low: the least value allowed, or None.
+        allow_none: None is accepted and returned.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        `value` as a Python int (or None).
+    """
     if value is None and allow_none:
         return None
+    where = f"{owner}: " if owner else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an int{' or None' if allow_none else ''}, got {value!r}")
+        raise TypeError(f"{where}`{name}` must be an int{' or None' if allow_none else ''}, got {value!r}")
     value = int(value)
     if low is not None and value < low:
-        raise ValueError(f"`{name}` must be >= {low}, got {value}")
+        raise ValueError(f"{where}`{name}` must be >= {low}, got {value}")
     return value
 
 
-def check_positive_int(name, value, allow_none=False):
-    return check_int(name, value, low=1, allow_none=allow_none)
+def check_positive_int(name, value, allow_none=False, owner=None):
+    """An int >= 1 (or None when allowed), as check_int.
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        allow_none: None is accepted and returned.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        `value` as a Python int (or None).
+    """
+    return check_int(name, value, low=1, allow_none=allow_none, owner=owner)
+
+
+def check_real(name, value, low=None, high=None, low_open=False, high_open=False, allow_none=False, owner=None,
+               shown=None):
+    """A finite real number within optional bounds, or an error naming the argument.
+
+    Args:
+        name: the argument's name.
+        value: its value (bool is refused).
+        low: the least value allowed, or None.
+        high: the greatest value allowed, or None.
+        low_open: `low` itself is refused.
+        high_open: `high` itself is refused.
+        allow_none: None is accepted and returned.
+        owner: the class or function whose argument it is, prefixed to the message.
+        shown: how the message names the value, when not "`name`" (e.g. "`class_weight`[3]").
+
+    Returns:
+        `value` as a float (or None).
+    """
+    if value is None and allow_none:
+        return None
+    where = (f"{owner}: " if owner else "") + (shown or f"`{name}`")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{where} must be a finite number, got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        interval = (("(" if low_open else "[") + ("-inf" if low is None else f"{low}") + ", "
+                    + ("inf" if high is None else f"{high}") + (")" if high_open else "]"))
+        raise ValueError(f"{where} must be in {interval}, got {value!r}")
+    return value
+
+
+def check_bool(name, value):
+    """True or False (numpy's bool too), or TypeError naming the argument.
+
+    Args:
+        name: the argument's name.
+        value: its value.
+
+    Returns:
+        `value` as a Python bool.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_verbose(value, name="verbose"):
+    """0, 1, 2 or "auto", as given (fit's params["verbose"] keeps "auto", as Keras).
+
+    Args:
+        value: the argument.
+        name: its name, for the error.
+
+    Returns:
+        `value`.
+    """
+    if isinstance(value, bool) or value not in (0, 1, 2, "auto"):
+        raise ValueError(f"`{name}` must be 0, 1, 2 or 'auto', got {value!r}")
+    return value
 
 
 def check_fraction(name, value):
-    """A float in [0, 1)."""
+    """A float in [0, 1) (validation_split).
+
+    Args:
+        name: the argument's name.
+        value: its value.
+
+    Returns:
+        `value` as a float.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a float in [0, 1), got {value!r}")
     if not 0.0 <= float(value) < 1.0:
@@ -32,7 +130,14 @@ def check_fraction(name, value):
 
 def to_numpy(value):
     """numpy's view of an array-like: numpy itself, anything with `__array__` (pandas, torch, jax) or
-    only `__dlpack__`. Zero-copy where the producer allows it."""
+    only `__dlpack__`. Zero-copy where the producer allows it.
+
+    Args:
+        value: the array-like.
+
+    Returns:
+        A numpy array.
+    """
     if isinstance(value, np.ndarray):
         return value
     if getattr(value, "requires_grad", False) and hasattr(value, "detach"):
@@ -43,7 +148,15 @@ def to_numpy(value):
 
 
 def as_numeric_array(value, arg):
-    """`value` as a numpy array of a numeric dtype, or TypeError naming `arg`."""
+    """`value` as a numpy array of a numeric dtype, or TypeError naming `arg`.
+
+    Args:
+        value: the array-like.
+        arg: the argument's name, for errors.
+
+    Returns:
+        A numpy array with a batch axis.
+    """
     if isinstance(value, (str, bytes, set, frozenset, os.PathLike)) or value is None:
         raise TypeError(f"`{arg}` must be an array, got {type(value).__name__}")
     try:
@@ -58,17 +171,34 @@ def as_numeric_array(value, arg):
 
 
 def as_float32(array):
-    """C-contiguous float32: the array itself when it already is (zero-copy)."""
+    """C-contiguous float32: the array itself when it already is (zero-copy).
+
+    Args:
+        array: a numpy array.
+
+    Returns:
+        The float32 array.
+    """
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
 def check_finite(array, arg):
+    """ValueError naming `arg` when `array` holds NaN or inf.
+
+    Args:
+        array: a numpy array.
+        arg: the argument's name.
+    """
     if not np.all(np.isfinite(array)):
         raise ValueError(f"`{arg}` must be finite; it holds NaN or inf")
 
 
 def check_same_length(arrays_by_arg):
-    """All arrays share their first dimension, or ValueError naming them."""
+    """All arrays share their first dimension, or ValueError naming them.
+
+    Args:
+        arrays_by_arg: `{argument name: array (or None, skipped)}`.
+    """
     lengths = {arg: a.shape[0] for arg, a in arrays_by_arg.items() if a is not None}
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{arg}: {n}" for arg, n in lengths.items())
@@ -76,7 +206,13 @@ def check_same_length(arrays_by_arg):
 
 
 def check_weight_list(weights, values, owner):
-    """For set_weights: the same count and shapes as the weights, finite numbers."""
+    """For set_weights: the same count and shapes as the weights, numbers.
+
+    Args:
+        weights: the layer's or model's Weight objects.
+        values: the arrays given.
+        owner: the layer or model name, for errors.
+    """
     if not isinstance(values, (list, tuple)):
         raise TypeError(f"{owner}.set_weights: `weights` must be a list of arrays, got {type(values).__name__}")
     if len(values) != len(weights):
@@ -87,6 +223,64 @@ def check_weight_list(weights, values, owner):
             raise ValueError(f"{owner}.set_weights: weights[{i}] ({w.name}) must have shape {w.shape}, got {v.shape}")
 
 
+def check_validation_freq(validation_freq):
+    """fit's `validation_freq` as a predicate on 0-based epochs.
+
+    Args:
+        validation_freq: an int N (every N-th epoch, counting from 1) or a collection of 1-based
+            epoch numbers.
+
+    Returns:
+        A function `epoch -> bool`.
+    """
+    if isinstance(validation_freq, bool):
+        raise TypeError(f"`validation_freq` must be an int or a collection of ints, got {validation_freq!r}")
+    if isinstance(validation_freq, numbers.Integral):
+        n = check_positive_int("validation_freq", validation_freq)
+        return lambda epoch: (epoch + 1) % n == 0
+    if isinstance(validation_freq, Collection) and not isinstance(validation_freq, (str, bytes)):
+        chosen = {check_positive_int("validation_freq entries", e) for e in validation_freq}
+        return lambda epoch: epoch + 1 in chosen
+    raise TypeError(f"`validation_freq` must be an int or a collection of ints, got {validation_freq!r}")
+
+
+def check_view_metrics(view_metrics):
+    """fit's `view_metrics`: "auto", True, False or None, as given.
+
+    Args:
+        view_metrics: the argument.
+
+    Returns:
+        `view_metrics`.
+    """
+    if view_metrics not in ("auto", True, False, None) or type(view_metrics) in (int, float):
+        raise ValueError(f"`view_metrics` must be 'auto' (the fc.config default), True or False, got {view_metrics!r}")
+    return view_metrics
+
+
+def check_steps_per_epoch(steps_per_epoch):
+    """fit's `steps_per_epoch`: a positive int, -1 (until a callback stops training) or None.
+
+    Args:
+        steps_per_epoch: the argument.
+
+    Returns:
+        It as an int, or None.
+    """
+    steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=-1, allow_none=True)
+    if steps_per_epoch == 0:
+        raise ValueError("`steps_per_epoch` must be a positive int, -1 or None, got 0")
+    return steps_per_epoch
+
+
 def split_at(num_samples, validation_split):
-    """Keras's split point: the last fraction of the samples (before shuffling) validates."""
+    """Keras's split point: the last fraction of the samples (before shuffling) validates.
+
+    Args:
+        num_samples: n.
+        validation_split: the fraction in [0, 1).
+
+    Returns:
+        floor(n * (1 - validation_split)): the first validation row.
+    """
     return int(math.floor(num_samples * (1.0 - validation_split)))

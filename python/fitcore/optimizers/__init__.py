@@ -11,12 +11,26 @@ _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagr
 
 
 def serialize(optimizer):
-    """{"class_name": ..., "config": ...}, JSON-able (a schedule nests the same way)."""
+    """An optimizer as JSON-able data.
+
+    Args:
+        optimizer: an `fc.optimizers` instance.
+
+    Returns:
+        `{"class_name": ..., "config": ...}` (a schedule nests the same way).
+    """
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 
 def deserialize(config):
-    """An Optimizer from serialize()'s form; ValueError lists the known class names."""
+    """An optimizer from `serialize()`'s form.
+
+    Args:
+        config: `{"class_name": ..., "config": ...}`.
+
+    Returns:
+        The optimizer; ValueError lists the known class names.
+    """
     if not isinstance(config, dict) or not {"class_name", "config"} <= set(config):
         raise ValueError(f"A serialized optimizer is a dict with 'class_name' and 'config', got {config!r}")
     cls = {c.__name__: c for c in _BY_NAME.values()}.get(config["class_name"])
@@ -27,8 +41,15 @@ def deserialize(config):
 
 
 def get(identifier):
-    """An Optimizer from a name (case-insensitive), an instance or serialize()'s dict; ValueError
-    lists the valid names."""
+    """The optimizer `compile(optimizer=...)` means.
+
+    Args:
+        identifier: a name ("sgd", "adam", "adamw", "rmsprop", "adagrad"; case-insensitive), an
+            optimizer class or instance, or `serialize()`'s dict.
+
+    Returns:
+        An Optimizer; ValueError lists the valid names.
+    """
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):

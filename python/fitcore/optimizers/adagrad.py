@@ -2,8 +2,16 @@ from fitcore.optimizers.optimizer import Optimizer, check_number
 
 
 class Adagrad(Optimizer):
-    """Keras Adagrad: accumulator += g^2 (starting at initial_accumulator_value);
-    w -= lr * g / sqrt(accumulator + epsilon)."""
+    """Adagrad, as Keras's: accumulator += g^2; w -= lr * g / sqrt(accumulator + epsilon).
+
+    Args:
+        learning_rate: a float >= 0 or a schedule from `fc.optimizers.schedules`.
+        initial_accumulator_value: the accumulator's starting value, >= 0.
+        epsilon: added inside the square root, >= 0.
+        name: the optimizer's name.
+        **kwargs: the base optimizer's arguments: `weight_decay`, `clipnorm`, `clipvalue`,
+            `global_clipnorm` (see `fc.optimizers.Optimizer`).
+    """
 
     core_name = "adagrad"
 

@@ -2,7 +2,18 @@ from fitcore.optimizers.optimizer import Optimizer, check_number
 
 
 class Adam(Optimizer):
-    """Keras Adam (epsilon 1e-7, outside the square root), optionally amsgrad."""
+    """Adam, as Keras's (epsilon outside the square root, bias-corrected rate), optionally AMSGrad.
+
+    Args:
+        learning_rate: a float >= 0 or a schedule from `fc.optimizers.schedules`.
+        beta_1: decay of the first-moment estimate, in [0, 1].
+        beta_2: decay of the second-moment estimate, in [0, 1].
+        epsilon: added to the root of the second moment, >= 0.
+        amsgrad: use the maximum of past second moments (AMSGrad).
+        name: the optimizer's name.
+        **kwargs: the base optimizer's arguments: `weight_decay`, `clipnorm`, `clipvalue`,
+            `global_clipnorm` (see `fc.optimizers.Optimizer`).
+    """
 
     core_name = "adam"
 

@@ -2,7 +2,19 @@ from fitcore.optimizers.adam import Adam
 
 
 class AdamW(Adam):
-    """Keras AdamW: Adam with decoupled weight decay (w -= w * weight_decay * lr before each update)."""
+    """AdamW, as Keras's: Adam with decoupled weight decay (w -= w * weight_decay * lr before each update).
+
+    Args:
+        learning_rate: a float >= 0 or a schedule from `fc.optimizers.schedules`.
+        weight_decay: the decoupled decay rate (not None).
+        beta_1: decay of the first-moment estimate, in [0, 1].
+        beta_2: decay of the second-moment estimate, in [0, 1].
+        epsilon: added to the root of the second moment, >= 0.
+        amsgrad: use the maximum of past second moments (AMSGrad).
+        name: the optimizer's name.
+        **kwargs: the base optimizer's arguments: `weight_decay`, `clipnorm`, `clipvalue`,
+            `global_clipnorm` (see `fc.optimizers.Optimizer`).
+    """
 
     core_name = "adamw"
 

@@ -4,19 +4,26 @@ import re
 import warnings
 
 from fitcore import _core
+from fitcore.data.validation import check_real
 from fitcore.optimizers import schedules
 
 
 def check_number(owner, name, value, low=None, high=None, low_open=False):
-    """Validates a numeric hyper-parameter, naming it in the error."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: `{name}` must be a number, got {value!r}")
-    value = float(value)
-    if value != value or (low is not None and (value < low or (low_open and value == low))) or (
-            high is not None and value > high):
-        bounds = f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}]"
-        raise ValueError(f"{owner}: `{name}` must be in {bounds}, got {value!r}")
-    return value
+    """A numeric hyper-parameter checked by `fitcore.data.validation.check_real` (owner first, as
+    the optimizers call it).
+
+    Args:
+        owner: the optimizer's class name, prefixed to the message.
+        name: the argument's name.
+        value: its value.
+        low: the least value allowed, or None.
+        high: the greatest value allowed, or None.
+        low_open: `low` itself is refused.
+
+    Returns:
+        `value` as a float.
+    """
+    return check_real(name, value, low=low, high=high, low_open=low_open, owner=owner)
 
 
 _KERAS_ONLY = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
@@ -40,6 +47,17 @@ class Optimizer:
     `learning_rate` is a float or a schedule from `fc.optimizers.schedules`. It may be read at any
     time (a schedule reads at the current iteration count) and set at any time, also by callbacks
     during fit(); as in Keras, a float cannot replace a schedule given to the constructor.
+
+    Args:
+        learning_rate: a float >= 0 or a schedule from `fc.optimizers.schedules`.
+        name: the optimizer's name.
+        weight_decay: decoupled weight decay rate (w -= w * weight_decay * lr), or None.
+        clipnorm: clip each weight's gradient to this L2 norm, or None.
+        clipvalue: clip each gradient entry to [-clipvalue, clipvalue], or None.
+        global_clipnorm: clip all gradients together to this joint L2 norm, or None.
+        **kwargs: Keras's `use_ema`, `ema_momentum`, `ema_overwrite_frequency`,
+            `loss_scale_factor`, `gradient_accumulation_steps` at their defaults (anything else is
+            refused); `decay` is ignored with a warning, as Keras.
     """
 
     core_name = None
@@ -74,18 +92,22 @@ class Optimizer:
 
     @property
     def weight_decay(self):
+        """The decoupled weight decay rate, or None."""
         return self._base["weight_decay"]
 
     @property
     def clipnorm(self):
+        """Each weight's gradient is clipped to this L2 norm, or None."""
         return self._base["clipnorm"]
 
     @property
     def clipvalue(self):
+        """Each gradient entry is clipped to [-clipvalue, clipvalue], or None."""
         return self._base["clipvalue"]
 
     @property
     def global_clipnorm(self):
+        """All gradients together are clipped to this joint L2 norm, or None."""
         return self._base["global_clipnorm"]
 
     def _attach(self, core_trainer, model=None):
@@ -105,7 +127,12 @@ class Optimizer:
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Keras's: weight decay skips the weights in `var_list` and those whose own name ("kernel",
         "bias", ..., not the layer's path) contains any of `var_names` (e.g. ["bias"]). Call it before
-        the optimizer is built (before the first fit)."""
+        the optimizer is built (before the first fit).
+
+        Args:
+            var_list: weights (`model.weights` entries) to exclude.
+            var_names: name fragments; a weight whose own name contains one is excluded.
+        """
         if self._core is not None:
             raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
         self._exclude_ids = {id(v) for v in var_list or []}
@@ -117,6 +144,8 @@ class Optimizer:
 
     @property
     def learning_rate(self):
+        """The current learning rate (a schedule's value at the current step); settable to a float
+        (callbacks do) or to a schedule from `fc.optimizers.schedules` before training."""
         if self._core is not None:
             return float(self._core.learning_rate)
         if self._schedule is not None:
@@ -125,6 +154,11 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value):
+        """Sets the rate.
+
+        Args:
+            value: a float >= 0, or a schedule from `fc.optimizers.schedules` (before training).
+        """
         owner = type(self).__name__
         if isinstance(value, schedules.LearningRateSchedule):
             if value.core_name is None:  # a user's own formula: the core could not run it
@@ -146,6 +180,7 @@ class Optimizer:
 
     @property
     def iterations(self):
+        """The number of updates applied so far."""
         return int(self._core.iterations) if self._core is not None else 0
 
     def core_config(self):
@@ -156,12 +191,24 @@ class Optimizer:
 
     def get_config(self):
         """JSON-able; `type(self)(**get_config())` rebuilds an equivalent optimizer (a schedule nests as
-        {"class_name": ..., "config": ...})."""
+        {"class_name": ..., "config": ...}).
+
+        Returns:
+            The configuration dict.
+        """
         lr = schedules.serialize(self._schedule) if self._schedule is not None else self._learning_rate
         return {"name": self.name, "learning_rate": lr, **self._base, **self._hyper}
 
     @classmethod
     def from_config(cls, config):
+        """The optimizer `get_config()` describes.
+
+        Args:
+            config: `get_config()`'s dict.
+
+        Returns:
+            A new optimizer.
+        """
         return cls(**config)
 
     def __repr__(self):

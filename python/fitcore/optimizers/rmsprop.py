@@ -2,7 +2,18 @@ from fitcore.optimizers.optimizer import Optimizer, check_number
 
 
 class RMSprop(Optimizer):
-    """Keras RMSprop (epsilon inside the square root), optionally with momentum and centered."""
+    """RMSprop, as Keras's (epsilon inside the square root), optionally with momentum and centered.
+
+    Args:
+        learning_rate: a float >= 0 or a schedule from `fc.optimizers.schedules`.
+        rho: decay of the mean squared gradient, in [0, 1].
+        momentum: in [0, 1].
+        epsilon: added inside the square root, >= 0.
+        centered: divide by the gradient's estimated variance rather than its second moment.
+        name: the optimizer's name.
+        **kwargs: the base optimizer's arguments: `weight_decay`, `clipnorm`, `clipvalue`,
+            `global_clipnorm` (see `fc.optimizers.Optimizer`).
+    """
 
     core_name = "rmsprop"
 

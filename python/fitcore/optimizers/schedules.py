@@ -1,18 +1,27 @@
 """Learning-rate schedules (keras.optimizers.schedules). The Python classes hold the configuration
 and evaluate the formula in numpy for users; the core evaluates the same formula (cpp/src/
 schedules.cpp) at every step, at the optimizer's iteration count before the step's increment."""
-import numbers
-
 import numpy as np
+
+from fitcore.data.validation import check_real
 
 
 def _number(owner, name, value, positive=False, low=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
-        raise TypeError(f"{owner}: `{name}` must be a number, got {value!r}")
-    if positive and not value > 0:
+    """A schedule's numeric setting, checked by `check_real` (a positive one with Keras's message).
+
+    Args:
+        owner: the schedule's class name.
+        name: the argument's name.
+        value: its value (returned as given: an int stays an int).
+        positive: it must be > 0.
+        low: the least value allowed, or None.
+
+    Returns:
+        `value`.
+    """
+    number = check_real(name, value, low=low, owner=owner)
+    if positive and not number > 0:
         raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value!r}")
-    if low is not None and value < low:
-        raise ValueError(f"{owner}: `{name}` must be >= {low}, got {value!r}")
     return value
 
 
@@ -32,6 +41,14 @@ class LearningRateSchedule:
 
     @classmethod
     def from_config(cls, config):
+        """The schedule `get_config()` describes.
+
+        Args:
+            config: `get_config()`'s dict.
+
+        Returns:
+            A new schedule.
+        """
         return cls(**config)
 
     def core_config(self):
@@ -42,7 +59,15 @@ class LearningRateSchedule:
 
 
 class ExponentialDecay(LearningRateSchedule):
-    """initial_learning_rate * decay_rate ** (step / decay_steps), the exponent floored with staircase."""
+    """initial_learning_rate * decay_rate ** (step / decay_steps), as Keras's.
+
+    Args:
+        initial_learning_rate: the rate at step 0.
+        decay_steps: steps per factor of `decay_rate`, > 0.
+        decay_rate: the factor.
+        staircase: floor the exponent (the rate changes every `decay_steps` steps).
+        name: the schedule's name.
+    """
 
     core_name = "ExponentialDecay"
 
@@ -69,8 +94,14 @@ class ExponentialDecay(LearningRateSchedule):
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
-    """values[0] while step <= boundaries[0], values[i] while boundaries[i-1] < step <= boundaries[i],
-    values[-1] after the last boundary."""
+    """A piecewise constant rate, as Keras's: values[0] while step <= boundaries[0], values[i]
+    while boundaries[i-1] < step <= boundaries[i], values[-1] after the last boundary.
+
+    Args:
+        boundaries: increasing step numbers.
+        values: one more rate than boundaries.
+        name: the schedule's name.
+    """
 
     core_name = "PiecewiseConstantDecay"
 
@@ -105,8 +136,18 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 
 class CosineDecay(LearningRateSchedule):
-    """Optional linear warmup from initial_learning_rate to warmup_target over warmup_steps, then
-    cosine decay over decay_steps down to alpha times the rate it starts from."""
+    """Cosine decay, as Keras's: an optional linear warmup from initial_learning_rate to
+    warmup_target over warmup_steps, then a cosine decay over decay_steps down to alpha times the
+    rate it starts from.
+
+    Args:
+        initial_learning_rate: the rate at step 0.
+        decay_steps: the length of the decay, > 0.
+        alpha: the final rate as a fraction of the decay's starting rate.
+        name: the schedule's name.
+        warmup_target: the rate the warmup reaches, or None (no warmup).
+        warmup_steps: the length of the warmup, >= 0.
+    """
 
     core_name = "CosineDecay"
 
@@ -152,12 +193,26 @@ _BY_NAME = {cls.__name__: cls for cls in (ExponentialDecay, PiecewiseConstantDec
 
 
 def serialize(schedule):
-    """{"class_name": ..., "config": ...}, JSON-able."""
+    """A schedule as JSON-able data.
+
+    Args:
+        schedule: a schedule from this module.
+
+    Returns:
+        `{"class_name": ..., "config": ...}`.
+    """
     return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
 
 
 def deserialize(config):
-    """A schedule from serialize()'s form; ValueError lists the known class names."""
+    """A schedule from `serialize()`'s form.
+
+    Args:
+        config: `{"class_name": ..., "config": ...}`.
+
+    Returns:
+        The schedule; ValueError lists the known class names.
+    """
     if not isinstance(config, dict) or not {"class_name", "config"} <= set(config):
         raise ValueError(f"A serialized learning rate schedule is a dict with 'class_name' and 'config', got {config!r}")
     cls = _BY_NAME.get(config["class_name"])

@@ -2,7 +2,18 @@ from fitcore.optimizers.optimizer import Optimizer, check_number
 
 
 class SGD(Optimizer):
-    """Keras SGD: v = momentum * v - lr * g; w += v (nesterov: w += momentum * v - lr * g)."""
+    """Gradient descent with momentum, as Keras's SGD.
+
+    v = momentum * v - lr * g; w += v (nesterov: w += momentum * v - lr * g).
+
+    Args:
+        learning_rate: a float >= 0 or a schedule from `fc.optimizers.schedules`.
+        momentum: in [0, 1]; 0 is plain gradient descent.
+        nesterov: Nesterov momentum.
+        name: the optimizer's name.
+        **kwargs: the base optimizer's arguments: `weight_decay`, `clipnorm`, `clipvalue`,
+            `global_clipnorm` (see `fc.optimizers.Optimizer`).
+    """
 
     core_name = "sgd"
 

@@ -131,8 +131,9 @@ def _compile_settings(model):
     return {"optimizer": serialize(cfg.optimizer),
             "loss": per_output(cfg.losses, lambda l: None if l is None else serialize(l)),
             "loss_weights": per_output(cfg.loss_weights, float),
-            "metrics": per_output(cfg.metrics, lambda ms: [serialize(m) for m in ms]),
-            "weighted_metrics": per_output(cfg.weighted_metrics, lambda ms: [serialize(m) for m in ms])}
+            "metrics": per_output(cfg.metrics, lambda ms: [serialize(m) for m in cfg.saved_metrics(ms)]),
+            "weighted_metrics": per_output(cfg.weighted_metrics,
+                                           lambda ms: [serialize(m) for m in cfg.saved_metrics(ms)])}
 
 
 def _compile_from(model, settings):

@@ -1,7 +1,9 @@
 """What compile() was given, resolved per model output: losses, loss weights, metrics."""
 import numbers
+import warnings
 
 from fitcore import _core, losses as losses_module, metrics as metrics_module, optimizers
+from fitcore.trainers import python_metrics
 
 
 def _per_output(value, output_names, arg, allow_single=True):
@@ -36,17 +38,75 @@ def _loss_weight(value, num_outputs):
 
 
 def _metric_list(value, arg):
+    """The metrics of one output: the core's (by name or instance) and Python-defined ones."""
     if value is None:
         return []
     entries = value if isinstance(value, (list, tuple)) else [value]
-    return [metrics_module.get(m) for m in entries]
+    return [python_metrics.wrap(m) if not isinstance(m, (str, dict)) and python_metrics.is_python_metric(m)
+            else metrics_module.get(m) for m in entries]
+
+
+def _valid_losses():
+    return sorted(set(getattr(losses_module, "_BY_NAME", {})) | set(getattr(losses_module, "_BY_CLASS_NAME", {})))
+
+
+def check_core_loss(loss):
+    """A TypeError for a loss the core cannot differentiate: a Python function or a `fc.losses.Loss`
+    subclass without a core kernel (fitcore computes gradients in C++ only for its own losses).
+
+    Args:
+        loss: one output's `loss` as compile() was given it.
+
+    Returns:
+        `loss`, when it is a name, a dict or one of fitcore's losses.
+    """
+    own = isinstance(loss, losses_module.Loss) or (isinstance(loss, type) and issubclass(loss, losses_module.Loss))
+    if own and getattr(loss, "core_name", None) is None:
+        what = f"the Loss subclass {loss.__name__ if isinstance(loss, type) else type(loss).__name__}"
+    elif not own and callable(loss) and not isinstance(loss, (str, dict)):
+        what = f"the Python function {getattr(loss, '__name__', type(loss).__name__)!r}"
+    else:
+        return loss
+    raise TypeError(f"compile: `loss` is {what}; fitcore's core computes the gradients of its own losses only and "
+                    f"cannot differentiate Python code. Available losses: {', '.join(_valid_losses())}. "
+                    f"(Python-defined *metrics* work: they need no gradient.)")
+
+
+def check_core_layer(layer):
+    """A TypeError for a layer the core has no kernel for (a Python-defined `fc.layers.Layer`
+    subclass): the core computes forward and backward passes only for its own layers.
+
+    Args:
+        layer: a layer about to be lowered to the core's plan.
+    """
+    if getattr(layer, "kind", None) is not None:
+        return
+    from fitcore import layers as layers_module
+
+    available = sorted(name for name in getattr(layers_module, "__all__", [])
+                       if name not in ("Layer", "Input", "InputLayer", "SymbolicTensor", "Weight"))
+    raise TypeError(f"{type(layer).__name__} ('{getattr(layer, 'name', '?')}') is a Python-defined layer; fitcore's "
+                    f"core runs (and differentiates) its own layers only and cannot run Python code in a model. "
+                    f"Available layers: {', '.join(available)}")
 
 
 class CompileConfig:
+    """What compile() was given, resolved per model output.
+
+    Args:
+        model: the model being compiled.
+        optimizer: compile's `optimizer`.
+        loss: compile's `loss`.
+        loss_weights: compile's `loss_weights`.
+        metrics: compile's `metrics`.
+        weighted_metrics: compile's `weighted_metrics`.
+    """
+
     def __init__(self, model, optimizer, loss, loss_weights, metrics, weighted_metrics):
         self.optimizer = optimizers.get(optimizer)
         names = model.output_names
-        self.losses = [None if l is None else losses_module.get(l) for l in _per_output(loss, names, "loss")]
+        self.losses = [None if l is None else losses_module.get(check_core_loss(l))
+                       for l in _per_output(loss, names, "loss")]
         weights = _per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights")
         self.loss_weights = [_loss_weight(w, len(names)) for w in weights]
         self.metrics = [_metric_list(m, "metrics") for m in self._metrics_per_output(metrics, names, "metrics")]
@@ -55,7 +115,14 @@ class CompileConfig:
 
     @property
     def has_metrics(self):
+        """True when any metric (weighted or not) was compiled."""
         return any(self.metrics) or any(self.weighted_metrics)
+
+    @property
+    def has_python_metrics(self):
+        """True when a compiled metric is Python-defined: fit then goes step by step."""
+        return any(isinstance(m, python_metrics.PythonMetric) for group in self.metrics + self.weighted_metrics
+                   for m in group)
 
     @staticmethod
     def _metrics_per_output(value, names, arg):
@@ -74,22 +141,67 @@ class CompileConfig:
             return list(value)
         return [value]
 
+    @staticmethod
+    def saved_metrics(metrics):
+        """The metrics a saved file can describe: Python-defined ones are code, which fitcore's files
+        never hold, so they are left out with a warning (the loaded model has the others).
+
+        Args:
+            metrics: one output's compiled metrics.
+
+        Returns:
+            The list without the Python-defined metrics.
+        """
+        python = [m.name for m in metrics if isinstance(m, python_metrics.PythonMetric)]
+        if python:
+            warnings.warn(f"saving: the Python-defined metrics {python} are not saved (a fitcore file holds no code); "
+                          f"compile the loaded model with them again", UserWarning, stacklevel=4)
+        return [m for m in metrics if not isinstance(m, python_metrics.PythonMetric)]
+
+    def reset_python_metrics(self):
+        """Clears the state of every Python-defined metric (with the core's own, at each reset)."""
+        for group in self.metrics + self.weighted_metrics:
+            for metric in group:
+                if isinstance(metric, python_metrics.PythonMetric):
+                    metric.reset_state()
+
     def require_loss(self):
+        """ValueError when an output has no loss (fit / evaluate need one for every output)."""
         if any(l is None for l in self.losses):
             raise ValueError("compile() was called without a `loss` for every output; fit/evaluate need one")
 
     def loss_specs(self, output_shapes):
+        """The core's loss specification per output.
+
+        Args:
+            output_shapes: the model's per-sample output shapes.
+
+        Returns:
+            A list of `_core.OutputLossSpec`.
+        """
         return [_core.OutputLossSpec(l.core_name, _core.Config(l.core_config(), {}), w, l.target_width(shape))
                 for l, w, shape in zip(self.losses, self.loss_weights, output_shapes)]
 
     def metric_plan(self, output_names, target_shapes, output_shapes):
-        """(log names, core specs) for targets of the given per-sample shapes. Names as Keras 3's
-        CompileMetrics.result(): every output's metrics, then every output's weighted_metrics; a
-        repeated name gets a suffix _1, _2, ...; a weighted metric whose name is taken is renamed
-        weighted_<name> (after the output prefix)."""
+        """The log names, core specs and Python metrics for targets of the given per-sample shapes.
+
+        Names as Keras 3's CompileMetrics.result(): every output's metrics, then every output's
+        weighted_metrics; a repeated name gets a suffix _1, _2, ...; a weighted metric whose name is
+        taken is renamed weighted_<name> (after the output prefix).
+
+        Args:
+            output_names: the model's output names.
+            target_shapes: per output, the targets' per-sample shape.
+            output_shapes: per output, the model's per-sample output shape.
+
+        Returns:
+            `(names, specs, python)`: every log name in compile order (loss first), the core's
+            MetricSpecs, and `PythonMetrics` holding `(output, weighted, metric)` for the
+            Python-defined ones (with their places among the names).
+        """
         multi = len(output_names) > 1
         names = ["loss"] + ([f"{n}_loss" for n in output_names] if multi else [])
-        taken, metric_names, specs = {}, [], []
+        taken, metric_names, specs, python, positions = {}, [], [], [], []
         for weighted, groups in ((False, self.metrics), (True, self.weighted_metrics)):
             for o, (out_name, t_shape, o_shape) in enumerate(zip(output_names, target_shapes, output_shapes)):
                 prefix = f"{out_name}_" if multi else ""
@@ -106,6 +218,10 @@ class CompileConfig:
                     else:
                         taken[name] = 1
                     metric_names.append(name)
+                    if isinstance(metric, python_metrics.PythonMetric):
+                        python.append((o, weighted, metric))
+                        positions.append(len(names) + len(metric_names) - 1)
+                        continue
                     specs.append(_core.MetricSpec(metric.core_name, _core.Config(metric.core_config(),
                                                                                  metric.core_strings()), o, weighted))
-        return names + metric_names, specs
+        return names + metric_names, specs, python_metrics.PythonMetrics(python, positions)

@@ -1,58 +1,50 @@
 """Trainer: compile / fit / evaluate / predict. Python decides (arguments, data, callbacks);
-the core computes, running long stretches of steps with the GIL released."""
-import math
-import sys
-import time
+the core computes, running long stretches of steps with the GIL released. Which steps each epoch
+holds (repeats, restarts, validation batches reused) is trainers/epoch_iterator.py's to decide."""
 import warnings
-from collections.abc import Collection
+from contextlib import closing
 
 import numpy as np
 
 from fitcore import _core
 from fitcore.callbacks.callback_list import CallbackList
-from fitcore.callbacks.metrics_viewer import in_notebook, resolve_view_metrics
-from fitcore.data.adapters import ArrayAdapter, array_adapter, check_stream_arguments, stream_adapter
-from fitcore.data.batch_stream import BatchStream, unpack_element
+from fitcore.callbacks.metrics_viewer import resolve_view_metrics
+from fitcore.callbacks.progbar_logger import resolve_verbose
+from fitcore.data.adapters import get_adapter, stream_adapter
 from fitcore.data.standardize import check_class_weight
-from fitcore.data.validation import check_fraction, check_int, check_positive_int, split_at
+from fitcore.data.validation import (check_bool, check_fraction, check_int, check_positive_int, check_steps_per_epoch,
+                                     check_validation_freq, check_verbose, check_view_metrics, split_at)
 from fitcore.trainers.compile_utils import CompileConfig
+from fitcore.trainers.epoch_iterator import EpochIterator
 from fitcore.utils.random import draw_seed
 
-_VERBOSE = (0, 1, 2, "auto")
-# Between two progress updates the core runs for about this long.
-_PROGRESS_INTERVAL = 0.1
-# Without a bar, each core call still returns after about this long, so Ctrl-C is answered promptly.
-_CORE_CALL_SECONDS = 0.2
 _COMPILE_KEYWORDS_IGNORED = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss")
 
 
-def _resolve_verbose(verbose, arg="verbose"):
-    if verbose not in _VERBOSE or isinstance(verbose, bool):
-        raise ValueError(f"`{arg}` must be 0, 1, 2 or 'auto', got {verbose!r}")
-    if verbose == "auto":
-        return 1 if _interactive() else 2
-    return verbose
+def _refuse_for_batching_data(adapter, data_arg="x", **given):
+    """Arguments that do not apply to data making its own batches (generators, datasets)."""
+    if not adapter.makes_batches:
+        return
+    for name, (value, default) in given.items():
+        if value != default:
+            raise ValueError(f"`{name}` must not be given when `{data_arg}` is a {adapter.description}, which "
+                             f"makes its own batches; got {name}={value!r}")
 
 
-def _interactive():
-    """A terminal or a notebook: where a progress bar redrawn in place reads well."""
-    return in_notebook() or (hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
+def _shows_progress(verbose, iterator):
+    """Whether the progress display needs the batch-end hook: a bar (verbose 1), or one line per
+    epoch for a stream, whose step count is known only by counting."""
+    shows = resolve_verbose(verbose)
+    return shows == 1 or (shows == 2 and not iterator.in_core)
 
 
-def _validation_epochs(validation_freq):
-    """A predicate on 0-based epochs from an int N (every N-th, counting from 1) or 1-based epochs."""
-    if isinstance(validation_freq, bool):
-        raise TypeError(f"`validation_freq` must be an int or a collection of ints, got {validation_freq!r}")
-    if isinstance(validation_freq, (int, np.integer)):
-        n = check_positive_int("validation_freq", validation_freq)
-        return lambda epoch: (epoch + 1) % n == 0
-    if isinstance(validation_freq, Collection) and not isinstance(validation_freq, (str, bytes)):
-        chosen = {check_positive_int("validation_freq entries", e) for e in validation_freq}
-        return lambda epoch: epoch + 1 in chosen
-    raise TypeError(f"`validation_freq` must be an int or a collection of ints, got {validation_freq!r}")
+def _single(values):
+    return values[0] if len(values) == 1 else values
 
 
 class Trainer:
+    """The training half of a model: compile, fit, evaluate, predict and their one-batch forms."""
+
     def __init__(self):
         self._compile_config = None
         self._core = None
@@ -65,6 +57,23 @@ class Trainer:
     # --- compile -----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 **kwargs):
+        """Configures the model for training.
+
+        Args:
+            optimizer: an optimizer name ("sgd", "adam", "adamw", "rmsprop", "adagrad") or an
+                `fc.optimizers` instance.
+            loss: a loss name ("mse", "mae", "binary_crossentropy", ...) or an `fc.losses` instance;
+                for several outputs, a list by position or a dict by output name. A Python function
+                is a TypeError: the core cannot differentiate it.
+            loss_weights: a float per output (list or dict) scaling each output's loss in the total.
+            metrics: metric names or instances ("accuracy", `fc.metrics.AUC()`, ...), Python
+                `fc.metrics.Metric` subclasses or functions `fn(y_true, y_pred)`; for several
+                outputs, a dict by output name or a list with one entry per output. Sample weights
+                do not apply to these.
+            weighted_metrics: as `metrics`, computed with the sample weights.
+            **kwargs: Keras's `run_eagerly`, `jit_compile`, `steps_per_execution` and
+                `auto_scale_loss` are accepted and ignored; anything else is a TypeError.
+        """
         unknown = sorted(set(kwargs) - set(_COMPILE_KEYWORDS_IGNORED))
         if unknown:
             raise TypeError(f"compile: unexpected keyword argument(s) {unknown}")
@@ -76,13 +85,12 @@ class Trainer:
 
     @property
     def compiled(self):
+        """True once compile() was called."""
         return self._compile_config is not None
 
     def _core_trainer(self, what):
         """The core trainer, made on first use after compile (and after a re-lowering)."""
-        if self._compile_config is None:
-            raise ValueError(f"{what}: you must call compile() on the model before {what}()")
-        self._compile_config.require_loss()
+        self._require_compiled(what)
         if self._core is None:
             cfg = self._compile_config
             opt = cfg.optimizer
@@ -98,13 +106,40 @@ class Trainer:
         """Resolves the compiled metrics for these targets' shapes and tells the core."""
         shapes = [tuple(t.shape[1:]) for t in targets]
         if self._metric_plan is None or self._metric_plan[0] != shapes:
-            names, specs = self._compile_config.metric_plan(self.output_names, shapes, self.output_shapes)
+            names, specs, python = self._compile_config.metric_plan(self.output_names, shapes, self.output_shapes)
             core.set_metrics(specs)
-            self._metric_plan = (shapes, names)
+            self._metric_plan = (shapes, names, python)
         return self._metric_plan[1]
 
+    def _reset_metrics(self, core):
+        """Clears the core's metrics and the Python-defined ones."""
+        core.reset_metrics()
+        if self._compile_config is not None:
+            self._compile_config.reset_python_metrics()
+
+    def _results(self, core):
+        """The metrics so far, in compile order (loss first): what evaluate returns as a list."""
+        _, names, python = self._metric_plan
+        values = [float(v) for v in core.results()]
+        for position, value in zip(python.positions, python.results()):
+            values.insert(position, value)
+        return dict(zip(names, values))
+
+    def _step_python_metrics(self, core, batch, run_step):
+        """Runs `run_step()` on one batch, feeding the Python-defined metrics the model's predictions
+        for it (made before the step, which may update the weights)."""
+        python = self._metric_plan[2]
+        if not python:
+            return run_step()
+        inputs, targets, weights = batch
+        outputs = [np.empty((inputs[0].shape[0],) + tuple(s), np.float32) for s in self.output_shapes]
+        core.predict(inputs, inputs[0].shape[0], outputs)
+        run_step()
+        python.update(outputs, targets, weights)
+
     def _logs(self, core):
-        return dict(zip(self._metric_plan[1], (float(v) for v in core.results())))
+        """The metrics so far as callbacks and History see them: keys sorted, as Keras 3 logs them."""
+        return dict(sorted(self._results(core).items()))
 
     def _require_compiled(self, what):
         """Compiled with a loss for every output: checked before the data (whose targets the losses check)."""
@@ -115,71 +150,155 @@ class Trainer:
     def _adapter(self, x, y=None, sample_weight=None, arg_prefix="", in_memory=False):
         """The adapter for the user's data (building a model that has no Input yet from it)."""
         losses = self._compile_config.losses if self._compile_config else None
-        stream = stream_adapter(x, arg_prefix + "x")
-        if stream is None:
-            self._build_from_data(x)
-            if in_memory:  # a single batch: read whole, whatever kind of array
-                return ArrayAdapter.from_user_data(x, self, y, sample_weight, losses, arg_prefix)
-            return array_adapter(x, self, y, sample_weight, losses, arg_prefix)
-        if in_memory:
-            raise TypeError(f"`{arg_prefix}x` must be arrays (one batch), got a {stream.description}")
-        check_stream_arguments(stream, arg_prefix, y=y, sample_weight=sample_weight)
-        if not self.built:
-            try:
-                first = stream.first_element()
-            except StopIteration:
-                raise ValueError(f"`{arg_prefix}x` yielded no batches") from None
-            self._build_from_data(unpack_element(first, 1, f"the first batch of `{arg_prefix}x`")[0])
-        return stream
+        return get_adapter(x, self, y, sample_weight, losses, arg_prefix, one_batch=in_memory)
 
-    def _stream(self, adapter, batch_size, **kwargs):
-        """Batches of a streaming adapter (None for in-memory arrays, which the core batches itself)."""
-        if adapter.arrays is not None:
-            return None
-        losses = self._compile_config.losses if self._compile_config else None
+    def _iterator(self, adapter, batch_size, **kwargs):
+        """The EpochIterator of `adapter`; step by step when a Python-defined metric is compiled."""
+        config = self._compile_config
         seed = self._core.seed if self._core is not None else 0
-        return BatchStream(adapter, self, losses, batch_size, seed=seed, **kwargs)
+        kwargs.setdefault("stepwise", config is not None and config.has_python_metrics)
+        return EpochIterator(adapter, self, batch_size, seed=seed, losses=config.losses if config else None,
+                             **kwargs)
+
+    def _run_epoch(self, iterator, epoch, step, hooks, every_batch, show_progress, stoppable=False):
+        """Runs the steps `iterator` hands out for `epoch`, calling `step(run)` on each run.
+
+        Args:
+            iterator: the `EpochIterator`.
+            epoch: the 0-based epoch.
+            step: runs one `Run` in the core; returns the batch logs for the end hook.
+            hooks: the (begin, end) batch hooks of the callback list.
+            every_batch: a callback needs every step's hooks (runs of one step).
+            show_progress: a progress bar is drawn (the end hook after every run).
+            stoppable: stop when a callback sets model.stop_training (training).
+
+        Returns:
+            The number of steps run.
+        """
+        done = 0
+        with closing(iterator.epoch(epoch, every_batch, show_progress)) as runs:
+            for run in runs:
+                if every_batch:
+                    hooks[0](run.begin, {})
+                batch_logs = step(run)
+                done = run.begin + run.count
+                if every_batch or show_progress:
+                    hooks[1](done - 1, batch_logs)
+                if stoppable and self.stop_training:
+                    break
+        return done
 
     # --- fit ---------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
             view_metrics="auto"):
-        given_batch_size, given_validation_batch_size = batch_size, validation_batch_size
-        batch_size = check_positive_int("batch_size", batch_size, allow_none=True) or 32
-        epochs = check_int("epochs", epochs, low=0)
-        initial_epoch = check_int("initial_epoch", initial_epoch, low=0)
-        verbose = _resolve_verbose(verbose)
+        """Trains the model for a fixed number of epochs (passes over the data).
+
+        Args:
+            x: input data: an array (numpy, `np.memmap` read batch by batch, torch or jax tensor,
+                pandas DataFrame), a list of arrays (inputs by position) or a dict (inputs by name);
+                a generator yielding `(x, y)` or `(x, y, sample_weight)` batches (one-shot); a
+                re-iterable of such batches (a list of batches, a torch DataLoader); or an
+                `fc.utils.PyDataset`. A yielded tuple of 1-3 is `(x,)`, `(x, y)`,
+                `(x, y, sample_weight)`; anything else is x alone.
+            y: targets, like `x` for arrays; None when `x` makes its own batches.
+            batch_size: samples per gradient update (default 32); not for generators and datasets.
+            epochs: the final epoch: training runs epochs `initial_epoch .. epochs - 1`.
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch, "auto" (1 on a terminal or in a
+                notebook, 2 otherwise). `history.params["verbose"]` keeps the value as given.
+            callbacks: a list of `fc.callbacks.Callback` instances.
+            validation_split: a fraction in [0, 1) of the samples, the last ones before shuffling,
+                held out for validation (arrays only).
+            validation_data: `(x_val, y_val)`, `(x_val, y_val, val_sample_weight)`, a generator or a
+                dataset, evaluated at the end of each epoch (overrides validation_split). A
+                generator is read once, at the first validation, and those batches are evaluated
+                at every later validation; a re-iterable restarts at its start each time.
+            shuffle: a new order of the samples every epoch (arrays; PyDataset batches).
+            class_weight: `{class_index: weight}` multiplied into the sample weights (training only);
+                labels from sparse targets, a final dimension of 1, or the argmax of one-hot
+                targets, per timestep for temporal targets `(n, T, 1)` or `(n, T, classes)`.
+            sample_weight: weights of shape (n,), or (n, timesteps) for temporal outputs; arrays only.
+            initial_epoch: the 0-based epoch to start from (to resume a run).
+            steps_per_epoch: steps per epoch. None: one pass. N: when a pass ends first, arrays
+                repeat (reshuffled) and datasets and PyDatasets restart, so every epoch has N steps;
+                a one-shot generator that ends stops training with a warning. -1: until a callback
+                sets `model.stop_training`.
+            validation_steps: batches per validation (None: one pass), always from the start.
+            validation_batch_size: batch size of array validation data (default: batch_size).
+            validation_freq: an int N (validate every N-th epoch, counting from 1) or a collection
+                of 1-based epochs.
+            view_metrics: "auto", True or False: a live per-epoch plot of the metrics.
+
+        Returns:
+            A `History`: `history.history` maps "loss", each metric and "val_*" (sorted, as Keras
+            3) to per-epoch values; `params` holds verbose, epochs and steps.
+        """
+        check_int("epochs", epochs, low=0)
+        check_int("initial_epoch", initial_epoch, low=0)
+        check_verbose(verbose)
+        check_bool("shuffle", shuffle)
+        check_view_metrics(view_metrics)
+        should_validate = check_validation_freq(validation_freq)
+        train, val = self._fit_data(x, y, sample_weight, class_weight, batch_size, validation_split,
+                                    validation_data, validation_batch_size, steps_per_epoch)
+        core = self._core_trainer("fit")
+        train_it, val_it = self._fit_iterators(core, train, val, batch_size, shuffle, class_weight, steps_per_epoch,
+                                               validation_steps, validation_batch_size)
+        callback_list = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
+                                     extra=[resolve_view_metrics(view_metrics, resolve_verbose(verbose), epochs,
+                                                                 self._compile_config.has_metrics)],
+                                     verbose=verbose, epochs=epochs, steps=train_it.num_steps)
+        if train_it.steps == -1 and not callback_list.needs_every_batch and train.reiterable:
+            raise ValueError("`steps_per_epoch`=-1 trains until a callback sets model.stop_training, "
+                             "but no callback has batch hooks to do so")
+        self.history = self._train_epochs(core, train_it, val_it, callback_list, initial_epoch, epochs,
+                                          should_validate, verbose)
+        return self.history
+
+    def _train_epochs(self, core, train_it, val_it, callback_list, initial_epoch, epochs, should_validate, verbose):
+        """fit's epochs: each one's training steps, then its validation; returns the History."""
+        self.stop_training, self._initial_epoch, logs = False, None, {}
+        try:
+            if train_it.in_core:
+                core.set_data(*train_it.adapter.arrays)
+            callback_list.on_train_begin({})
+            # BackupAndRestore may move the start forward (model._initial_epoch).
+            for epoch in range(self._initial_epoch if self._initial_epoch is not None else initial_epoch, epochs):
+                self._reset_metrics(core)
+                callback_list.on_epoch_begin(epoch, {})
+                if not self._run_epoch(train_it, epoch, lambda run: self._train_step(core, run),
+                                       (callback_list.on_train_batch_begin, callback_list.on_train_batch_end),
+                                       callback_list.needs_every_batch, _shows_progress(verbose, train_it), True):
+                    break  # the data ran out before a single step: the epoch does not count
+                logs = self._logs(core)
+                if val_it is not None and should_validate(epoch):
+                    logs.update(self._validate(val_it, callback_list, epoch))
+                callback_list.on_epoch_end(epoch, logs)
+                if self.stop_training or train_it.ran_out:
+                    break
+            callback_list.on_train_end(logs)
+        finally:
+            core.clear_data()
+        return callback_list.history
+
+    def _fit_data(self, x, y, sample_weight, class_weight, batch_size, validation_split, validation_data,
+                  validation_batch_size, steps_per_epoch):
+        """fit's training and validation adapters (validation None), every argument checked before any step."""
+        batch_size = check_positive_int("batch_size", batch_size, allow_none=True)
         validation_split = check_fraction("validation_split", validation_split)
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"`shuffle` must be True or False, got {shuffle!r}")
-        steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=-1, allow_none=True)
-        if steps_per_epoch == 0:
-            raise ValueError("`steps_per_epoch` must be a positive int, -1 or None, got 0")
-        validation_steps = check_positive_int("validation_steps", validation_steps, allow_none=True)
-        validation_batch_size = check_positive_int("validation_batch_size", validation_batch_size,
-                                                   allow_none=True) or batch_size
-        should_validate = _validation_epochs(validation_freq)
-        if view_metrics not in ("auto", True, False, None) or type(view_metrics) in (int, float):
-            raise ValueError(f"`view_metrics` must be 'auto' (the fc.config default), True or False, "
-                             f"got {view_metrics!r}")
+        check_steps_per_epoch(steps_per_epoch)
+        check_positive_int("validation_batch_size", validation_batch_size, allow_none=True)
         if x is None:
             raise ValueError("fit: `x` is required")
         self._require_compiled("fit")
-
         train = self._adapter(x, y, sample_weight)
-        if train.makes_batches:
-            for name, value, default in (("batch_size", given_batch_size, None),
-                                         ("validation_split", validation_split, 0.0)):
-                if value != default:
-                    raise ValueError(f"`{name}` must not be given when `x` is a {train.description}, which makes "
-                                     f"its own batches; got {name}={value!r}")
-        elif y is None:
+        _refuse_for_batching_data(train, batch_size=(batch_size, None), validation_split=(validation_split, 0.0))
+        if not train.makes_batches and y is None:
             raise ValueError("fit: `y` is required for array inputs")
-        core = self._core_trainer("fit")
         val = None
         if validation_data is not None:
-            val = self._validation_adapter(validation_data, given_validation_batch_size)
+            val = self._validation_adapter(validation_data, validation_batch_size)
         elif validation_split > 0.0:
             cut = split_at(train.num_samples, validation_split)
             if cut == 0 or cut == train.num_samples:
@@ -190,117 +309,38 @@ class Trainer:
             check_class_weight(class_weight, self)
             if train.arrays is not None:
                 train = train.with_class_weight(class_weight, self, self._compile_config.losses)
-        stream = self._stream(train, batch_size, shuffle=bool(shuffle), steps=steps_per_epoch,
-                              restart=steps_per_epoch is None, repeat=True, class_weight=class_weight)
-        val_stream = None if val is None else self._stream(val, validation_batch_size, shuffle=False,
-                                                           steps=validation_steps, arg="validation_data")
-        if stream is None:
+        return train, val
+
+    def _fit_iterators(self, core, train, val, batch_size, shuffle, class_weight, steps_per_epoch, validation_steps,
+                       validation_batch_size):
+        """The iterators of fit's training data and validation data (None without validation)."""
+        batch_size = batch_size or 32
+        validation_steps = check_positive_int("validation_steps", validation_steps, allow_none=True)
+        train_it = self._iterator(train, batch_size, steps=steps_per_epoch, shuffle=bool(shuffle), training=True,
+                                  class_weight=None if train.arrays is not None else class_weight,
+                                  begin_pass=lambda epoch: core.begin_epoch(epoch, bool(shuffle), batch_size))
+        if train_it.in_core:
             self._prepare_metrics(core, train.targets)
+        val_it = None if val is None else self._iterator(val, validation_batch_size or batch_size,
+                                                         steps=validation_steps, reuse=True, arg="validation_data")
+        return train_it, val_it
 
-        steps = steps_per_epoch if steps_per_epoch is not None else train.num_batches(batch_size)
-        callback_list = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
-                                     extra=[resolve_view_metrics(view_metrics, verbose, epochs,
-                                                                  self._compile_config.has_metrics)],
-                                     verbose=verbose, epochs=epochs, steps=steps)
-        every_batch = callback_list.needs_every_batch
-        if steps == -1 and not every_batch and (stream is None or train.repeats):
-            raise ValueError("`steps_per_epoch`=-1 trains until a callback sets model.stop_training, "
-                             "but no callback has batch hooks to do so")
-
-        if stream is None:
-            core.set_data(*train.arrays)
-        self.stop_training = False
-        self._initial_epoch = None
-        logs = {}
-        try:
-            callback_list.on_train_begin()
-            # BackupAndRestore may move the start forward (model._initial_epoch).
-            first_epoch = self._initial_epoch if self._initial_epoch is not None else initial_epoch
-            for epoch in range(first_epoch, epochs):
-                core.reset_metrics()
-                callback_list.on_epoch_begin(epoch)
-                if stream is None:
-                    if epoch == first_epoch or steps_per_epoch is None or steps_per_epoch == -1:
-                        core.begin_epoch(epoch, bool(shuffle), batch_size)
-                    epoch_logs = self._train_epoch(core, steps, callback_list, every_batch, verbose == 1)
-                else:
-                    train.on_epoch_begin()
-                    # verbose 2 too: a stream's step count is known only by counting
-                    epoch_logs, done = self._train_stream_epoch(core, stream, epoch, callback_list, every_batch,
-                                                                verbose != 0)
-                    train.on_epoch_end()
-                    if stream.ran_out:
-                        warnings.warn(f"fit: the training data ran out at step {done + 1} of epoch {epoch + 1}; "
-                                      f"training stops. A generator or dataset must yield at least steps_per_epoch "
-                                      f"* epochs batches (steps_per_epoch={steps_per_epoch}, epochs={epochs}): "
-                                      f"pass a re-iterable dataset, a generator that loops, or fewer "
-                                      f"steps_per_epoch", UserWarning, stacklevel=2)
-                        self.stop_training = True
-                    if epoch_logs is None:  # not a single step this epoch: it does not count
-                        break
-                logs = epoch_logs
-                if val is not None and should_validate(epoch):
-                    val_logs = self._evaluate(val, val_stream, validation_batch_size, validation_steps, callback_list,
-                                              epoch=epoch, steps_arg="validation_steps")
-                    if val_logs is None:
-                        warnings.warn(f"fit: `validation_data` yielded no batches at epoch {epoch + 1} (a one-shot "
-                                      f"generator used up by an earlier validation?); pass a re-iterable dataset, "
-                                      f"or a looping generator with `validation_steps`", UserWarning, stacklevel=2)
-                    logs.update({"val_" + k: v for k, v in (val_logs or {}).items()})
-                callback_list.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
-            callback_list.on_train_end(logs)
-        finally:
-            core.clear_data()
-        self.history = callback_list.history
-        return self.history
-
-    def _run_in_chunks(self, total, run, begin, end, make_logs, every_batch, show_progress, stoppable=False):
-        """Runs `total` batches (-1: until model.stop_training) through `run(first, count)`: one at a
-        time when a callback needs every batch, else in core calls of about _CORE_CALL_SECONDS
-        (_PROGRESS_INTERVAL when a bar is drawn), so Ctrl-C lands between calls. Steps stay atomic."""
-        done, chunk = 0, 1
-        interval = _PROGRESS_INTERVAL if show_progress else _CORE_CALL_SECONDS
-        while total == -1 or done < total:
-            if every_batch:
-                chunk = 1
-                begin(done)
-            elif total != -1:
-                chunk = max(1, min(chunk, total - done))
-            started = time.perf_counter()
-            run(done, chunk)
-            done += chunk
-            if every_batch or show_progress:
-                end(done - 1, make_logs(done - chunk, chunk))
-            if not every_batch:
-                elapsed = max(time.perf_counter() - started, 1e-6)
-                chunk = max(1, min(chunk * 10, int(chunk * interval / elapsed)))
-            if stoppable and self.stop_training:
-                break
-        return done
-
-    def _train_epoch(self, core, steps, callbacks, every_batch, show_progress):
-        """Runs one epoch's steps over the arrays the core holds, in stretches as long as allowed."""
-        self._run_in_chunks(steps, lambda first, count: core.train_steps(count), callbacks.on_train_batch_begin,
-                            callbacks.on_train_batch_end, lambda first, count: self._logs(core), every_batch,
-                            show_progress, stoppable=True)
+    def _train_step(self, core, run):
+        if run.batch is None:
+            core.train_steps(run.count)  # the core draws the run's batches from the arrays it holds
+        else:
+            self._prepare_metrics(core, run.batch[1])
+            self._step_python_metrics(core, run.batch, lambda: core.train_batch(*run.batch))
         return self._logs(core)
 
-    def _train_stream_epoch(self, core, stream, epoch, callbacks, every_batch, show_progress):
-        """One epoch of streamed batches, each checked before it reaches the core: (logs or None, steps)."""
-        done = 0
-        for inputs, targets, weights in stream.epoch(epoch):
-            self._prepare_metrics(core, targets)
-            if every_batch:
-                callbacks.on_train_batch_begin(done)
-            core.train_batch(inputs, targets, weights)
-            done += 1
-            if every_batch or show_progress:
-                callbacks.on_train_batch_end(done - 1, self._logs(core))
-            if self.stop_training:
-                break
-        return (self._logs(core) if done else None), done
+    def _validate(self, val_it, callbacks, epoch):
+        """The validation logs of one epoch, keys prefixed with val_."""
+        val_logs = self._evaluate(val_it, callbacks, epoch=epoch)
+        if val_logs is None:
+            warnings.warn(f"fit: `validation_data` yielded no batches at epoch {epoch + 1}; pass a dataset or a "
+                          f"generator with at least one batch", UserWarning, stacklevel=3)
+            return {}
+        return {"val_" + k: v for k, v in val_logs.items()}
 
     def _validation_adapter(self, validation_data, given_batch_size):
         batches = isinstance(validation_data, list) and validation_data and \
@@ -317,130 +357,102 @@ class Trainer:
         if stream is None:
             raise ValueError("`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
                              f"a generator or a dataset; got {type(validation_data).__name__}")
-        if given_batch_size is not None:
-            raise ValueError(f"`validation_batch_size` must not be given when `validation_data` is a "
-                             f"{stream.description}, which makes its own batches; got {given_batch_size!r}")
+        _refuse_for_batching_data(stream, "validation_data", validation_batch_size=(given_batch_size, None))
         return stream
 
     # --- evaluate / predict ------------------------------------------------------------------
-    def _evaluate(self, data, stream, batch_size, steps, callbacks, show_progress=False, epoch=0, steps_arg="steps"):
-        """Metrics over `data` (arrays) or `stream`; None when a stream yielded nothing."""
+    def _evaluate(self, iterator, callbacks, show_progress=False, epoch=0):
+        """Metrics over one evaluation of `iterator`'s data; None when it yielded no batch."""
         core = self._core
-        core.reset_metrics()
-        callbacks.on_test_begin()
-        every_batch = callbacks.needs_every_batch
-        if stream is None:
-            if steps is not None:
-                data = data.take(0, min(data.num_samples, steps * batch_size))
-            self._prepare_metrics(core, data.targets)
-
-            def run(first, count):
-                core.evaluate(*data.take(first * batch_size, (first + count) * batch_size).arrays, batch_size)
-
-            self._run_in_chunks(data.num_batches(batch_size), run, callbacks.on_test_batch_begin,
-                                callbacks.on_test_batch_end, lambda first, count: self._logs(core), every_batch,
-                                show_progress)
-        else:
-            done = 0
-            for inputs, targets, weights in stream.epoch(epoch):
-                self._prepare_metrics(core, targets)
-                if every_batch:
-                    callbacks.on_test_batch_begin(done)
-                core.evaluate(inputs, targets, weights, inputs[0].shape[0])
-                done += 1
-                if every_batch or show_progress:
-                    callbacks.on_test_batch_end(done - 1, self._logs(core))
-            if stream.ran_out and done and not data.repeats:
-                warnings.warn(f"the evaluation data ran out after {done} batches, before `{steps_arg}`={steps}",
-                              UserWarning, stacklevel=3)
-            if not done:
-                callbacks.on_test_end({})
-                return None
-        logs = self._logs(core)
-        callbacks.on_test_end(logs)
+        self._reset_metrics(core)
+        callbacks.on_test_begin({})
+        done = self._run_epoch(iterator, epoch, lambda run: self._test_step(core, run, iterator),
+                               (callbacks.on_test_batch_begin, callbacks.on_test_batch_end),
+                               callbacks.needs_every_batch, show_progress)
+        logs = self._logs(core) if done else None
+        callbacks.on_test_end(logs or {})
         return logs
+
+    def _test_step(self, core, run, iterator):
+        inputs, targets, weights = run.batch
+        self._prepare_metrics(core, targets)
+        rows = iterator.batch_size if iterator.in_core else inputs[0].shape[0]
+        self._step_python_metrics(core, run.batch, lambda: core.evaluate(inputs, targets, weights, rows))
+        return self._logs(core)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
-        given_batch_size = batch_size
-        batch_size = check_positive_int("batch_size", batch_size, allow_none=True) or 32
+        """Returns the loss and metrics of the model on data, in inference mode.
+
+        Args:
+            x: input data, of any kind `fit` takes.
+            y: targets for array inputs; None when `x` makes its own batches.
+            batch_size: samples per batch (default 32); not for generators and datasets.
+            verbose: 0 silent, 1 progress bar, 2 one line, "auto".
+            sample_weight: per-sample weights for array inputs (they apply to `weighted_metrics`
+                and to the loss).
+            steps: batches to evaluate (None: one pass), from the start.
+            callbacks: a list of `fc.callbacks.Callback` instances (test hooks).
+            return_dict: return `{name: value}` rather than a list.
+
+        Returns:
+            The loss (a float) when nothing else was compiled, else a list in compile order (loss
+            first), or a dict when `return_dict`.
+        """
+        check_positive_int("batch_size", batch_size, allow_none=True)
         steps = check_positive_int("steps", steps, allow_none=True)
-        verbose = _resolve_verbose(verbose)
+        check_verbose(verbose)
         if x is None:
             raise ValueError("evaluate: `x` is required")
         self._require_compiled("evaluate")
         data = self._adapter(x, y, sample_weight)
-        self._check_batching(data, given_batch_size, y, "evaluate")
+        self._check_batching(data, batch_size, y, "evaluate")
         self._core_trainer("evaluate")
-        stream = self._stream(data, batch_size, shuffle=False, steps=steps)
-        total = data.num_batches(batch_size)
+        iterator = self._iterator(data, batch_size or 32, steps=steps)
         callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
-                                     steps=min(steps, total) if steps and total else steps or total)
-        logs = self._evaluate(data, stream, batch_size, steps, callback_list,
-                              show_progress=verbose == 1 if stream is None else verbose != 0)
+                                     steps=iterator.num_steps)
+        logs = self._evaluate(iterator, callback_list, show_progress=_shows_progress(verbose, iterator))
         if logs is None:
             raise ValueError("evaluate: `x` yielded no batches")
         if return_dict:
             return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return _single(list(self._results(self._core).values()))
 
     @staticmethod
     def _check_batching(data, given_batch_size, y, what):
-        if data.makes_batches and given_batch_size is not None:
-            raise ValueError(f"`batch_size` must not be given when `x` is a {data.description}, which makes its "
-                             f"own batches; got batch_size={given_batch_size!r}")
+        _refuse_for_batching_data(data, batch_size=(given_batch_size, None))
         if not data.makes_batches and y is None and what != "predict":
             raise ValueError(f"{what}: `y` is required for array inputs")
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        given_batch_size = batch_size
-        batch_size = check_positive_int("batch_size", batch_size, allow_none=True) or 32
+        """Generates output predictions for the input samples, in inference mode (no compile needed).
+
+        Args:
+            x: input data, of any kind `fit` takes (targets a generator yields are ignored).
+            batch_size: samples per batch (default 32); not for generators and datasets.
+            verbose: 0 silent, 1 progress bar, 2 one line, "auto".
+            steps: batches to predict (None: one pass), from the start.
+            callbacks: a list of `fc.callbacks.Callback` instances (predict hooks).
+
+        Returns:
+            A float32 array of predictions, or a list of arrays (one per output).
+        """
+        check_positive_int("batch_size", batch_size, allow_none=True)
         steps = check_positive_int("steps", steps, allow_none=True)
-        verbose = _resolve_verbose(verbose)
+        check_verbose(verbose)
         data = self._adapter(x)
-        self._check_batching(data, given_batch_size, None, "predict")
+        self._check_batching(data, batch_size, None, "predict")
         core = self._inference_core()
-        stream = self._stream(data, batch_size, shuffle=False, steps=steps, need_targets=False)
-        if stream is None and steps is not None:
-            data = data.take(0, min(data.num_samples, steps * batch_size))
-        total = data.num_batches(batch_size)
+        iterator = self._iterator(data, batch_size or 32, steps=steps, need_targets=False, stepwise=False)
         callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
-                                     steps=min(steps, total) if steps and total else steps or total)
-        every_batch, show_progress = callback_list.needs_every_batch, verbose == 1 if stream is None else verbose != 0
-        callback_list.on_predict_begin()
-        if stream is None:
-            n = data.num_samples
-            outputs = [np.empty((n,) + tuple(s), np.float32) for s in self.output_shapes]
-
-            def rows(first, count):
-                return slice(first * batch_size, min(n, (first + count) * batch_size))
-
-            def run(first, count):
-                core.predict(data.take(rows(first, count).start, rows(first, count).stop).inputs, batch_size,
-                             [o[rows(first, count)] for o in outputs])
-
-            def batch_logs(first, count):
-                batch = [o[rows(first, count)] for o in outputs]
-                return {"outputs": batch[0] if len(batch) == 1 else batch}
-
-            self._run_in_chunks(total, run, callback_list.on_predict_batch_begin, callback_list.on_predict_batch_end,
-                                batch_logs, every_batch, show_progress)
-        else:
-            pieces = []
-            for inputs, _, _ in stream.epoch(0):
-                if every_batch:
-                    callback_list.on_predict_batch_begin(len(pieces))
-                batch = [np.empty((inputs[0].shape[0],) + tuple(s), np.float32) for s in self.output_shapes]
-                core.predict(inputs, inputs[0].shape[0], batch)
-                pieces.append(batch)
-                if every_batch or show_progress:
-                    callback_list.on_predict_batch_end(len(pieces) - 1, {"outputs": batch[0] if len(batch) == 1 else batch})
-            if not pieces:
-                raise ValueError("predict: `x` yielded no batches")
-            outputs = [np.concatenate(parts) for parts in zip(*pieces)]
-        callback_list.on_predict_end()
-        return outputs[0] if len(outputs) == 1 else outputs
+                                     steps=iterator.num_steps)
+        outputs = _Predictions(self.output_shapes, iterator)
+        callback_list.on_predict_begin({})
+        self._run_epoch(iterator, 0, lambda run: {"outputs": _single(outputs.predict(core, run))},
+                        (callback_list.on_predict_batch_begin, callback_list.on_predict_batch_end),
+                        callback_list.needs_every_batch, _shows_progress(verbose, iterator))
+        callback_list.on_predict_end({})
+        return _single(outputs.result())
 
     def _inference_core(self):
         """Prediction needs no compile (as in Keras): a core trainer with a placeholder loss."""
@@ -455,6 +467,18 @@ class Trainer:
 
     # --- single batches ----------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """Runs one gradient update on one batch of arrays.
+
+        Args:
+            x: the batch's inputs (arrays).
+            y: its targets.
+            sample_weight: per-sample weights, or None.
+            class_weight: `{class_index: weight}` multiplied into the weights, or None.
+            return_dict: return `{name: value}` rather than a list.
+
+        Returns:
+            The batch's loss and metrics (before the update), as `evaluate` returns them.
+        """
         self._require_compiled("train_on_batch")
         batch = self._adapter(x, y, sample_weight, in_memory=True)
         core = self._core_trainer("train_on_batch")
@@ -463,34 +487,85 @@ class Trainer:
         if class_weight is not None:
             batch = batch.with_class_weight(class_weight, self, self._compile_config.losses)
         self._prepare_metrics(core, batch.targets)
-        core.reset_metrics()  # as Keras 3: the logs are this batch's alone
-        core.train_batch(*batch.arrays)
+        self._reset_metrics(core)  # as Keras 3: the logs are this batch's alone
+        self._step_python_metrics(core, batch.arrays, lambda: core.train_batch(*batch.arrays))
         return self._batch_result(core, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss and metrics of one batch of arrays, in inference mode.
+
+        Args:
+            x: the batch's inputs (arrays).
+            y: its targets.
+            sample_weight: per-sample weights, or None.
+            return_dict: return `{name: value}` rather than a list.
+
+        Returns:
+            The loss and metrics, as `evaluate` returns them.
+        """
         self._require_compiled("test_on_batch")
         batch = self._adapter(x, y, sample_weight, in_memory=True)
         core = self._core_trainer("test_on_batch")
         if batch.targets is None:
             raise ValueError("test_on_batch: `y` is required")
         self._prepare_metrics(core, batch.targets)
-        core.reset_metrics()
-        core.evaluate(*batch.arrays, batch.num_samples)
+        self._reset_metrics(core)
+        self._step_python_metrics(core, batch.arrays, lambda: core.evaluate(*batch.arrays, batch.num_samples))
         return self._batch_result(core, return_dict)
 
     def predict_on_batch(self, x):
+        """The model's outputs for one batch of arrays.
+
+        Args:
+            x: the batch's inputs (arrays).
+
+        Returns:
+            A float32 array, or a list of arrays (one per output).
+        """
         batch = self._adapter(x, in_memory=True)
         outputs = [np.empty((batch.num_samples,) + tuple(s), np.float32) for s in self.output_shapes]
         self._inference_core().predict(batch.inputs, batch.num_samples, outputs)
-        return outputs[0] if len(outputs) == 1 else outputs
+        return _single(outputs)
 
     def reset_metrics(self):
+        """Clears the metrics' running state."""
         if self._core is not None:
-            self._core.reset_metrics()
+            self._reset_metrics(self._core)
 
     def _batch_result(self, core, return_dict):
-        logs = self._logs(core)
         if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+            return self._logs(core)
+        return _single(list(self._results(core).values()))
+
+
+class _Predictions:
+    """Where predict's outputs go: written in place into whole arrays for in-memory data, gathered
+    batch by batch and joined at the end for streamed data."""
+
+    def __init__(self, output_shapes, iterator):
+        self.shapes, self.iterator, self.pieces = [tuple(s) for s in output_shapes], iterator, []
+        rows = iterator.adapter.num_samples if iterator.in_core else None
+        if rows is not None and iterator.steps is not None:
+            rows = min(rows, iterator.steps * iterator.batch_size)
+        self.whole = None if rows is None else [np.empty((rows,) + s, np.float32) for s in self.shapes]
+
+    def predict(self, core, run):
+        """Predicts the run's rows; returns its outputs (one array per output)."""
+        inputs = run.batch[0]
+        rows = inputs[0].shape[0]
+        if self.whole is not None:
+            first = run.begin * self.iterator.batch_size
+            out = [o[first:first + rows] for o in self.whole]
+            core.predict(inputs, self.iterator.batch_size, out)
+            return out
+        out = [np.empty((rows,) + s, np.float32) for s in self.shapes]
+        core.predict(inputs, rows, out)
+        self.pieces.append(out)
+        return out
+
+    def result(self):
+        if self.whole is not None:
+            return self.whole
+        if not self.pieces:
+            raise ValueError("predict: `x` yielded no batches")
+        return [np.concatenate(parts) for parts in zip(*self.pieces)]

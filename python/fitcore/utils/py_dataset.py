@@ -2,12 +2,20 @@
 
 
 class PyDataset:
-    """Subclass it and implement `__len__` (the number of batches) and `__getitem__(index)` returning
+    """A dataset of batches, as Keras's PyDataset (alias Sequence).
+
+    Subclass it and implement `__len__` (the number of batches) and `__getitem__(index)` returning
     batch `index` as (x,), (x, y) or (x, y, sample_weight). `on_epoch_begin` / `on_epoch_end` run
-    before / after every training epoch.
-    fit visits the batches in a new shuffled order each epoch when shuffle=True. Keras's `workers`,
-    `use_multiprocessing` and `max_queue_size` are accepted; fitcore reads one batch at a time, in
-    the calling thread."""
+    before / after every training epoch. fit visits the batches in a new shuffled order each pass
+    when shuffle=True; with steps_per_epoch beyond its length it starts again from its first batch
+    (reshuffled), so every epoch has its steps.
+
+    Args:
+        workers: accepted for Keras compatibility; fitcore reads one batch at a time, in the
+            calling thread.
+        use_multiprocessing: accepted for Keras compatibility.
+        max_queue_size: accepted for Keras compatibility.
+    """
 
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
         self.workers = workers
@@ -28,6 +36,7 @@ class PyDataset:
 
     @property
     def num_batches(self):
+        """The number of batches (`len(self)`)."""
         return len(self)
 
 

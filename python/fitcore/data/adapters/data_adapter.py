@@ -7,15 +7,14 @@ class DataAdapter:
     In-memory adapters expose `arrays` (inputs, targets, weights: lists of float32 C-contiguous
     arrays, one per model input / output) so the core batches and shuffles them itself.
     Streaming adapters (`arrays` is None) yield the user's elements pass by pass from `iterate()`;
-    data/batch_stream.py unpacks, checks and converts each one before it reaches the core.
+    trainers/epoch_iterator.py decides which pass each epoch reads, and data/batch_stream.py
+    unpacks, checks and converts each element before it reaches the core.
     """
 
     #: whole arrays the core can batch itself, or None for a stream
     arrays = None
     #: a new pass can start over from the first batch (False: a one-shot generator)
     reiterable = True
-    #: passes follow each other as for arrays: steps_per_epoch beyond one pass never runs out
-    repeats = False
     #: the data makes its own batches (generators, datasets): `batch_size`, `y`, `sample_weight` and
     #: `validation_split` do not apply
     makes_batches = False
@@ -26,15 +25,35 @@ class DataAdapter:
         return None
 
     def num_batches(self, batch_size):
-        """Batches per pass, or None when unknown."""
+        """Batches per pass.
+
+        Args:
+            batch_size: rows per batch (arrays), ignored by data that makes its own batches.
+
+        Returns:
+            An int, or None when unknown (a generator, an iterable without a length).
+        """
         return None
 
     def iterate(self, batch_size, shuffle, seed):
-        """One pass: an iterator over the elements as the user's data yields them."""
+        """One pass over the data.
+
+        Args:
+            batch_size: rows per batch (arrays), ignored by data that makes its own batches.
+            shuffle: visit the pass in a seeded random order (arrays, PyDatasets).
+            seed: `(seed, epoch, pass)`: the core's own permutation for the same arrays.
+
+        Returns:
+            An iterator over the elements, as the user's data yields them.
+        """
         raise NotImplementedError
 
     def first_element(self):
-        """The first element (to build a model that has no Input yet), without consuming it."""
+        """The first element (to build a model that has no Input yet), without consuming it.
+
+        Returns:
+            The element; StopIteration when there is none.
+        """
         raise NotImplementedError
 
     def on_epoch_begin(self):

@@ -3,6 +3,12 @@ from fitcore.data.adapters.data_adapter import DataAdapter
 
 
 class GeneratorAdapter(DataAdapter):
+    """A one-shot generator or iterator of batches: each pass continues where the last one stopped.
+
+    Args:
+        iterator: the user's generator.
+    """
+
     reiterable = False
     makes_batches = True
     description = "generator"

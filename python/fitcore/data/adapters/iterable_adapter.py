@@ -4,6 +4,12 @@ from fitcore.data.adapters.data_adapter import DataAdapter
 
 
 class IterableAdapter(DataAdapter):
+    """A re-iterable of batches (a list of batches, a tf.data.Dataset): each pass calls `iter()` again.
+
+    Args:
+        iterable: the user's dataset.
+    """
+
     makes_batches = True
     description = "dataset"
 

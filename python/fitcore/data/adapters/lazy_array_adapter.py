@@ -16,6 +16,14 @@ from fitcore.data.validation import check_same_length, to_numpy
 
 
 def is_lazy_array(value):
+    """True for an array read on demand (np.memmap; h5py / zarr datasets), not held in memory.
+
+    Args:
+        value: one leaf of the user's data.
+
+    Returns:
+        True or False.
+    """
     if isinstance(value, np.memmap):
         return True
     if isinstance(value, (np.ndarray, list, tuple, dict)) or hasattr(value, "__dlpack__"):
@@ -32,6 +40,14 @@ def _leaves(value):
 
 
 def has_lazy_leaf(value):
+    """True when an array of the structure (array, list/tuple, dict) is lazily read.
+
+    Args:
+        value: the user's x, y or sample_weight.
+
+    Returns:
+        True or False.
+    """
     return any(is_lazy_array(v) for v in _leaves(value))
 
 
@@ -75,7 +91,15 @@ def _in_memory(value):
 
 
 class LazyArrayAdapter(DataAdapter):
-    repeats = True  # arrays: steps_per_epoch beyond one pass starts a new (reshuffled) pass
+    """Arrays read batch by batch (memmaps and the like), rows [start, stop) of them.
+
+    Args:
+        x: the inputs (array, list or dict of arrays).
+        y: the targets, or None.
+        sample_weight: the weights, or None.
+        start: the first row of the view.
+        stop: the row after its last.
+    """
 
     def __init__(self, x, y, sample_weight, start, stop):
         self.x, self.y, self.sample_weight = x, y, sample_weight
@@ -84,7 +108,19 @@ class LazyArrayAdapter(DataAdapter):
     @classmethod
     def from_user_data(cls, x, model, y=None, sample_weight=None, losses=None, arg_prefix=""):
         """Checks lengths and shapes on the first row, then the values a step would refuse (labels,
-        weights, Embedding ids) chunk by chunk; x is read only when an Embedding reads its values."""
+        weights, Embedding ids) chunk by chunk; x is read only when an Embedding reads its values.
+
+        Args:
+            x: the inputs (array, list or dict of arrays, some lazily read).
+            model: the model they must fit.
+            y: the targets, or None.
+            sample_weight: the weights, or None.
+            losses: the compiled losses (they check the targets), or None.
+            arg_prefix: prefixed to argument names in errors.
+
+        Returns:
+            The adapter over all rows.
+        """
         from fitcore.data.adapters.array_adapter import ArrayAdapter
 
         x, y, sample_weight = _in_memory(x), _in_memory(y), _in_memory(sample_weight)

@@ -6,6 +6,12 @@ from fitcore.data.adapters.data_adapter import DataAdapter
 
 
 class PyDatasetAdapter(DataAdapter):
+    """A Keras-style PyDataset / Sequence: batch i is `dataset[i]`, its hooks run around training epochs.
+
+    Args:
+        dataset: the user's PyDataset (anything with `__len__` and `__getitem__`).
+    """
+
     makes_batches = True
     description = "PyDataset"
 
