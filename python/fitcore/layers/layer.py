@@ -48,6 +48,55 @@ def _shown(shape):
     return "(None, " + ", ".join(map(str, shape)) + ")"
 
 
+def _pop_input_shape(owner, kwargs):
+    """Keras's legacy `input_shape` / `input_dim` / `batch_input_shape` on a Sequential's first layer:
+    the per-sample shape it declares (None when not given); removed from kwargs."""
+    input_dim = kwargs.pop("input_dim", None)
+    input_shape = kwargs.pop("input_shape", None)
+    batch_input_shape = kwargs.pop("batch_input_shape", None)
+    if input_dim is not None:
+        input_shape = (input_dim,)
+    elif input_shape is None and batch_input_shape is not None:
+        if not isinstance(batch_input_shape, (tuple, list)) or len(batch_input_shape) < 2:
+            raise ValueError(f"{owner}: `batch_input_shape` must be a tuple (batch, ...) with the batch axis first, "
+                             f"got {batch_input_shape!r}")
+        input_shape = tuple(batch_input_shape[1:])
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, (int, np.integer)):
+        input_shape = (input_shape,)
+    if not isinstance(input_shape, (tuple, list)) or not input_shape or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in input_shape):
+        raise ValueError(f"{owner}: `input_shape` must be a tuple of positive ints (no batch axis), got "
+                         f"{input_shape!r}")
+    return tuple(int(d) for d in input_shape)
+
+
+def _check_call_kwargs(owner, kwargs):
+    """Keras call arguments fitcore accepts only at their default (it has no masks)."""
+    unexpected = sorted(k for k, v in kwargs.items() if not (k == "mask" and v is None))
+    if unexpected:
+        raise TypeError(f"{owner}: unexpected call argument(s) {unexpected} (fitcore has no masking)")
+
+
+def _call_on_arrays(layer, inputs, training):
+    """layer(x) on arrays: the layer alone, lowered to a throwaway plan and run in inference mode."""
+    from fitcore.layers.input_layer import Input
+    from fitcore.models.graph import run_inference
+
+    if training:
+        raise ValueError(f"{layer.name}: calling a layer on arrays computes inference only; got training=True "
+                         f"(train it inside a model with fit)")
+    as_list = isinstance(inputs, (list, tuple))
+    arrays = [np.asarray(a, dtype=np.float32) for a in (inputs if as_list else [inputs])]
+    if any(a.ndim < 2 for a in arrays):
+        raise ValueError(f"{layer.name}: arrays passed to a layer need a batch axis first, got shapes "
+                         f"{[a.shape for a in arrays]}")
+    symbolic = [Input(a.shape[1:]) for a in arrays]
+    out = layer._call_symbolic(symbolic if as_list else symbolic[0], record=False)
+    return run_inference(symbolic, [out], arrays)[0]
+
+
 class Weight:
     """One weight of a layer. Once its model is built, `value` is a view into the model's
     flat parameter buffer, so writing it writes what the core trains."""
@@ -80,6 +129,7 @@ class Layer:
     kind = None
 
     def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+        self._input_shape_arg = _pop_input_shape(type(self).__name__, kwargs)
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
         if name is not None and not isinstance(name, str):
@@ -89,6 +139,7 @@ class Layer:
         self.built = False
         self._weights = []
         self.input_shape = None  # per-sample shapes, set by build
+        self._first_call = None  # (inputs, output) of the first symbolic call: layer.input / layer.output
 
     # --- what subclasses define -------------------------------------------------------------
     def compute_output_shape(self, input_shape):
@@ -118,13 +169,35 @@ class Layer:
             self.build(input_shape)
             self.built = True
 
-    def __call__(self, inputs):
+    def __call__(self, inputs, training=None, **kwargs):
+        """Calls the layer: on symbolic tensors (fc.Input(...) or other layers' outputs) it adds a
+        node to the graph; on arrays it computes the layer's output at once (inference mode).
+
+        Args:
+            inputs: a tensor or a list of tensors (merge layers), symbolic or array-like.
+            training: accepted as Keras does; on arrays only inference (None or False) is computed.
+            **kwargs: Keras's `mask` is accepted when None.
+
+        Returns:
+            A SymbolicTensor for symbolic inputs; a float32 numpy array for arrays.
+        """
+        from fitcore.layers.input_layer import SymbolicTensor
+
+        _check_call_kwargs(self.name, kwargs)
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if flat and all(isinstance(t, SymbolicTensor) for t in flat):
+            return self._call_symbolic(inputs)
+        if flat and not any(isinstance(t, SymbolicTensor) for t in flat):
+            return _call_on_arrays(self, inputs, training)
+        raise TypeError(f"{self.name}: layers are called on fc.Input(...) tensors or other layers' outputs, "
+                        f"or on arrays; got {type(inputs).__name__}")
+
+    def _call_symbolic(self, inputs, record=True):
+        """Adds this layer's call on symbolic `inputs` to the graph; the first recorded call is what
+        `layer.input` / `layer.output` return."""
         from fitcore.layers.input_layer import SymbolicTensor
 
         flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        if not flat or not all(isinstance(t, SymbolicTensor) for t in flat):
-            raise TypeError(f"{self.name}: layers are called on fc.Input(...) tensors or other layers' outputs, "
-                            f"got {type(inputs).__name__}")
         shapes = [t.shape[1:] for t in flat]
         in_shape = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
         if self.built and self._weights and in_shape != self.input_shape:
@@ -134,7 +207,24 @@ class Layer:
         self._ensure_built(in_shape)
         out = SymbolicTensor((None,) + tuple(self.compute_output_shape(in_shape)), layer=self, inputs=flat)
         out.called_with_list = isinstance(inputs, (list, tuple))  # how to call it again when loading
+        if record and self._first_call is None:
+            self._first_call = (list(inputs) if isinstance(inputs, (list, tuple)) else inputs, out)
         return out
+
+    @property
+    def input(self):
+        """The input tensor(s) of the layer's first call on symbolic tensors (as Keras)."""
+        return self._call_record("input")[0]
+
+    @property
+    def output(self):
+        """The output tensor of the layer's first call on symbolic tensors (as Keras)."""
+        return self._call_record("output")[1]
+
+    def _call_record(self, what):
+        if self._first_call is None:
+            raise AttributeError(f"Layer {self.name} has never been called and thus has no defined {what}.")
+        return self._first_call
 
     @property
     def weights(self):

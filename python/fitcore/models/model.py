@@ -10,6 +10,20 @@ from fitcore.models.graph import layers_in_order, lower, trace
 from fitcore.trainers.trainer import Trainer
 
 
+def _nested_view(tensors):
+    """model.layers as Keras lists them: each layer once in call order, with the layers spliced in
+    from a model used as a layer replaced by that model (None when nothing is nested)."""
+    if not any(getattr(t, "nested_in", None) is not None for t in tensors):
+        return None
+    view, seen = [], set()
+    for t in tensors:
+        entry = getattr(t, "nested_in", None) or t.layer
+        if id(entry) not in seen:
+            seen.add(id(entry))
+            view.append(entry)
+    return view
+
+
 def _as_tensor_list(value, arg):
     """(tensors, names or None) from a tensor, a list/tuple of tensors or a dict of them."""
     if isinstance(value, dict):
@@ -41,6 +55,7 @@ class Model(Trainer):
                 raise TypeError(f"Model: `inputs` must be fc.Input(...) tensors, got the output of '{t.layer.name}'")
         tensors = trace(in_tensors, out_tensors)
         layers = layers_in_order(tensors)
+        self._nested = _nested_view(tensors)
         names = [layer.name for layer in layers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -62,7 +77,73 @@ class Model(Trainer):
 
     @property
     def layers(self):
-        return list(self._layers)
+        """The model's layers in call order; a model used as a layer inside it is listed as that model."""
+        return list(self._nested) if getattr(self, "_nested", None) else list(self._layers)
+
+    # --- a model used as a layer -------------------------------------------------------------
+    def __call__(self, inputs, training=None, mask=None):
+        """Calls the model as Keras does.
+
+        On symbolic tensors the model is used as a layer of another model: its graph is spliced into
+        the caller's (the same layer objects, so the same weights). On arrays it predicts.
+
+        Args:
+            inputs: symbolic tensors (one, a list, or a dict by input name) or arrays of the same forms.
+            training: on arrays only inference (None or False) is computed.
+            mask: accepted when None (fitcore has no masking).
+
+        Returns:
+            The output tensor(s) (symbolic inputs) or numpy array(s) (arrays).
+        """
+        flat = list(inputs.values()) if isinstance(inputs, dict) else (
+            list(inputs) if isinstance(inputs, (list, tuple)) else [inputs])
+        if mask is not None:
+            raise TypeError(f"{self.name}: fitcore has no masking; got mask={mask!r}")
+        if flat and all(isinstance(t, SymbolicTensor) for t in flat):
+            return self._call_symbolic(inputs, flat)
+        if training:
+            raise ValueError(f"{self.name}: calling a model on arrays computes inference only; got training=True "
+                             f"(use fit or train_on_batch to train)")
+        return self.predict_on_batch(inputs)
+
+    def _call_symbolic(self, inputs, flat):
+        if not self.built:
+            self._build_from_data(np.empty((0,) + tuple(flat[0].shape[1:]), np.float32))
+        if isinstance(inputs, dict):
+            missing = [n for n in self._input_names if n not in inputs]
+            if missing:
+                raise ValueError(f"{self.name}: no tensor given for input(s) {missing}; the inputs are "
+                                 f"{self._input_names}")
+            flat = [inputs[n] for n in self._input_names]
+        if len(flat) != len(self._inputs):
+            raise ValueError(f"{self.name}: the model takes {len(self._inputs)} input(s), got {len(flat)} tensor(s)")
+        mapped = {}
+        for own, given in zip(self._inputs, flat):
+            if tuple(given.shape[1:]) != tuple(own.shape[1:]):
+                raise ValueError(f"{self.name}: input '{own.layer.name}' has shape {own.shape}, got a tensor of "
+                                 f"shape {given.shape}")
+            mapped[id(own)] = given
+        for t in trace(self._inputs, self._outputs):
+            if id(t) in mapped:
+                continue
+            args = [mapped[id(i)] for i in t.inputs]
+            as_list = getattr(t, "called_with_list", len(args) > 1)
+            out = t.layer._call_symbolic(args if as_list else args[0], record=False)
+            out.nested_in = self  # the calling model lists this model, not its inner layers
+            mapped[id(t)] = out
+        outs = [mapped[id(t)] for t in self._outputs]
+        return outs[0] if len(outs) == 1 else outs
+
+    @property
+    def trainable(self):
+        """Whether the model's layers train; setting it sets every layer's flag (recompile to apply)."""
+        return getattr(self, "_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = bool(value)
 
     @property
     def input_names(self):
@@ -100,12 +181,28 @@ class Model(Trainer):
         return list(self._outputs)
 
     def get_layer(self, name=None, index=None):
+        """A layer of the model by name or by position in `model.layers`.
+
+        Args:
+            name: the layer's name.
+            index: its index in `model.layers` (used when given).
+
+        Returns:
+            The layer (or nested model).
+        """
         if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise TypeError(f"get_layer: `index` must be an int, got {index!r}")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self.layers)} layers.")
             return self.layers[index]
+        if name is None:
+            raise ValueError("Provide either a layer name or layer index at `get_layer`.")
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"No layer named {name!r}; layers are {[layer.name for layer in self.layers]}")
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in self.layers]}.")
 
     # --- weights -----------------------------------------------------------------------------
     def _distinct_layers(self):
