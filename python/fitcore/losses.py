@@ -123,6 +123,146 @@ class SparseCategoricalCrossentropy(Loss):
         super().__init__(name=name, from_logits=from_logits, **kwargs)
 
 
+class _PlainLoss(Loss):
+    """A loss configured by its name alone (Keras's LossFunctionWrapper around a loss function)."""
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name or self.core_name, reduction=reduction)
+
+    def core_config(self):
+        return {}
+
+    def get_config(self):
+        return {"name": self.name}
+
+
+class MeanAbsolutePercentageError(_PlainLoss):
+    """Keras's mean absolute percentage error: `100 * mean(abs((y_true - y_pred) / max(abs(y_true), 1e-7)))`
+    over the last axis.
+
+    Args:
+        reduction: only "sum_over_batch_size" (Keras's default).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility (the core computes in float32).
+    """
+
+    core_name = "mean_absolute_percentage_error"
+
+
+class MeanSquaredLogarithmicError(_PlainLoss):
+    """Keras's mean squared logarithmic error: `mean(square(log(max(y_pred, 1e-7) + 1) -
+    log(max(y_true, 1e-7) + 1)))` over the last axis.
+
+    Args:
+        reduction: only "sum_over_batch_size" (Keras's default).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "mean_squared_logarithmic_error"
+
+
+class CosineSimilarity(_PlainLoss):
+    """Keras's cosine similarity loss: `-sum(l2_normalize(y_true) * l2_normalize(y_pred))` over the
+    last axis (l2_normalize scales by min(1/||v||, 1e7)); -1 for identical directions.
+
+    Args:
+        axis: only -1, the last axis.
+        reduction: only "sum_over_batch_size" (Keras's default).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "cosine_similarity"
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
+        super().__init__(name=name, reduction=reduction)
+        if axis != -1:
+            raise ValueError(f"CosineSimilarity: fitcore supports axis=-1 (the last axis), got axis={axis!r}")
+        self.axis = -1
+
+    def get_config(self):
+        return {"name": self.name, "axis": self.axis}
+
+
+class LogCosh(_PlainLoss):
+    """Keras's log-cosh loss: `mean(x + softplus(-2x) - log(2))` with `x = y_pred - y_true`, over the
+    last axis (log(cosh(x)), computed without overflow).
+
+    Args:
+        reduction: only "sum_over_batch_size" (Keras's default).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "log_cosh"
+
+
+class KLDivergence(_PlainLoss):
+    """Keras's Kullback-Leibler divergence: `sum(y_true * log(y_true / y_pred))` over the last axis,
+    both clipped to [1e-7, 1].
+
+    Args:
+        reduction: only "sum_over_batch_size" (Keras's default).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "kl_divergence"
+
+
+class Poisson(_PlainLoss):
+    """Keras's Poisson loss: `mean(y_pred - y_true * log(y_pred + 1e-7))` over the last axis.
+
+    Args:
+        reduction: only "sum_over_batch_size" (Keras's default).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "poisson"
+
+
+class Hinge(_PlainLoss):
+    """Keras's hinge loss: `mean(maximum(1 - y_true * y_pred, 0))` over the last axis. Targets are
+    -1 or 1; when every target of a batch is 0 or 1 they are taken as {0, 1} labels and mapped to
+    {-1, 1}, as Keras does.
+
+    Args:
+        reduction: only "sum_over_batch_size" (Keras's default).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "hinge"
+
+
+class SquaredHinge(_PlainLoss):
+    """Keras's squared hinge loss: `mean(square(maximum(1 - y_true * y_pred, 0)))` over the last
+    axis, with Hinge's {0, 1} -> {-1, 1} label mapping.
+
+    Args:
+        reduction: only "sum_over_batch_size" (Keras's default).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "squared_hinge"
+
+
+class CategoricalHinge(_PlainLoss):
+    """Keras's categorical hinge loss: `maximum(neg - pos + 1, 0)` with `pos = sum(y_true * y_pred)`
+    and `neg = max((1 - y_true) * y_pred)` over the last axis (one-hot targets).
+
+    Args:
+        reduction: only "sum_over_batch_size" (Keras's default).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "categorical_hinge"
+
+
 _BY_NAME = {
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
@@ -130,6 +270,15 @@ _BY_NAME = {
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError, "mape": MeanAbsolutePercentageError,
+    "MAPE": MeanAbsolutePercentageError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError, "msle": MeanSquaredLogarithmicError,
+    "MSLE": MeanSquaredLogarithmicError,
+    "cosine_similarity": CosineSimilarity, "log_cosh": LogCosh, "logcosh": LogCosh,
+    "kl_divergence": KLDivergence, "kld": KLDivergence, "KLD": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence, "poisson": Poisson,
+    "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
+    "MSE": MeanSquaredError, "MAE": MeanAbsoluteError,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
 

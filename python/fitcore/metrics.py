@@ -182,6 +182,172 @@ class Recall(_ConfusionMetric):
     core_name = "recall"
 
 
+class _ConditionCount(Metric):
+    """A weighted count of one confusion-matrix condition over the epoch: a prediction is positive
+    when > `thresholds`, a label when nonzero (Keras's _ConfusionMatrixConditionCount, one threshold)."""
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(name or self.core_name, dtype)
+        owner = type(self).__name__
+        given = 0.5 if thresholds is None else thresholds
+        listed = list(given) if isinstance(given, (list, tuple, np.ndarray)) else [given]
+        if len(listed) != 1:
+            raise ValueError(f"{owner}: fitcore logs one value per metric, so `thresholds` must be one number; "
+                             f"got {thresholds!r} (use one {owner} per threshold)")
+        invalid = [t for t in listed if t is None or isinstance(t, bool) or not isinstance(t, numbers.Real)
+                   or not 0 <= t <= 1]
+        if invalid:
+            raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")
+        self.init_thresholds = thresholds
+        self.thresholds = float(listed[0])
+
+    def core_config(self):
+        return _thresholds_config([self.thresholds])
+
+    def get_config(self):
+        return {"name": self.name, "thresholds": self.init_thresholds}
+
+
+class TruePositives(_ConditionCount):
+    """The weighted number of true positives over the epoch.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5); a prediction above it is positive.
+        name: the metric's name (default "true_positives").
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "true_positives"
+
+
+class FalsePositives(_ConditionCount):
+    """The weighted number of false positives over the epoch.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5); a prediction above it is positive.
+        name: the metric's name (default "false_positives").
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "false_positives"
+
+
+class TrueNegatives(_ConditionCount):
+    """The weighted number of true negatives over the epoch.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5); a prediction above it is positive.
+        name: the metric's name (default "true_negatives").
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "true_negatives"
+
+
+class FalseNegatives(_ConditionCount):
+    """The weighted number of false negatives over the epoch.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5); a prediction above it is positive.
+        name: the metric's name (default "false_negatives").
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "false_negatives"
+
+
+class MeanAbsolutePercentageError(Metric):
+    """The weighted mean over elements of fc.losses.MeanAbsolutePercentageError's value.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "mean_absolute_percentage_error"
+
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+class MeanSquaredLogarithmicError(Metric):
+    """The weighted mean over elements of fc.losses.MeanSquaredLogarithmicError's value.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "mean_squared_logarithmic_error"
+
+    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+class CosineSimilarity(Metric):
+    """The weighted mean of `sum(l2_normalize(y_true) * l2_normalize(y_pred))` over the last axis
+    (the negative of the cosine_similarity loss; 1 for identical directions).
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+        axis: only -1, the last axis.
+    """
+
+    core_name = "cosine_similarity"
+
+    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+        super().__init__(name, dtype)
+        if axis != -1:
+            raise ValueError(f"CosineSimilarity: fitcore supports axis=-1 (the last axis), got axis={axis!r}")
+        self.axis = -1
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class LogCoshError(Metric):
+    """The weighted mean over elements of fc.losses.LogCosh's value.
+
+    Args:
+        name: the metric's name (Keras's default "logcosh").
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "log_cosh"
+
+    def __init__(self, name="logcosh", dtype=None):
+        super().__init__(name, dtype)
+
+
+class KLDivergence(Metric):
+    """The weighted mean over elements of fc.losses.KLDivergence's value.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "kl_divergence"
+
+    def __init__(self, name="kl_divergence", dtype=None):
+        super().__init__(name, dtype)
+
+
+class Poisson(Metric):
+    """The weighted mean over elements of fc.losses.Poisson's value.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "poisson"
+
+    def __init__(self, name="poisson", dtype=None):
+        super().__init__(name, dtype)
+
+
 _CURVES = {"roc": "ROC", "ROC": "ROC", "pr": "PR", "PR": "PR"}
 _SUMMATIONS = {"interpolation": "interpolation", "Interpolation": "interpolation", "majoring": "majoring",
                "Majoring": "majoring", "minoring": "minoring", "Minoring": "minoring"}
@@ -270,12 +436,21 @@ class Accuracy(Metric):
 
 _CLASSES = (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
             MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError, AUC, Precision, Recall)
+_CLASSES += (TruePositives, FalsePositives, TrueNegatives, FalseNegatives, MeanAbsolutePercentageError,
+             MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, KLDivergence, Poisson)
 _BY_NAME = {"accuracy": Accuracy, "acc": Accuracy, "mse": MeanSquaredError, "MSE": MeanSquaredError,
             "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError, "auc": AUC, "binary_accuracy": BinaryAccuracy,
             "categorical_accuracy": CategoricalAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
             "top_k_categorical_accuracy": TopKCategoricalAccuracy, "mean_squared_error": MeanSquaredError,
             "mean_absolute_error": MeanAbsoluteError, "root_mean_squared_error": RootMeanSquaredError,
             "precision": Precision, "recall": Recall}
+_BY_NAME.update({"true_positives": TruePositives, "false_positives": FalsePositives, "true_negatives": TrueNegatives,
+                 "false_negatives": FalseNegatives, "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+                 "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+                 "mean_squared_logarithmic_error": MeanSquaredLogarithmicError, "msle": MeanSquaredLogarithmicError,
+                 "MSLE": MeanSquaredLogarithmicError, "cosine_similarity": CosineSimilarity,
+                 "log_cosh_error": LogCoshError, "logcosh": LogCoshError, "kl_divergence": KLDivergence,
+                 "poisson": Poisson})
 _BY_NAME.update({cls.__name__: cls for cls in _CLASSES})
 
 
