@@ -189,3 +189,31 @@ def test_input_batch_shape_and_batch_size():
         fc.Input(batch_shape=(3,))
     with pytest.raises(ValueError, match="Input: pass `shape`"):
         fc.Input()
+
+
+def test_models_with_the_new_layers_save_and_load(tmp_path):
+    a, b = fc.Input((3, 4)), fc.Input((4,))
+    h = L.Permute((2, 1))(a)
+    r = L.RepeatVector(3)(b)
+    s = L.Flatten()(L.Dot(axes=(2, 1))([h, r])) * 0.5 - 1.0
+    t = L.Flatten()(L.Dot(axes=(1, 2), normalize=True)([r, h]))
+    model = fc.Model([a, b], L.Dense(2)(L.concatenate([L.subtract([s, t]), L.maximum([s, t]), L.average([s, t])])))
+    model.save(tmp_path / "m.fitcore")
+    loaded = fc.models.load_model(tmp_path / "m.fitcore")
+    x = [normal(5, 3, 4), normal(5, 4)]
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert [type(layer).__name__ for layer in loaded.layers] == [type(layer).__name__ for layer in model.layers]
+
+
+def test_a_model_containing_a_model_saves_its_weights_not_yet_whole(tmp_path):
+    inner = fc.Sequential([fc.Input((4,)), L.Dense(3)])
+    outer = fc.Sequential([fc.Input((4,)), inner, L.Dense(1)])
+    with pytest.raises(ValueError, match=r"save: a model containing other models \(sequential.*\) cannot be saved"):
+        outer.save(tmp_path / "nested.keras")
+    assert not (tmp_path / "nested.keras").exists()
+    outer.save_weights(tmp_path / "nested.weights.npz")
+    before = outer.get_weights()
+    outer.set_weights([w + 1 for w in before])
+    outer.load_weights(tmp_path / "nested.weights.npz")
+    for want, got in zip(before, outer.get_weights()):
+        np.testing.assert_array_equal(want, got)

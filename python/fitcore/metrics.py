@@ -11,8 +11,12 @@ EPSILON = 1e-7  # Keras's backend epsilon: AUC's end thresholds lie just outside
 
 
 class Metric:
-    """Base class. `core_name` names the core kernel; `targets` says what targets it reads:
-    "same" (the output's shape) or "sparse" (one class id per element)."""
+    """Base class of the metrics: streaming values accumulated in the core over an epoch.
+    `core_name` names the core kernel; `targets` says what targets it reads.
+
+    Args:
+        name: the metric's name (what it logs as).
+        dtype: accepted for Keras compatibility (the core accumulates in double)."""
 
     core_name = None
     targets = "same"
@@ -22,9 +26,17 @@ class Metric:
         self.dtype = dtype  # accepted for Keras compatibility; the core accumulates in double
 
     def core_config(self):
+        """The core kernel's numeric settings.
+
+        Returns:
+            A dict of floats."""
         return {}
 
     def core_strings(self):
+        """The core kernel's string settings.
+
+        Returns:
+            A dict of strings."""
         return {}
 
     def get_config(self):
@@ -32,7 +44,12 @@ class Metric:
         return {"name": self.name}
 
     def check_shapes(self, target_shape, output_shape, output_name):
-        """ValueError (before any step) when this output's targets do not suit the metric."""
+        """Checks that an output's targets suit the metric, before any step.
+
+        Args:
+            target_shape: the targets' per-sample shape.
+            output_shape: the output's per-sample shape.
+            output_name: the output's name for the error message."""
         width = int(np.prod(output_shape))
         want = width if self.targets == "same" else width // output_shape[-1]
         if int(np.prod(target_shape)) != want:
@@ -46,6 +63,11 @@ class Metric:
 
 
 class SparseCategoricalAccuracy(Metric):
+    """How often the largest prediction's index equals the integer label.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
     core_name = "sparse_categorical_accuracy"
     targets = "sparse"
 
@@ -54,6 +76,11 @@ class SparseCategoricalAccuracy(Metric):
 
 
 class CategoricalAccuracy(Metric):
+    """How often the largest prediction's index equals the one-hot label's.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
     core_name = "categorical_accuracy"
 
     def __init__(self, name="categorical_accuracy", dtype=None):
@@ -61,6 +88,12 @@ class CategoricalAccuracy(Metric):
 
 
 class BinaryAccuracy(Metric):
+    """How often predictions above `threshold` match 0/1 labels (mean over the last axis).
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+        threshold: float, the decision threshold."""
     core_name = "binary_accuracy"
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
@@ -75,7 +108,12 @@ class BinaryAccuracy(Metric):
 
 
 class TopKCategoricalAccuracy(Metric):
-    """Whether the one-hot target's class is among the k largest predictions (ties count as hits)."""
+    """Whether the one-hot target's class is among the k largest predictions (ties count as hits).
+
+    Args:
+        k: positive int.
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
 
     core_name = "top_k_categorical_accuracy"
 
@@ -93,6 +131,11 @@ class TopKCategoricalAccuracy(Metric):
 
 
 class MeanSquaredError(Metric):
+    """The weighted mean over elements of the mean squared error over the last axis.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
     core_name = "mean_squared_error"
 
     def __init__(self, name="mean_squared_error", dtype=None):
@@ -100,6 +143,11 @@ class MeanSquaredError(Metric):
 
 
 class MeanAbsoluteError(Metric):
+    """The weighted mean over elements of the mean absolute error over the last axis.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
     core_name = "mean_absolute_error"
 
     def __init__(self, name="mean_absolute_error", dtype=None):
@@ -107,7 +155,11 @@ class MeanAbsoluteError(Metric):
 
 
 class RootMeanSquaredError(Metric):
-    """sqrt of the weighted mean over elements of the mean squared error over the last axis."""
+    """The square root of the weighted mean over elements of the mean squared error.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
 
     core_name = "root_mean_squared_error"
 
@@ -171,13 +223,29 @@ class _ConfusionMetric(Metric):
 
 
 class Precision(_ConfusionMetric):
-    """true positives / (true positives + false positives) over the epoch (0 when nothing is predicted)."""
+    """true positives / (true positives + false positives) over the epoch (0 when nothing is
+    predicted positive); a prediction is positive above `thresholds`, a label when nonzero.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5).
+        top_k: only None.
+        class_id: restrict to one column of the last axis, or None.
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
 
     core_name = "precision"
 
 
 class Recall(_ConfusionMetric):
-    """true positives / (true positives + false negatives) over the epoch (0 when no label is positive)."""
+    """true positives / (true positives + false negatives) over the epoch (0 when no label is
+    positive); a prediction is positive above `thresholds`, a label when nonzero.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5).
+        top_k: only None.
+        class_id: restrict to one column of the last axis, or None.
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
 
     core_name = "recall"
 
@@ -357,9 +425,21 @@ MAX_THRESHOLDS = 2**20  # far past any useful resolution (Keras's default is 200
 
 
 class AUC(Metric):
-    """Area under the ROC or PR curve over confusion counts at fixed thresholds, accumulated over the
-    epoch. Thresholds are Keras's: i / (num_thresholds - 1) for the inner ones, plus -epsilon and
-    1 + epsilon at the ends (or the given `thresholds` with those ends)."""
+    """Area under the ROC or PR curve over confusion counts at fixed thresholds, accumulated over
+    the epoch. Thresholds are Keras's: i / (num_thresholds - 1) inside, -1e-7 and 1 + 1e-7 at the
+    ends (or the given `thresholds` with those ends).
+
+    Args:
+        num_thresholds: int > 1 (at most 2**20).
+        curve: "ROC" or "PR".
+        summation_method: "interpolation", "majoring" or "minoring".
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+        thresholds: a list of inner thresholds instead of num_thresholds.
+        multi_label: only False.
+        num_labels: only None.
+        label_weights: only None.
+        from_logits: apply a sigmoid to predictions first."""
 
     core_name = "auc"
 
@@ -402,6 +482,10 @@ class AUC(Metric):
         return {**_thresholds_config(self.thresholds), "from_logits": float(self.from_logits)}
 
     def core_strings(self):
+        """The curve and summation method for the core.
+
+        Returns:
+            A dict of strings."""
         return {"curve": self.curve, "summation_method": self.summation_method}
 
     def get_config(self):
@@ -414,7 +498,12 @@ class AUC(Metric):
 
 
 class Accuracy(Metric):
-    """Keras's "accuracy": binary, sparse categorical or categorical, chosen from the shapes."""
+    """Keras's "accuracy": binary, sparse categorical or categorical, chosen per output from the
+    target and prediction shapes.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
 
     core_name = None
 
@@ -422,9 +511,14 @@ class Accuracy(Metric):
         super().__init__(name, dtype)
 
     def resolve(self, target_shape, output_shape):
-        """The concrete metric for per-sample target and output shapes (Keras 3's
-        is_binary_or_sparse_categorical: binary when the output's last axis is 1, sparse when the
-        targets have fewer axes or a last axis of 1)."""
+        """The concrete accuracy metric for these shapes (Keras 3's rule).
+
+        Args:
+            target_shape: the targets' per-sample shape.
+            output_shape: the output's per-sample shape.
+
+        Returns:
+            A BinaryAccuracy, SparseCategoricalAccuracy or CategoricalAccuracy named as this one."""
         if output_shape[-1] == 1:
             cls = BinaryAccuracy
         elif len(target_shape) < len(output_shape) or target_shape[-1:] == (1,):
@@ -455,12 +549,24 @@ _BY_NAME.update({cls.__name__: cls for cls in _CLASSES})
 
 
 def serialize(metric):
-    """{"class_name": ..., "config": ...}, JSON-able."""
+    """A metric as JSON-able data.
+
+    Args:
+        metric: a Metric.
+
+    Returns:
+        {"class_name": ..., "config": ...}."""
     return {"class_name": type(metric).__name__, "config": metric.get_config()}
 
 
 def deserialize(config):
-    """A Metric from serialize()'s form; ValueError lists the known class names."""
+    """A Metric from serialize()'s form.
+
+    Args:
+        config: {"class_name": ..., "config": ...}.
+
+    Returns:
+        The Metric; ValueError listing the known class names otherwise."""
     if not isinstance(config, dict) or not {"class_name", "config"} <= set(config):
         raise ValueError(f"A serialized metric is a dict with 'class_name' and 'config', got {config!r}")
     cls = {c.__name__: c for c in _CLASSES}.get(config["class_name"])
@@ -471,8 +577,14 @@ def deserialize(config):
 
 
 def get(identifier):
-    """A Metric from a name, an instance or serialize()'s dict; ValueError lists the valid names. A
-    metric named by a string is named (and logged) by that string, as Keras's compile does."""
+    """A Metric from an identifier, as keras.metrics.get.
+
+    Args:
+        identifier: a Metric instance or class, serialize()'s dict, or a name (logged under that
+            name, as Keras's compile does).
+
+    Returns:
+        A Metric; ValueError listing the valid names otherwise."""
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, dict):

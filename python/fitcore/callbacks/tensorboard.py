@@ -84,7 +84,8 @@ class TensorBoard(Callback):
 
     def _scalars(self, run, values, step):
         _, event_class, summary_class = _event_writer_classes()
-        summary = summary_class(value=[summary_class.Value(tag=tag, simple_value=float(v)) for tag, v in values.items()])
+        summary = summary_class(value=[summary_class.Value(tag=tag, simple_value=float(v))
+                                       for tag, v in values.items()])
         self._writer(run).add_event(event_class(wall_time=time.time(), step=int(step), summary=summary))
 
     def _close(self):

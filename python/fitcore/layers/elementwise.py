@@ -11,7 +11,8 @@ class _Elementwise(Merge):
     def _merged_shape(self, shapes):
         kind = type(self).__name__
         if self.arity is not None and len(shapes) != self.arity:
-            raise ValueError(f"{self.name}: a {kind} layer is called on exactly {self.arity} tensors, got {len(shapes)}")
+            raise ValueError(f"{self.name}: a {kind} layer is called on exactly {self.arity} tensors, "
+                             f"got {len(shapes)}")
         if len(shapes) < 2:
             raise ValueError(f"{self.name}: a {kind} layer is called on a list of at least 2 tensors, "
                              f"got {len(shapes)}")

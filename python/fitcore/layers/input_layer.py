@@ -9,7 +9,15 @@ _DTYPES = ("float32", "float64", "float16", "int32", "int64")
 
 
 class SymbolicTensor:
-    """A placeholder for a batch: its shape (batch axis first, None) and the layer call that makes it."""
+    """A placeholder for a batch in a functional graph: its shape (batch axis first, None) and
+    the layer call that makes it. `+`, `-`, `*` with another tensor of the same shape are the Add,
+    Subtract and Multiply layers; with a number (and unary -, / by a number), a Rescaling.
+
+    Args:
+        shape: the shape with the batch axis first (None).
+        layer: the layer whose call produces this tensor.
+        inputs: the tensors that call read.
+        dtype: the declared dtype of an input (values reach the core as float32)."""
 
     def __init__(self, shape, layer, inputs=(), dtype="float32"):
         self.shape = tuple(shape)
@@ -19,6 +27,10 @@ class SymbolicTensor:
 
     @property
     def name(self):
+        """The name of the layer that produces this tensor.
+
+        Returns:
+            A string."""
         return self.layer.name
 
     def __repr__(self):
@@ -77,7 +89,12 @@ def _is_number(value):
 
 
 class InputLayer(Layer):
-    """Where data enters; it has no op of its own."""
+    """The layer behind an fc.Input(...) tensor: where data enters the model; it has no op.
+
+    Args:
+        shape: the per-sample shape (no batch axis).
+        name: the input's name (unique by default).
+        dtype: the declared dtype."""
 
     def __init__(self, shape, name=None, dtype="float32"):
         super().__init__(name=name or unique_name("input_layer"))
@@ -86,6 +103,10 @@ class InputLayer(Layer):
         self.built = True
 
     def get_config(self):
+        """The layer's configuration, JSON-able.
+
+        Returns:
+            A dict with name, shape and dtype."""
         return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
 
 

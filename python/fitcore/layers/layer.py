@@ -98,8 +98,15 @@ def _call_on_arrays(layer, inputs, training):
 
 
 class Weight:
-    """One weight of a layer. Once its model is built, `value` is a view into the model's
-    flat parameter buffer, so writing it writes what the core trains."""
+    """One weight of a layer. Once its model is built, `value` is a view into the model's flat
+    parameter buffer, so writing it writes what the core trains.
+
+    Args:
+        name: "<layer name>/<weight name>".
+        shape: the weight's shape.
+        initial_value: an array of that shape.
+        trainable: whether the optimizer updates it.
+        regularizer: an fc.regularizers object penalising it in training, or None."""
 
     def __init__(self, name, shape, initial_value, trainable, regularizer=None):
         self.name = name
@@ -110,12 +117,24 @@ class Weight:
 
     @property
     def size(self):
+        """The number of values.
+
+        Returns:
+            An int."""
         return int(np.prod(self.shape, dtype=np.int64))
 
     def numpy(self):
+        """A copy of the weight's values.
+
+        Returns:
+            A float32 numpy array of the weight's shape."""
         return self.value.copy()
 
     def assign(self, array):
+        """Writes new values into the weight (where the core reads them).
+
+        Args:
+            array: values broadcastable to the weight's shape."""
         self.value[...] = array
 
     def __repr__(self):
@@ -123,8 +142,16 @@ class Weight:
 
 
 class Layer:
-    """Base class. Subclasses set `kind` (the core op) and implement `compute_output_shape`,
-    `build` (declaring weights with `add_weight`) and `op_config`."""
+    """Base class of the layers. A layer holds its configuration, output shapes and weights; its
+    math is the core op named by `kind`. Subclasses implement `compute_output_shape`, `build`
+    (declaring weights with `add_weight`), `op_config` and `get_config`. Layers defined in Python
+    with a `call` cannot run: the core cannot differentiate them.
+
+    Args:
+        name: the layer's name (unique by default, from the class name).
+        trainable: whether its weights train.
+        dtype: accepted for Keras compatibility (the core computes in float32).
+        **kwargs: `input_shape`, `input_dim` or `batch_input_shape` on a Sequential's first layer."""
 
     kind = None
 
@@ -143,21 +170,49 @@ class Layer:
 
     # --- what subclasses define -------------------------------------------------------------
     def compute_output_shape(self, input_shape):
-        """Per-sample output shape (no batch axis) for per-sample input shape(s)."""
+        """The per-sample output shape for per-sample input shape(s).
+
+        Args:
+            input_shape: a tuple without the batch axis (a list of them for merge layers).
+
+        Returns:
+            A tuple without the batch axis."""
         return input_shape
 
     def build(self, input_shape):
+        """Creates the layer's weights for inputs of the given per-sample shape(s).
+
+        Args:
+            input_shape: a tuple without the batch axis (a list of them for merge layers)."""
         pass
 
     def op_config(self):
-        """(numbers, strings) settings for the core op."""
+        """The core op's settings.
+
+        Returns:
+            (numbers, strings): two dicts of named settings."""
         return {}, {}
 
     def get_config(self):
+        """The layer's configuration, JSON-able: `type(layer)(**layer.get_config())` rebuilds it.
+
+        Returns:
+            A dict."""
         return {"name": self.name, "trainable": self.trainable}
 
     # --- shared machinery ---------------------------------------------------------------------
     def add_weight(self, name, shape, initializer, trainable=True, regularizer=None):
+        """Creates a weight of this layer.
+
+        Args:
+            name: the weight's name within the layer.
+            shape: its shape.
+            initializer: a callable from shape to initial values.
+            trainable: whether the optimizer updates it.
+            regularizer: an fc.regularizers object, or None.
+
+        Returns:
+            The new Weight."""
         _claim_weight_values(int(np.prod(shape, dtype=np.float64)), f"{self.name}/{name}")
         weight = Weight(f"{self.name}/{name}", shape, initializer(tuple(shape)), trainable, regularizer)
         self._weights.append(weight)
@@ -228,21 +283,40 @@ class Layer:
 
     @property
     def weights(self):
-        """Keras's order: trainable weights, then non-trainable, each in creation order."""
+        """Keras's order: trainable weights, then non-trainable, each in creation order.
+
+        Returns:
+            A list of Weight."""
         return self.trainable_weights + self.non_trainable_weights
 
     @property
     def trainable_weights(self):
+        """The weights the optimizer updates (none when the layer is frozen).
+
+        Returns:
+            A list of Weight."""
         return [w for w in self._weights if w.trainable and self.trainable]
 
     @property
     def non_trainable_weights(self):
+        """The weights the optimizer leaves alone.
+
+        Returns:
+            A list of Weight."""
         return [w for w in self._weights if not (w.trainable and self.trainable)]
 
     def get_weights(self):
+        """Copies of the layer's weights, in `weights` order.
+
+        Returns:
+            A list of numpy arrays."""
         return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights):
+        """Sets the layer's weights; every array is checked before any is written.
+
+        Args:
+            weights: a list of arrays in `weights` order and shapes."""
         from fitcore.data.validation import check_weight_list
 
         check_weight_list(self.weights, weights, self.name)
@@ -250,6 +324,10 @@ class Layer:
             w.assign(value)
 
     def count_params(self):
+        """The number of weight values of the layer.
+
+        Returns:
+            An int."""
         return sum(w.size for w in self._weights)
 
     def __repr__(self):

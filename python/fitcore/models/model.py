@@ -39,6 +39,14 @@ def _as_tensor_list(value, arg):
 
 
 class Model(Trainer):
+    """A model: a graph of layers from fc.Input(...) tensors to outputs (Keras's functional API),
+    with compile / fit / evaluate / predict. Called on symbolic tensors it is a layer of another
+    model; called on arrays it predicts.
+
+    Args:
+        inputs: an fc.Input(...) tensor, a list of them or a dict of them (inputs by name).
+        outputs: a tensor computed from the inputs, a list or a dict of them (outputs by name).
+        name: the model's name."""
     def __init__(self, inputs=None, outputs=None, name=None):
         super().__init__()
         if inputs is None or outputs is None:
@@ -73,6 +81,10 @@ class Model(Trainer):
 
     @property
     def built(self):
+        """Whether the model has its weights (it knows its input shapes).
+
+        Returns:
+            A bool."""
         return getattr(self, "_network", None) is not None
 
     @property
@@ -147,18 +159,34 @@ class Model(Trainer):
 
     @property
     def input_names(self):
+        """The inputs' names (data given as a dict is matched by them).
+
+        Returns:
+            A list of strings."""
         return list(self._input_names)
 
     @property
     def output_names(self):
+        """The outputs' names (per-output losses, metrics and targets by name use them).
+
+        Returns:
+            A list of strings."""
         return list(self._output_names)
 
     @property
     def input_shapes(self):
+        """The inputs' per-sample shapes.
+
+        Returns:
+            A list of tuples."""
         return [t.shape[1:] for t in self._inputs]
 
     @property
     def output_shapes(self):
+        """The outputs' per-sample shapes.
+
+        Returns:
+            A list of tuples."""
         return [t.shape[1:] for t in self._outputs]
 
     @property
@@ -174,10 +202,18 @@ class Model(Trainer):
 
     @property
     def inputs(self):
+        """The model's input tensors.
+
+        Returns:
+            A list of SymbolicTensor."""
         return list(self._inputs)
 
     @property
     def outputs(self):
+        """The model's output tensors.
+
+        Returns:
+            A list of SymbolicTensor."""
         return list(self._outputs)
 
     def get_layer(self, name=None, index=None):
@@ -211,22 +247,41 @@ class Model(Trainer):
 
     @property
     def weights(self):
+        """Every weight, per layer in `layers` order (a nested model's where it is listed), each once.
+
+        Returns:
+            A list of Weight."""
         return [w for layer in self._distinct_layers() for w in layer.weights]
 
     @property
     def trainable_weights(self):
+        """The weights the optimizer updates.
+
+        Returns:
+            A list of Weight."""
         return [w for layer in self._distinct_layers() for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
+        """The weights the optimizer leaves alone (frozen layers, moving statistics).
+
+        Returns:
+            A list of Weight."""
         return [w for layer in self._distinct_layers() for w in layer.non_trainable_weights]
 
     def get_weights(self):
-        """Copies of every weight, in Keras's order (per layer: kernel, bias, ...)."""
+        """Copies of every weight, in Keras's order (per layer: kernel, bias, ...).
+
+        Returns:
+            A list of numpy arrays."""
         self._require_built("get_weights")
         return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights):
+        """Sets every weight; all arrays are checked before any is written.
+
+        Args:
+            weights: a list of arrays in get_weights()'s order and shapes."""
         from fitcore.data.validation import check_weight_list
 
         self._require_built("set_weights")
@@ -235,32 +290,58 @@ class Model(Trainer):
             w.assign(value)
 
     def count_params(self):
+        """The number of weight values of the model.
+
+        Returns:
+            An int."""
         self._require_built("count_params")
         return sum(w.size for w in self.weights)
 
     def save_weights(self, filepath):
+        """Writes the weights alone to a file.
+
+        Args:
+            filepath: a path ending in ".weights.npz" (or ".weights.h5" where supported)."""
         from fitcore.saving.weights import save_weights
 
         self._require_built("save_weights")
         save_weights(self, filepath)
 
     def load_weights(self, filepath):
+        """Reads weights written by save_weights into this model (same architecture).
+
+        Args:
+            filepath: the file's path."""
         from fitcore.saving.weights import load_weights
 
         self._require_built("load_weights")
         load_weights(self, filepath)
 
     def save(self, filepath, overwrite=True):
-        """Architecture, weights, compile settings and optimizer state in one file ('.keras' or
-        '.fitcore'), written atomically; fc.models.load_model(filepath) gives the model back."""
+        """Saves architecture, weights, compile settings and optimizer state in one file, written
+        atomically; fc.models.load_model(filepath) gives the model back.
+
+        Args:
+            filepath: a path ending in ".keras" or ".fitcore".
+            overwrite: whether an existing file may be replaced."""
         from fitcore.saving.model_file import save_model
 
         if not overwrite and os.path.exists(os.fspath(filepath)):
             raise FileExistsError(f"save: {os.fspath(filepath)!r} exists and overwrite=False")
+        nested = [layer.name for layer in self.layers if isinstance(layer, Model)]
+        if nested:
+            raise ValueError(f"save: a model containing other models ({', '.join(nested)}) cannot be saved whole "
+                             f"yet; save_weights / load_weights keep its weights")
         save_model(self, filepath)
 
     def summary(self, line_length=None, print_fn=None, show_trainable=False, expand_nested=False):
-        """Prints (or hands to print_fn, line by line) the layers, output shapes and parameter counts."""
+        """Prints the layers, output shapes and parameter counts as Keras's table.
+
+        Args:
+            line_length: the table's total width (None: fitted to the content).
+            print_fn: a callable given each line instead of print.
+            show_trainable: add a column saying whether each layer trains.
+            expand_nested: accepted for Keras compatibility (nested models' layers are listed)."""
         from fitcore.models.summary import summary_lines
 
         self._require_built("summary")

@@ -54,7 +54,10 @@ class Sequential(Model):
         self._set_graph(self._input, x)
 
     def build(self, input_shape):
-        """Builds from a shape with the batch axis first, e.g. (None, 784)."""
+        """Builds the model for inputs of the given shape.
+
+        Args:
+            input_shape: the shape with the batch axis first, e.g. (None, 784)."""
         if self._input is None:
             self._input = Input(tuple(input_shape[1:]))
         if not self._stack:
@@ -92,6 +95,10 @@ class Sequential(Model):
 
     @property
     def layers(self):
+        """The stacked layers (and models), without the Input.
+
+        Returns:
+            A list."""
         return list(self._stack)
 
     @property
