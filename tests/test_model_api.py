@@ -217,3 +217,20 @@ def test_a_model_containing_a_model_saves_its_weights_not_yet_whole(tmp_path):
     outer.load_weights(tmp_path / "nested.weights.npz")
     for want, got in zip(before, outer.get_weights()):
         np.testing.assert_array_equal(want, got)
+
+
+def test_summary_shows_a_nested_model_as_one_row():
+    block = fc.Sequential([L.Dense(5, name="b1"), L.Dense(3, name="b2")], name="block")
+    model = fc.Sequential([fc.Input((4,)), block, L.Dense(2, name="top")])
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "block (Sequential)" in text and "(None, 3)" in text and "b1 (Dense)" not in text
+    row = next(line for line in lines if "block (Sequential)" in line)
+    assert row.split()[-1] == f"{4 * 5 + 5 + 5 * 3 + 3:,}"
+    x = fc.Input((4,), name="x")
+    functional = fc.Model(x, L.Dense(1, name="head")(block(x)))
+    lines = []
+    functional.summary(print_fn=lines.append)
+    assert any("block (Sequential)" in line and line.rstrip().endswith("x") for line in lines)
+    assert any("head (Dense)" in line and line.rstrip().endswith("block") for line in lines)
