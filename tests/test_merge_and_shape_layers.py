@@ -277,3 +277,30 @@ def test_new_layers_match_keras_on_arrays():
 def _keras():
     os.environ.setdefault("KERAS_BACKEND", "jax")
     return pytest.importorskip("keras")
+
+
+def test_new_ops_give_the_same_bits_on_any_thread_count(restore_threads):
+    """Every new op splits work by element or row (no shared reductions): one thread and two
+    threads train to identical weights, on batches large enough for the parallel branches."""
+    def train(threads):
+        fc.config.set_num_threads(threads)
+        fc.utils.set_random_seed(3)
+        x = fc.Input((64,))
+        a = L.Dense(64, activation="tanh")(x)
+        b = L.Dense(64, activation="sigmoid")(x)
+        merged = L.concatenate([L.multiply([a, b]), L.maximum([a, b]), L.minimum([a, b]), L.average([a, b]),
+                                L.subtract([a, b]), 2.0 * a - 1.0])
+        seq = L.Permute((2, 1))(L.RepeatVector(4)(L.Dense(8)(merged)))  # (8, 4)
+        dotted = L.Flatten()(L.Dot(axes=(2, 2), normalize=True)([seq, seq]))
+        model = fc.Model(x, L.Dense(1)(L.concatenate([merged, dotted])))
+        model.compile(optimizer="adam", loss="mse")
+        rng = np.random.default_rng(0)
+        data, y = rng.normal(size=(1024, 64)).astype(np.float32), rng.normal(size=(1024, 1)).astype(np.float32)
+        history = model.fit(data, y, batch_size=1024, epochs=2, verbose=0)
+        return history.history["loss"], model.get_weights()
+
+    loss_1, weights_1 = train(1)
+    loss_2, weights_2 = train(2)
+    assert loss_1 == loss_2
+    for w1, w2 in zip(weights_1, weights_2):
+        np.testing.assert_array_equal(w1, w2)
