@@ -123,6 +123,9 @@ def test_merge_layer_errors_at_call_time():
         a / c  # only division by a number
     with pytest.raises(ValueError, match="Add needs inputs of one shape"):
         a + b
+    assert type((np.float64(2.0) * a).layer) is L.Rescaling and (np.float32(3) + a).layer.offset == 3.0
+    with pytest.raises(TypeError):  # not an object array of Rescaling layers
+        np.ones(3) + a
 
 
 # --- Dot -----------------------------------------------------------------------------------------

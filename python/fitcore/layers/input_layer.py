@@ -36,6 +36,10 @@ class SymbolicTensor:
     def __repr__(self):
         return f"<SymbolicTensor shape={self.shape} from={self.layer.name}>"
 
+    # numpy defers to these operators (np.float64(2) * x is a Rescaling, an array + x a TypeError)
+    # instead of broadcasting the tensor as an object array.
+    __array_ufunc__ = None
+
     # Arithmetic, as on Keras tensors: with another tensor of the same shape it is the Add, Subtract
     # or Multiply layer; with a Python number it is a Rescaling (scale * x + offset).
     def _merged(self, other, layer_class, reflected=False):
