@@ -11,6 +11,7 @@ sequential_model, functional_api, training_with_built_in_methods: convolution / 
 Python-defined loss sections left out, tf.ones -> np.ones, ".keras" suffixes Keras 3 needs too."""
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +28,8 @@ def _keras_source(source):
     return re.sub(r"^from fitcore(\.| )", r"from keras\1", source, flags=re.MULTILINE)
 
 
-def run_program(name, tmp_path, monkeypatch, framework="fitcore"):
-    """Runs tests/ported/<name>.py in `tmp_path` (it writes checkpoints and logs there) and returns
+def run_program(name, run_dir, framework="fitcore"):
+    """Runs tests/ported/<name>.py in `run_dir` (it writes checkpoints and logs there) and returns
     its module namespace."""
     import matplotlib
 
@@ -42,13 +43,35 @@ def run_program(name, tmp_path, monkeypatch, framework="fitcore"):
         assert not re.search(r"^(import|from) fitcore", source, flags=re.MULTILINE)
     else:
         fc.utils.set_random_seed(1)
-    run_dir = tmp_path / framework
-    run_dir.mkdir()
-    monkeypatch.chdir(run_dir)
-    monkeypatch.syspath_prepend(str(PORTED))
-    namespace = {"__name__": "__main__", "__file__": str(PORTED / f"{name}.py")}
-    exec(compile(source, str(PORTED / f"{name}.py"), "exec"), namespace)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cwd, path = os.getcwd(), list(sys.path)
+    os.chdir(run_dir)
+    sys.path.insert(0, str(PORTED))
+    try:
+        namespace = {"__name__": "__main__", "__file__": str(PORTED / f"{name}.py")}
+        exec(compile(source, str(PORTED / f"{name}.py"), "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+        sys.path[:] = path
     return namespace
+
+
+@pytest.fixture(scope="module")
+def fitcore_runs(tmp_path_factory):
+    """Each program's fitcore run, made once and shared by its own test and its Keras comparison."""
+    runs = {}
+
+    def get(name):
+        if name not in runs:
+            run_dir = tmp_path_factory.mktemp(name) / "fitcore"
+            runs[name] = (run_program(name, run_dir), run_dir)
+        return runs[name]
+
+    return get
+
+
+def keras_run(name, tmp_path):
+    return run_program(name, tmp_path / "keras", "keras")
 
 
 def test_each_port_names_its_source_and_differs_from_its_keras_form_in_imports_only():
@@ -79,19 +102,19 @@ def _imbalanced_checks(ns):
     return h
 
 
-def test_imbalanced_classification(tmp_path, monkeypatch):
-    ns = run_program("imbalanced_classification", tmp_path, monkeypatch)
+def test_imbalanced_classification(fitcore_runs):
+    ns, run_dir = fitcore_runs("imbalanced_classification")
     _imbalanced_checks(ns)
-    saved = sorted(p.name for p in (tmp_path / "fitcore").glob("fraud_model_at_epoch_*.keras"))
+    saved = sorted(p.name for p in run_dir.glob("fraud_model_at_epoch_*.keras"))
     assert len(saved) == 30 and "fraud_model_at_epoch_30.keras" in saved
-    restored = fc.models.load_model(tmp_path / "fitcore" / "fraud_model_at_epoch_30.keras")
+    restored = fc.models.load_model(run_dir / "fraud_model_at_epoch_30.keras")
     np.testing.assert_allclose(restored.predict(ns["val_features"], verbose=0),
                                ns["model"].predict(ns["val_features"], verbose=0), rtol=1e-6)
 
 
-def test_imbalanced_classification_against_keras(tmp_path, monkeypatch):
-    ours = _imbalanced_checks(run_program("imbalanced_classification", tmp_path, monkeypatch))
-    theirs = _imbalanced_checks(run_program("imbalanced_classification", tmp_path, monkeypatch, "keras"))
+def test_imbalanced_classification_against_keras(fitcore_runs, tmp_path):
+    ours = _imbalanced_checks(fitcore_runs("imbalanced_classification")[0])
+    theirs = _imbalanced_checks(keras_run("imbalanced_classification", tmp_path))
     assert abs(ours["val_recall"][-1] - theirs["val_recall"][-1]) <= 0.2
     assert abs(ours["val_precision"][-1] - theirs["val_precision"][-1]) <= 0.3
 
@@ -111,13 +134,13 @@ def _regression_checks(ns):
     return ns["mae"]
 
 
-def test_regression_boston_housing(tmp_path, monkeypatch):
-    _regression_checks(run_program("regression_boston_housing", tmp_path, monkeypatch))
+def test_regression_boston_housing(fitcore_runs):
+    _regression_checks(fitcore_runs("regression_boston_housing")[0])
 
 
-def test_regression_boston_housing_against_keras(tmp_path, monkeypatch):
-    ours = _regression_checks(run_program("regression_boston_housing", tmp_path, monkeypatch))
-    theirs = _regression_checks(run_program("regression_boston_housing", tmp_path, monkeypatch, "keras"))
+def test_regression_boston_housing_against_keras(fitcore_runs, tmp_path):
+    ours = _regression_checks(fitcore_runs("regression_boston_housing")[0])
+    theirs = _regression_checks(keras_run("regression_boston_housing", tmp_path))
     assert abs(ours - theirs) <= 0.3 * max(ours, theirs)
 
 
@@ -132,16 +155,16 @@ def _demo_functional_checks(ns):
     return h["val_loss"][-1]
 
 
-def test_demo_functional(tmp_path, monkeypatch):
-    ns = run_program("demo_functional", tmp_path, monkeypatch)
+def test_demo_functional(fitcore_runs):
+    ns = fitcore_runs("demo_functional")[0]
     _demo_functional_checks(ns)
     assert type(ns["x"]) is np.ndarray and type(ns["residual"]) is fc.layers.SymbolicTensor
     assert any(type(layer) is fc.layers.Add for layer in ns["model"].layers)  # x += residual
 
 
-def test_demo_functional_against_keras(tmp_path, monkeypatch):
-    ours = _demo_functional_checks(run_program("demo_functional", tmp_path, monkeypatch))
-    theirs = _demo_functional_checks(run_program("demo_functional", tmp_path, monkeypatch, "keras"))
+def test_demo_functional_against_keras(fitcore_runs, tmp_path):
+    ours = _demo_functional_checks(fitcore_runs("demo_functional")[0])
+    theirs = _demo_functional_checks(keras_run("demo_functional", tmp_path))
     assert ours == pytest.approx(theirs, rel=0.05)
 
 
@@ -154,13 +177,13 @@ def _mnist_mlp_checks(ns):
     return ns["score"][1]
 
 
-def test_mnist_mlp(tmp_path, monkeypatch):
-    _mnist_mlp_checks(run_program("mnist_mlp", tmp_path, monkeypatch))
+def test_mnist_mlp(fitcore_runs):
+    _mnist_mlp_checks(fitcore_runs("mnist_mlp")[0])
 
 
-def test_mnist_mlp_against_keras(tmp_path, monkeypatch):
-    ours = _mnist_mlp_checks(run_program("mnist_mlp", tmp_path, monkeypatch))
-    theirs = _mnist_mlp_checks(run_program("mnist_mlp", tmp_path, monkeypatch, "keras"))
+def test_mnist_mlp_against_keras(fitcore_runs, tmp_path):
+    ours = _mnist_mlp_checks(fitcore_runs("mnist_mlp")[0])
+    theirs = _mnist_mlp_checks(keras_run("mnist_mlp", tmp_path))
     assert abs(ours - theirs) <= 0.05
 
 
@@ -180,15 +203,15 @@ def _sequential_model_checks(ns):
     return ns["history_base"].history["accuracy"][-1]
 
 
-def test_sequential_model(tmp_path, monkeypatch):
-    ns = run_program("sequential_model", tmp_path, monkeypatch)
+def test_sequential_model(fitcore_runs):
+    ns = fitcore_runs("sequential_model")[0]
     _sequential_model_checks(ns)
     assert ns["model"].layers[0] is ns["base_model"]
 
 
-def test_sequential_model_against_keras(tmp_path, monkeypatch):
-    ours = _sequential_model_checks(run_program("sequential_model", tmp_path, monkeypatch))
-    theirs = _sequential_model_checks(run_program("sequential_model", tmp_path, monkeypatch, "keras"))
+def test_sequential_model_against_keras(fitcore_runs, tmp_path):
+    ours = _sequential_model_checks(fitcore_runs("sequential_model")[0])
+    theirs = _sequential_model_checks(keras_run("sequential_model", tmp_path))
     assert abs(ours - theirs) <= 0.15
 
 
@@ -204,15 +227,15 @@ def _functional_api_checks(ns):
     return ns["test_scores"][1]
 
 
-def test_functional_api(tmp_path, monkeypatch):
-    ns = run_program("functional_api", tmp_path, monkeypatch)
+def test_functional_api(fitcore_runs):
+    ns = fitcore_runs("functional_api")[0]
     _functional_api_checks(ns)
     assert len(ns["ensemble_model"].weights) == 6  # three nested Dense(1): kernel and bias each
 
 
-def test_functional_api_against_keras(tmp_path, monkeypatch):
-    ours = _functional_api_checks(run_program("functional_api", tmp_path, monkeypatch))
-    theirs = _functional_api_checks(run_program("functional_api", tmp_path, monkeypatch, "keras"))
+def test_functional_api_against_keras(fitcore_runs, tmp_path):
+    ours = _functional_api_checks(fitcore_runs("functional_api")[0])
+    theirs = _functional_api_checks(keras_run("functional_api", tmp_path))
     assert abs(ours - theirs) <= 0.05
 
 
@@ -222,18 +245,19 @@ def _training_checks(ns, run_dir):
     assert ns["results"][1] >= 0.8 and ns["predictions"].shape == (3, 10)
     assert len(ns["early_stopping_history"].history["loss"]) < 20  # stopped early
     assert ns["restored_scores"][1] >= 0.8
-    assert sorted(p.name for p in run_dir.glob("mymodel_*.keras")) == ["mymodel_1.keras", "mymodel_2.keras"] or \
-        len(list(run_dir.glob("mymodel_*.keras"))) == 1
+    # save_best_only on val_loss: epoch 1 is saved, epoch 2 only if it improved
+    saved = sorted(p.name for p in run_dir.glob("mymodel_*.keras"))
+    assert saved[0] == "mymodel_1.keras" and set(saved) <= {"mymodel_1.keras", "mymodel_2.keras"}
     assert list((run_dir / "ckpt").glob("ckpt-loss=*.keras"))
     return ns["results"][1]
 
 
-def test_training_with_built_in_methods(tmp_path, monkeypatch):
-    _training_checks(run_program("training_with_built_in_methods", tmp_path, monkeypatch), tmp_path / "fitcore")
+def test_training_with_built_in_methods(fitcore_runs):
+    _training_checks(*fitcore_runs("training_with_built_in_methods"))
 
 
-def test_training_with_built_in_methods_against_keras(tmp_path, monkeypatch):
-    ours = _training_checks(run_program("training_with_built_in_methods", tmp_path, monkeypatch), tmp_path / "fitcore")
-    theirs = _training_checks(run_program("training_with_built_in_methods", tmp_path, monkeypatch, "keras"),
+def test_training_with_built_in_methods_against_keras(fitcore_runs, tmp_path):
+    ours = _training_checks(*fitcore_runs("training_with_built_in_methods"))
+    theirs = _training_checks(keras_run("training_with_built_in_methods", tmp_path),
                               tmp_path / "keras")
     assert abs(ours - theirs) <= 0.05
