@@ -38,6 +38,8 @@ def test_layer_called_on_arrays_computes_and_builds_it():
     np.testing.assert_allclose(L.Concatenate()([x, x[:, :2]]), np.concatenate([x, x[:, :2]], 1))
     with pytest.raises(ValueError, match="need a batch axis first"):
         layer(np.ones(5))
+    with pytest.raises(ValueError, match=r"The input arrays must have the same number of samples, got \[2, 3\]"):
+        L.Concatenate()([np.ones((2, 3)), np.ones((3, 3))])
 
 
 def test_layer_called_on_arrays_leaves_its_model_untouched():
