@@ -519,6 +519,9 @@ LAYERS = [
     L.Embedding(10, 4, embeddings_initializer=fc.initializers.RandomUniform(-0.1, 0.2, seed=1),
                 embeddings_regularizer=fc.regularizers.L2(0.5)),
 ]
+LAYERS += [L.Subtract(name="s"), L.Multiply(), L.Average(), L.Maximum(), L.Minimum(),
+           L.Dot(axes=(1, 2), normalize=True), L.Dot(axes=-1), L.Rescaling(0.5, offset=-1.0), L.RepeatVector(3),
+           L.Permute((2, 1))]
 
 
 @pytest.mark.parametrize("layer", LAYERS, ids=lambda layer: type(layer).__name__)

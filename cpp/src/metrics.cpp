@@ -2,6 +2,7 @@
 #include "fitcore/metrics.hpp"
 
 #include "fitcore/metrics/confusion.hpp"
+#include "fitcore/losses.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -96,6 +97,35 @@ struct TopKCategoricalAccuracy {
   }
 };
 
+// A loss's per-element value as a metric (Keras's MeanMetricWrapper around the loss function):
+// the loss kernel itself computes it, so metric and loss share one formula. `sign` flips it
+// (the cosine_similarity metric is the loss's negative).
+class LossMeanMetric final : public Metric {
+ public:
+  LossMeanMetric(std::unique_ptr<Loss> loss, double sign) : loss_(std::move(loss)), sign_(sign) {}
+  void reset() override { mean_.reset(); }
+  void update(const MetricArgs& a) override {
+    ensure_size(values_, a.elements);
+    LossArgs l;
+    l.pred = a.pred;
+    l.target = a.target;
+    l.elements = a.elements;
+    l.dim = a.dim;
+    l.target_dim = a.target_dim;
+    l.losses = values_.data();
+    loss_->compute(l);
+    for (int64_t e = 0; e < a.elements; ++e)
+      mean_.add(sign_ * values_[static_cast<size_t>(e)], a.weight ? a.weight[e] : 1.0);
+  }
+  double result() const override { return mean_.result(); }
+
+ private:
+  std::unique_ptr<Loss> loss_;
+  double sign_;
+  Buffer values_;
+  MeanTracker mean_;
+};
+
 }  // namespace
 
 std::unique_ptr<Metric> make_metric(const std::string& name, const Config& c) {
@@ -108,6 +138,10 @@ std::unique_ptr<Metric> make_metric(const std::string& name, const Config& c) {
   if (name == "top_k_categorical_accuracy")
     return mean_metric(TopKCategoricalAccuracy{static_cast<int64_t>(c.number("k", 5.0))});
   if (auto confusion = make_confusion_metric(name, c)) return confusion;
+  for (const char* loss : {"mean_absolute_percentage_error", "mean_squared_logarithmic_error", "kl_divergence",
+                           "poisson", "log_cosh"})
+    if (name == loss) return std::make_unique<LossMeanMetric>(make_loss(name, c), 1.0);
+  if (name == "cosine_similarity") return std::make_unique<LossMeanMetric>(make_loss(name, c), -1.0);
   throw std::invalid_argument("unknown metric '" + name + "'");
 }
 

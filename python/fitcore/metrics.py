@@ -11,8 +11,12 @@ EPSILON = 1e-7  # Keras's backend epsilon: AUC's end thresholds lie just outside
 
 
 class Metric:
-    """Base class. `core_name` names the core kernel; `targets` says what targets it reads:
-    "same" (the output's shape) or "sparse" (one class id per element)."""
+    """Base class of the metrics: streaming values accumulated in the core over an epoch.
+    `core_name` names the core kernel; `targets` says what targets it reads.
+
+    Args:
+        name: the metric's name (what it logs as).
+        dtype: accepted for Keras compatibility (the core accumulates in double)."""
 
     core_name = None
     targets = "same"
@@ -22,9 +26,17 @@ class Metric:
         self.dtype = dtype  # accepted for Keras compatibility; the core accumulates in double
 
     def core_config(self):
+        """The core kernel's numeric settings.
+
+        Returns:
+            A dict of floats."""
         return {}
 
     def core_strings(self):
+        """The core kernel's string settings.
+
+        Returns:
+            A dict of strings."""
         return {}
 
     def get_config(self):
@@ -32,7 +44,12 @@ class Metric:
         return {"name": self.name}
 
     def check_shapes(self, target_shape, output_shape, output_name):
-        """ValueError (before any step) when this output's targets do not suit the metric."""
+        """Checks that an output's targets suit the metric, before any step.
+
+        Args:
+            target_shape: the targets' per-sample shape.
+            output_shape: the output's per-sample shape.
+            output_name: the output's name for the error message."""
         width = int(np.prod(output_shape))
         want = width if self.targets == "same" else width // output_shape[-1]
         if int(np.prod(target_shape)) != want:
@@ -72,6 +89,11 @@ class Metric:
 
 
 class SparseCategoricalAccuracy(Metric):
+    """How often the largest prediction's index equals the integer label.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
     core_name = "sparse_categorical_accuracy"
     targets = "sparse"
 
@@ -80,6 +102,11 @@ class SparseCategoricalAccuracy(Metric):
 
 
 class CategoricalAccuracy(Metric):
+    """How often the largest prediction's index equals the one-hot label's.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
     core_name = "categorical_accuracy"
 
     def __init__(self, name="categorical_accuracy", dtype=None):
@@ -87,6 +114,12 @@ class CategoricalAccuracy(Metric):
 
 
 class BinaryAccuracy(Metric):
+    """How often predictions above `threshold` match 0/1 labels (mean over the last axis).
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+        threshold: float, the decision threshold."""
     core_name = "binary_accuracy"
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
@@ -101,7 +134,12 @@ class BinaryAccuracy(Metric):
 
 
 class TopKCategoricalAccuracy(Metric):
-    """Whether the one-hot target's class is among the k largest predictions (ties count as hits)."""
+    """Whether the one-hot target's class is among the k largest predictions (ties count as hits).
+
+    Args:
+        k: positive int.
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
 
     core_name = "top_k_categorical_accuracy"
 
@@ -119,6 +157,11 @@ class TopKCategoricalAccuracy(Metric):
 
 
 class MeanSquaredError(Metric):
+    """The weighted mean over elements of the mean squared error over the last axis.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
     core_name = "mean_squared_error"
 
     def __init__(self, name="mean_squared_error", dtype=None):
@@ -126,6 +169,11 @@ class MeanSquaredError(Metric):
 
 
 class MeanAbsoluteError(Metric):
+    """The weighted mean over elements of the mean absolute error over the last axis.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
     core_name = "mean_absolute_error"
 
     def __init__(self, name="mean_absolute_error", dtype=None):
@@ -133,7 +181,11 @@ class MeanAbsoluteError(Metric):
 
 
 class RootMeanSquaredError(Metric):
-    """sqrt of the weighted mean over elements of the mean squared error over the last axis."""
+    """The square root of the weighted mean over elements of the mean squared error.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
 
     core_name = "root_mean_squared_error"
 
@@ -197,15 +249,197 @@ class _ConfusionMetric(Metric):
 
 
 class Precision(_ConfusionMetric):
-    """true positives / (true positives + false positives) over the epoch (0 when nothing is predicted)."""
+    """true positives / (true positives + false positives) over the epoch (0 when nothing is
+    predicted positive); a prediction is positive above `thresholds`, a label when nonzero.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5).
+        top_k: only None.
+        class_id: restrict to one column of the last axis, or None.
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
 
     core_name = "precision"
 
 
 class Recall(_ConfusionMetric):
-    """true positives / (true positives + false negatives) over the epoch (0 when no label is positive)."""
+    """true positives / (true positives + false negatives) over the epoch (0 when no label is
+    positive); a prediction is positive above `thresholds`, a label when nonzero.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5).
+        top_k: only None.
+        class_id: restrict to one column of the last axis, or None.
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
 
     core_name = "recall"
+
+
+class _ConditionCount(Metric):
+    """A weighted count of one confusion-matrix condition over the epoch: a prediction is positive
+    when > `thresholds`, a label when nonzero (Keras's _ConfusionMatrixConditionCount, one threshold)."""
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(name or self.core_name, dtype)
+        owner = type(self).__name__
+        given = 0.5 if thresholds is None else thresholds
+        listed = list(given) if isinstance(given, (list, tuple, np.ndarray)) else [given]
+        if len(listed) != 1:
+            raise ValueError(f"{owner}: fitcore logs one value per metric, so `thresholds` must be one number; "
+                             f"got {thresholds!r} (use one {owner} per threshold)")
+        invalid = [t for t in listed if t is None or isinstance(t, bool) or not isinstance(t, numbers.Real)
+                   or not 0 <= t <= 1]
+        if invalid:
+            raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")
+        self.init_thresholds = thresholds
+        self.thresholds = float(listed[0])
+
+    def core_config(self):
+        return _thresholds_config([self.thresholds])
+
+    def get_config(self):
+        return {"name": self.name, "thresholds": self.init_thresholds}
+
+
+class TruePositives(_ConditionCount):
+    """The weighted number of true positives over the epoch.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5); a prediction above it is positive.
+        name: the metric's name (default "true_positives").
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "true_positives"
+
+
+class FalsePositives(_ConditionCount):
+    """The weighted number of false positives over the epoch.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5); a prediction above it is positive.
+        name: the metric's name (default "false_positives").
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "false_positives"
+
+
+class TrueNegatives(_ConditionCount):
+    """The weighted number of true negatives over the epoch.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5); a prediction above it is positive.
+        name: the metric's name (default "true_negatives").
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "true_negatives"
+
+
+class FalseNegatives(_ConditionCount):
+    """The weighted number of false negatives over the epoch.
+
+    Args:
+        thresholds: one float in [0, 1] (default 0.5); a prediction above it is positive.
+        name: the metric's name (default "false_negatives").
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "false_negatives"
+
+
+class MeanAbsolutePercentageError(Metric):
+    """The weighted mean over elements of fc.losses.MeanAbsolutePercentageError's value.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "mean_absolute_percentage_error"
+
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+class MeanSquaredLogarithmicError(Metric):
+    """The weighted mean over elements of fc.losses.MeanSquaredLogarithmicError's value.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "mean_squared_logarithmic_error"
+
+    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+class CosineSimilarity(Metric):
+    """The weighted mean of `sum(l2_normalize(y_true) * l2_normalize(y_pred))` over the last axis
+    (the negative of the cosine_similarity loss; 1 for identical directions).
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+        axis: only -1, the last axis.
+    """
+
+    core_name = "cosine_similarity"
+
+    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+        super().__init__(name, dtype)
+        if axis != -1:
+            raise ValueError(f"CosineSimilarity: fitcore supports axis=-1 (the last axis), got axis={axis!r}")
+        self.axis = -1
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class LogCoshError(Metric):
+    """The weighted mean over elements of fc.losses.LogCosh's value.
+
+    Args:
+        name: the metric's name (Keras's default "logcosh").
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "log_cosh"
+
+    def __init__(self, name="logcosh", dtype=None):
+        super().__init__(name, dtype)
+
+
+class KLDivergence(Metric):
+    """The weighted mean over elements of fc.losses.KLDivergence's value.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "kl_divergence"
+
+    def __init__(self, name="kl_divergence", dtype=None):
+        super().__init__(name, dtype)
+
+
+class Poisson(Metric):
+    """The weighted mean over elements of fc.losses.Poisson's value.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+    """
+
+    core_name = "poisson"
+
+    def __init__(self, name="poisson", dtype=None):
+        super().__init__(name, dtype)
 
 
 _CURVES = {"roc": "ROC", "ROC": "ROC", "pr": "PR", "PR": "PR"}
@@ -217,9 +451,21 @@ MAX_THRESHOLDS = 2**20  # far past any useful resolution (Keras's default is 200
 
 
 class AUC(Metric):
-    """Area under the ROC or PR curve over confusion counts at fixed thresholds, accumulated over the
-    epoch. Thresholds are Keras's: i / (num_thresholds - 1) for the inner ones, plus -epsilon and
-    1 + epsilon at the ends (or the given `thresholds` with those ends)."""
+    """Area under the ROC or PR curve over confusion counts at fixed thresholds, accumulated over
+    the epoch. Thresholds are Keras's: i / (num_thresholds - 1) inside, -1e-7 and 1 + 1e-7 at the
+    ends (or the given `thresholds` with those ends).
+
+    Args:
+        num_thresholds: int > 1 (at most 2**20).
+        curve: "ROC" or "PR".
+        summation_method: "interpolation", "majoring" or "minoring".
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+        thresholds: a list of inner thresholds instead of num_thresholds.
+        multi_label: only False.
+        num_labels: only None.
+        label_weights: only None.
+        from_logits: apply a sigmoid to predictions first."""
 
     core_name = "auc"
 
@@ -262,6 +508,10 @@ class AUC(Metric):
         return {**_thresholds_config(self.thresholds), "from_logits": float(self.from_logits)}
 
     def core_strings(self):
+        """The curve and summation method for the core.
+
+        Returns:
+            A dict of strings."""
         return {"curve": self.curve, "summation_method": self.summation_method}
 
     def get_config(self):
@@ -274,7 +524,12 @@ class AUC(Metric):
 
 
 class Accuracy(Metric):
-    """Keras's "accuracy": binary, sparse categorical or categorical, chosen from the shapes."""
+    """Keras's "accuracy": binary, sparse categorical or categorical, chosen per output from the
+    target and prediction shapes.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility."""
 
     core_name = None
 
@@ -282,9 +537,14 @@ class Accuracy(Metric):
         super().__init__(name, dtype)
 
     def resolve(self, target_shape, output_shape):
-        """The concrete metric for per-sample target and output shapes (Keras 3's
-        is_binary_or_sparse_categorical: binary when the output's last axis is 1, sparse when the
-        targets have fewer axes or a last axis of 1)."""
+        """The concrete accuracy metric for these shapes (Keras 3's rule).
+
+        Args:
+            target_shape: the targets' per-sample shape.
+            output_shape: the output's per-sample shape.
+
+        Returns:
+            A BinaryAccuracy, SparseCategoricalAccuracy or CategoricalAccuracy named as this one."""
         if output_shape[-1] == 1:
             cls = BinaryAccuracy
         elif len(target_shape) < len(output_shape) or target_shape[-1:] == (1,):
@@ -296,22 +556,43 @@ class Accuracy(Metric):
 
 _CLASSES = (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
             MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError, AUC, Precision, Recall)
+_CLASSES += (TruePositives, FalsePositives, TrueNegatives, FalseNegatives, MeanAbsolutePercentageError,
+             MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, KLDivergence, Poisson)
 _BY_NAME = {"accuracy": Accuracy, "acc": Accuracy, "mse": MeanSquaredError, "MSE": MeanSquaredError,
             "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError, "auc": AUC, "binary_accuracy": BinaryAccuracy,
             "categorical_accuracy": CategoricalAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
             "top_k_categorical_accuracy": TopKCategoricalAccuracy, "mean_squared_error": MeanSquaredError,
             "mean_absolute_error": MeanAbsoluteError, "root_mean_squared_error": RootMeanSquaredError,
             "precision": Precision, "recall": Recall}
+_BY_NAME.update({"true_positives": TruePositives, "false_positives": FalsePositives, "true_negatives": TrueNegatives,
+                 "false_negatives": FalseNegatives, "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+                 "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+                 "mean_squared_logarithmic_error": MeanSquaredLogarithmicError, "msle": MeanSquaredLogarithmicError,
+                 "MSLE": MeanSquaredLogarithmicError, "cosine_similarity": CosineSimilarity,
+                 "log_cosh_error": LogCoshError, "logcosh": LogCoshError, "kl_divergence": KLDivergence,
+                 "poisson": Poisson})
 _BY_NAME.update({cls.__name__: cls for cls in _CLASSES})
 
 
 def serialize(metric):
-    """{"class_name": ..., "config": ...}, JSON-able."""
+    """A metric as JSON-able data.
+
+    Args:
+        metric: a Metric.
+
+    Returns:
+        {"class_name": ..., "config": ...}."""
     return {"class_name": type(metric).__name__, "config": metric.get_config()}
 
 
 def deserialize(config):
-    """A Metric from serialize()'s form; ValueError lists the known class names."""
+    """A Metric from serialize()'s form.
+
+    Args:
+        config: {"class_name": ..., "config": ...}.
+
+    Returns:
+        The Metric; ValueError listing the known class names otherwise."""
     if not isinstance(config, dict) or not {"class_name", "config"} <= set(config):
         raise ValueError(f"A serialized metric is a dict with 'class_name' and 'config', got {config!r}")
     cls = {c.__name__: c for c in _CLASSES}.get(config["class_name"])
@@ -322,8 +603,14 @@ def deserialize(config):
 
 
 def get(identifier):
-    """A Metric from a name, an instance or serialize()'s dict; ValueError lists the valid names. A
-    metric named by a string is named (and logged) by that string, as Keras's compile does."""
+    """A Metric from an identifier, as keras.metrics.get.
+
+    Args:
+        identifier: a Metric instance or class, serialize()'s dict, or a name (logged under that
+            name, as Keras's compile does).
+
+    Returns:
+        A Metric; ValueError listing the valid names otherwise."""
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, dict):

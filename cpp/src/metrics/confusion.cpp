@@ -152,12 +152,36 @@ class AUC final : public ConfusionMetric {
   std::string summation_;
 };
 
+// Keras's TruePositives, FalsePositives, TrueNegatives, FalseNegatives at one threshold: the
+// weighted count over the epoch.
+class ConditionCount final : public ConfusionMetric {
+ public:
+  enum Condition { kTruePositives, kFalsePositives, kTrueNegatives, kFalseNegatives };
+  ConditionCount(const Config& c, Condition which) : ConfusionMetric(c), which_(which) {}
+  double result() const override {
+    const Counts c = counts();
+    switch (which_) {
+      case kTruePositives: return c.tp[0];
+      case kFalsePositives: return c.fp[0];
+      case kTrueNegatives: return c.tn[0];
+      default: return c.fn[0];
+    }
+  }
+
+ private:
+  Condition which_;
+};
+
 }  // namespace
 
 std::unique_ptr<Metric> make_confusion_metric(const std::string& name, const Config& config) {
   if (name == "auc") return std::make_unique<AUC>(config);
   if (name == "precision") return std::make_unique<Precision>(config);
   if (name == "recall") return std::make_unique<Recall>(config);
+  if (name == "true_positives") return std::make_unique<ConditionCount>(config, ConditionCount::kTruePositives);
+  if (name == "false_positives") return std::make_unique<ConditionCount>(config, ConditionCount::kFalsePositives);
+  if (name == "true_negatives") return std::make_unique<ConditionCount>(config, ConditionCount::kTrueNegatives);
+  if (name == "false_negatives") return std::make_unique<ConditionCount>(config, ConditionCount::kFalseNegatives);
   return nullptr;
 }
 

@@ -11,6 +11,15 @@
 #include "fitcore/ops/embedding.hpp"
 #include "fitcore/ops/flatten.hpp"
 #include "fitcore/ops/gaussian_noise.hpp"
+#include "fitcore/ops/average.hpp"
+#include "fitcore/ops/dot.hpp"
+#include "fitcore/ops/maximum.hpp"
+#include "fitcore/ops/minimum.hpp"
+#include "fitcore/ops/multiply.hpp"
+#include "fitcore/ops/permute.hpp"
+#include "fitcore/ops/repeat_vector.hpp"
+#include "fitcore/ops/rescaling.hpp"
+#include "fitcore/ops/subtract.hpp"
 
 namespace fitcore {
 namespace {
@@ -33,6 +42,15 @@ const std::map<std::string, Factory>& registry() {
       {"add", &create<Add>},
       {"batch_normalization", &create<BatchNormalization>},
       {"embedding", &create<Embedding>},
+      {"subtract", &create<Subtract>},
+      {"multiply", &create<Multiply>},
+      {"average", &create<Average>},
+      {"maximum", &create<Maximum>},
+      {"minimum", &create<Minimum>},
+      {"dot", &create<Dot>},
+      {"rescaling", &create<Rescaling>},
+      {"repeat_vector", &create<RepeatVector>},
+      {"permute", &create<Permute>},
   };
   return kOps;
 }

@@ -12,7 +12,9 @@ from fitcore.callbacks.model_checkpoint import ModelCheckpoint
 from fitcore.callbacks.progbar_logger import ProgbarLogger
 from fitcore.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from fitcore.callbacks.terminate_on_nan import TerminateOnNaN
+from fitcore.callbacks.tensorboard import TensorBoard
 
 __all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
            "LearningRateScheduler", "MetricsViewer", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau",
            "TerminateOnNaN"]
+__all__ += ["TensorBoard"]

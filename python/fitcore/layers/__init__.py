@@ -10,6 +10,15 @@ from fitcore.layers.flatten import Flatten
 from fitcore.layers.gaussian_noise import GaussianNoise
 from fitcore.layers.input_layer import Input, InputLayer, SymbolicTensor
 from fitcore.layers.layer import Layer, Weight
+from fitcore.layers.dot import Dot
+from fitcore.layers.elementwise import Average, Maximum, Minimum, Multiply, Subtract
+from fitcore.layers.permute import Permute
+from fitcore.layers.repeat_vector import RepeatVector
+from fitcore.layers.rescaling import Rescaling
+# The functional forms shadow the modules of the same name (fitcore.layers.add / .concatenate), as in Keras.
+from fitcore.layers.merge_functions import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
 __all__ = ["Activation", "Add", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Embedding", "Flatten",
            "GaussianNoise", "Input", "InputLayer", "Layer", "SymbolicTensor", "Weight"]
+__all__ += ["Average", "Dot", "Maximum", "Minimum", "Multiply", "Permute", "RepeatVector", "Rescaling", "Subtract",
+            "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]

@@ -2,7 +2,14 @@ from fitcore.layers.merging import Merge, _shown
 
 
 class Add(Merge):
-    """The elementwise sum of any number of inputs of one shape."""
+    """Adds a list of inputs of one shape elementwise.
+
+    Args:
+        **kwargs: standard layer arguments (`name`, `trainable`, `dtype`; on a Sequential's first
+            layer also `input_shape` / `input_dim`).
+
+    Returns:
+        Called on a list of tensors, their sum."""
 
     kind = "add"
 

@@ -6,8 +6,26 @@ from fitcore.layers.layer import Layer
 
 
 class BatchNormalization(Layer):
-    """Normalizes over the last axis: batch statistics in training (and the moving statistics move),
-    the moving statistics otherwise, and always when the layer is frozen (trainable=False), as Keras 3."""
+    """Normalizes over the last axis: in training with the batch's mean and (biased) variance,
+    updating moving statistics; in inference (or when frozen) with the moving statistics.
+
+    Args:
+        axis: only -1, the last axis.
+        momentum: float in [0, 1], the moving statistics' momentum.
+        epsilon: small float added to the variance.
+        center: whether to add the learned offset `beta`.
+        scale: whether to multiply by the learned `gamma`.
+        beta_initializer: initializer of beta (default "zeros").
+        gamma_initializer: initializer of gamma (default "ones").
+        moving_mean_initializer: initializer of the moving mean (default "zeros").
+        moving_variance_initializer: initializer of the moving variance (default "ones").
+        beta_regularizer: an fc.regularizers object or name, or None.
+        gamma_regularizer: an fc.regularizers object or name, or None.
+        **kwargs: standard layer arguments (`name`, `trainable`, `dtype`; on a Sequential's first
+            layer also `input_shape` / `input_dim`).
+
+    Returns:
+        Called on a tensor, the normalized tensor of the same shape."""
 
     kind = "batch_normalization"
 

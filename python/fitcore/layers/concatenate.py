@@ -4,7 +4,16 @@ from fitcore.layers.merging import Merge, _shown
 
 
 class Concatenate(Merge):
-    """Joins inputs along `axis` (counting the batch axis as 0, so -1 is the last axis)."""
+    """Concatenates a list of inputs along one axis.
+
+    Args:
+        axis: the concatenation axis, counting the batch axis as 0 (-1, the default, is the last);
+            the inputs must match on every other axis.
+        **kwargs: standard layer arguments (`name`, `trainable`, `dtype`; on a Sequential's first
+            layer also `input_shape` / `input_dim`).
+
+    Returns:
+        Called on a list of tensors, their concatenation."""
 
     kind = "concatenate"
 

@@ -3,7 +3,22 @@ from fitcore.layers.layer import Layer
 
 
 class Dense(Layer):
-    """y = activation(x @ kernel + bias) over the last axis (3-D inputs: per timestep)."""
+    """Densely-connected layer: `activation(x @ kernel + bias)` over the last axis (3-D inputs:
+    per timestep).
+
+    Args:
+        units: positive int, the output size.
+        activation: the activation's name (None: linear).
+        use_bias: whether to add a bias vector.
+        kernel_initializer: initializer of the kernel (default "glorot_uniform").
+        bias_initializer: initializer of the bias (default "zeros").
+        kernel_regularizer: an fc.regularizers object or name for the kernel, or None.
+        bias_regularizer: the same for the bias.
+        **kwargs: standard layer arguments (`name`, `trainable`, `dtype`; on a Sequential's first
+            layer also `input_shape` / `input_dim`).
+
+    Returns:
+        Called on a tensor (batch, ..., features), the tensor (batch, ..., units)."""
 
     kind = "dense"
 

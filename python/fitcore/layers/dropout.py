@@ -15,8 +15,19 @@ def seed_config(seed):
 
 
 class Dropout(Layer):
-    """Inverted dropout in training only: zeroes a `rate` fraction, scales the rest by 1 / (1 - rate).
-    `noise_shape` (batch axis first, None for "as the input") shares one mask along axes of size 1."""
+    """Inverted dropout, in training only: zeroes a `rate` fraction of the inputs and scales the
+    rest by 1 / (1 - rate); inference passes inputs through.
+
+    Args:
+        rate: float in [0, 1), the fraction of inputs to drop.
+        noise_shape: the mask's shape with the batch axis first (None for "as the input"); an axis
+            of size 1 shares one mask along it.
+        seed: int or None, mixed into the model's random stream for this layer.
+        **kwargs: standard layer arguments (`name`, `trainable`, `dtype`; on a Sequential's first
+            layer also `input_shape` / `input_dim`).
+
+    Returns:
+        Called on a tensor, a tensor of the same shape."""
 
     kind = "dropout"
 

@@ -9,7 +9,19 @@ _MAX_INPUT_DIM = 2**24  # ids travel as float32, exact up to here
 
 
 class Embedding(Layer):
-    """Integer ids (..., ) -> rows of the `embeddings` table (..., output_dim)."""
+    """Turns integer ids into dense vectors: rows of the `embeddings` table.
+
+    Args:
+        input_dim: int, the vocabulary size (ids lie in [0, input_dim)).
+        output_dim: int, the size of each vector.
+        embeddings_initializer: initializer of the table (default "uniform").
+        embeddings_regularizer: an fc.regularizers object or name, or None.
+        mask_zero: only False (fitcore has no masking).
+        **kwargs: standard layer arguments (`name`, `trainable`, `dtype`; on a Sequential's first
+            layer also `input_shape` / `input_dim`).
+
+    Returns:
+        Called on ids of shape (batch, ...), the vectors of shape (batch, ..., output_dim)."""
 
     kind = "embedding"
 
@@ -37,7 +49,14 @@ class Embedding(Layer):
                                           self.embeddings_initializer, regularizer=self.embeddings_regularizer)
 
     def check_ids(self, array, arg):
-        """Raises ValueError naming `arg` unless every id lies in [0, input_dim) (checked before any step)."""
+        """Checks that an input array holds valid ids for this table, before any step.
+
+        Args:
+            array: the array fed to this layer.
+            arg: the argument's name for the error message.
+
+        Returns:
+            None; raises ValueError naming `arg` for non-integers or ids outside [0, input_dim)."""
         ids = np.trunc(array) if array.dtype.kind == "f" else array  # ids are cast to int, as Keras does
         bad = ~((ids >= 0) & (ids < self.input_dim))
         if np.any(bad):

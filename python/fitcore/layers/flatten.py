@@ -4,7 +4,15 @@ from fitcore.layers.layer import Layer
 
 
 class Flatten(Layer):
-    """(None, d1, d2, ...) -> (None, d1 * d2 * ...)."""
+    """Flattens each sample to one axis: (batch, d1, d2, ...) -> (batch, d1 * d2 * ...).
+
+    Args:
+        data_format: accepted for Keras compatibility (channels_last).
+        **kwargs: standard layer arguments (`name`, `trainable`, `dtype`; on a Sequential's first
+            layer also `input_shape` / `input_dim`).
+
+    Returns:
+        Called on a tensor, the flattened tensor."""
 
     kind = "flatten"
 

@@ -6,7 +6,16 @@ from fitcore.layers.layer import Layer
 
 
 class GaussianNoise(Layer):
-    """Adds N(0, stddev^2) noise in training only."""
+    """Adds zero-mean Gaussian noise in training only; inference passes inputs through.
+
+    Args:
+        stddev: float, the noise's standard deviation.
+        seed: int or None, mixed into the model's random stream for this layer.
+        **kwargs: standard layer arguments (`name`, `trainable`, `dtype`; on a Sequential's first
+            layer also `input_shape` / `input_dim`).
+
+    Returns:
+        Called on a tensor, a tensor of the same shape."""
 
     kind = "gaussian_noise"
 

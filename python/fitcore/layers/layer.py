@@ -48,9 +48,65 @@ def _shown(shape):
     return "(None, " + ", ".join(map(str, shape)) + ")"
 
 
+def _pop_input_shape(owner, kwargs):
+    """Keras's legacy `input_shape` / `input_dim` / `batch_input_shape` on a Sequential's first layer:
+    the per-sample shape it declares (None when not given); removed from kwargs."""
+    input_dim = kwargs.pop("input_dim", None)
+    input_shape = kwargs.pop("input_shape", None)
+    batch_input_shape = kwargs.pop("batch_input_shape", None)
+    if input_dim is not None:
+        input_shape = (input_dim,)
+    elif input_shape is None and batch_input_shape is not None:
+        if not isinstance(batch_input_shape, (tuple, list)) or len(batch_input_shape) < 2:
+            raise ValueError(f"{owner}: `batch_input_shape` must be a tuple (batch, ...) with the batch axis first, "
+                             f"got {batch_input_shape!r}")
+        input_shape = tuple(batch_input_shape[1:])
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, (int, np.integer)):
+        input_shape = (input_shape,)
+    if not isinstance(input_shape, (tuple, list)) or not input_shape or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in input_shape):
+        raise ValueError(f"{owner}: `input_shape` must be a tuple of positive ints (no batch axis), got "
+                         f"{input_shape!r}")
+    return tuple(int(d) for d in input_shape)
+
+
+def _check_call_kwargs(owner, kwargs):
+    """Keras call arguments fitcore accepts only at their default (it has no masks)."""
+    unexpected = sorted(k for k, v in kwargs.items() if not (k == "mask" and v is None))
+    if unexpected:
+        raise TypeError(f"{owner}: unexpected call argument(s) {unexpected} (fitcore has no masking)")
+
+
+def _call_on_arrays(layer, inputs, training):
+    """layer(x) on arrays: the layer alone, lowered to a throwaway plan and run in inference mode."""
+    from fitcore.layers.input_layer import Input
+    from fitcore.models.graph import run_inference
+
+    if training:
+        raise ValueError(f"{layer.name}: calling a layer on arrays computes inference only; got training=True "
+                         f"(train it inside a model with fit)")
+    as_list = isinstance(inputs, (list, tuple))
+    arrays = [np.asarray(a, dtype=np.float32) for a in (inputs if as_list else [inputs])]
+    if any(a.ndim < 2 for a in arrays):
+        raise ValueError(f"{layer.name}: arrays passed to a layer need a batch axis first, got shapes "
+                         f"{[a.shape for a in arrays]}")
+    symbolic = [Input(a.shape[1:]) for a in arrays]
+    out = layer._call_symbolic(symbolic if as_list else symbolic[0], record=False)
+    return run_inference(symbolic, [out], arrays)[0]
+
+
 class Weight:
-    """One weight of a layer. Once its model is built, `value` is a view into the model's
-    flat parameter buffer, so writing it writes what the core trains."""
+    """One weight of a layer. Once its model is built, `value` is a view into the model's flat
+    parameter buffer, so writing it writes what the core trains.
+
+    Args:
+        name: "<layer name>/<weight name>".
+        shape: the weight's shape.
+        initial_value: an array of that shape.
+        trainable: whether the optimizer updates it.
+        regularizer: an fc.regularizers object penalising it in training, or None."""
 
     def __init__(self, name, shape, initial_value, trainable, regularizer=None):
         self.name = name
@@ -61,12 +117,24 @@ class Weight:
 
     @property
     def size(self):
+        """The number of values.
+
+        Returns:
+            An int."""
         return int(np.prod(self.shape, dtype=np.int64))
 
     def numpy(self):
+        """A copy of the weight's values.
+
+        Returns:
+            A float32 numpy array of the weight's shape."""
         return self.value.copy()
 
     def assign(self, array):
+        """Writes new values into the weight (where the core reads them).
+
+        Args:
+            array: values broadcastable to the weight's shape."""
         self.value[...] = array
 
     def __repr__(self):
@@ -74,12 +142,21 @@ class Weight:
 
 
 class Layer:
-    """Base class. Subclasses set `kind` (the core op) and implement `compute_output_shape`,
-    `build` (declaring weights with `add_weight`) and `op_config`."""
+    """Base class of the layers. A layer holds its configuration, output shapes and weights; its
+    math is the core op named by `kind`. Subclasses implement `compute_output_shape`, `build`
+    (declaring weights with `add_weight`), `op_config` and `get_config`. Layers defined in Python
+    with a `call` cannot run: the core cannot differentiate them.
+
+    Args:
+        name: the layer's name (unique by default, from the class name).
+        trainable: whether its weights train.
+        dtype: accepted for Keras compatibility (the core computes in float32).
+        **kwargs: `input_shape`, `input_dim` or `batch_input_shape` on a Sequential's first layer."""
 
     kind = None
 
     def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+        self._input_shape_arg = _pop_input_shape(type(self).__name__, kwargs)
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
         if name is not None and not isinstance(name, str):
@@ -89,24 +166,53 @@ class Layer:
         self.built = False
         self._weights = []
         self.input_shape = None  # per-sample shapes, set by build
+        self._first_call = None  # (inputs, output) of the first symbolic call: layer.input / layer.output
 
     # --- what subclasses define -------------------------------------------------------------
     def compute_output_shape(self, input_shape):
-        """Per-sample output shape (no batch axis) for per-sample input shape(s)."""
+        """The per-sample output shape for per-sample input shape(s).
+
+        Args:
+            input_shape: a tuple without the batch axis (a list of them for merge layers).
+
+        Returns:
+            A tuple without the batch axis."""
         return input_shape
 
     def build(self, input_shape):
+        """Creates the layer's weights for inputs of the given per-sample shape(s).
+
+        Args:
+            input_shape: a tuple without the batch axis (a list of them for merge layers)."""
         pass
 
     def op_config(self):
-        """(numbers, strings) settings for the core op."""
+        """The core op's settings.
+
+        Returns:
+            (numbers, strings): two dicts of named settings."""
         return {}, {}
 
     def get_config(self):
+        """The layer's configuration, JSON-able: `type(layer)(**layer.get_config())` rebuilds it.
+
+        Returns:
+            A dict."""
         return {"name": self.name, "trainable": self.trainable}
 
     # --- shared machinery ---------------------------------------------------------------------
     def add_weight(self, name, shape, initializer, trainable=True, regularizer=None):
+        """Creates a weight of this layer.
+
+        Args:
+            name: the weight's name within the layer.
+            shape: its shape.
+            initializer: a callable from shape to initial values.
+            trainable: whether the optimizer updates it.
+            regularizer: an fc.regularizers object, or None.
+
+        Returns:
+            The new Weight."""
         _claim_weight_values(int(np.prod(shape, dtype=np.float64)), f"{self.name}/{name}")
         weight = Weight(f"{self.name}/{name}", shape, initializer(tuple(shape)), trainable, regularizer)
         self._weights.append(weight)
@@ -118,13 +224,35 @@ class Layer:
             self.build(input_shape)
             self.built = True
 
-    def __call__(self, inputs):
+    def __call__(self, inputs, training=None, **kwargs):
+        """Calls the layer: on symbolic tensors (fc.Input(...) or other layers' outputs) it adds a
+        node to the graph; on arrays it computes the layer's output at once (inference mode).
+
+        Args:
+            inputs: a tensor or a list of tensors (merge layers), symbolic or array-like.
+            training: accepted as Keras does; on arrays only inference (None or False) is computed.
+            **kwargs: Keras's `mask` is accepted when None.
+
+        Returns:
+            A SymbolicTensor for symbolic inputs; a float32 numpy array for arrays.
+        """
+        from fitcore.layers.input_layer import SymbolicTensor
+
+        _check_call_kwargs(self.name, kwargs)
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if flat and all(isinstance(t, SymbolicTensor) for t in flat):
+            return self._call_symbolic(inputs)
+        if flat and not any(isinstance(t, SymbolicTensor) for t in flat):
+            return _call_on_arrays(self, inputs, training)
+        raise TypeError(f"{self.name}: layers are called on fc.Input(...) tensors or other layers' outputs, "
+                        f"or on arrays; got {type(inputs).__name__}")
+
+    def _call_symbolic(self, inputs, record=True):
+        """Adds this layer's call on symbolic `inputs` to the graph; the first recorded call is what
+        `layer.input` / `layer.output` return."""
         from fitcore.layers.input_layer import SymbolicTensor
 
         flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        if not flat or not all(isinstance(t, SymbolicTensor) for t in flat):
-            raise TypeError(f"{self.name}: layers are called on fc.Input(...) tensors or other layers' outputs, "
-                            f"got {type(inputs).__name__}")
         shapes = [t.shape[1:] for t in flat]
         in_shape = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
         if self.built and self._weights and in_shape != self.input_shape:
@@ -134,25 +262,61 @@ class Layer:
         self._ensure_built(in_shape)
         out = SymbolicTensor((None,) + tuple(self.compute_output_shape(in_shape)), layer=self, inputs=flat)
         out.called_with_list = isinstance(inputs, (list, tuple))  # how to call it again when loading
+        if record and self._first_call is None:
+            self._first_call = (list(inputs) if isinstance(inputs, (list, tuple)) else inputs, out)
         return out
 
     @property
+    def input(self):
+        """The input tensor(s) of the layer's first call on symbolic tensors (as Keras)."""
+        return self._call_record("input")[0]
+
+    @property
+    def output(self):
+        """The output tensor of the layer's first call on symbolic tensors (as Keras)."""
+        return self._call_record("output")[1]
+
+    def _call_record(self, what):
+        if self._first_call is None:
+            raise AttributeError(f"Layer {self.name} has never been called and thus has no defined {what}.")
+        return self._first_call
+
+    @property
     def weights(self):
-        """Keras's order: trainable weights, then non-trainable, each in creation order."""
+        """Keras's order: trainable weights, then non-trainable, each in creation order.
+
+        Returns:
+            A list of Weight."""
         return self.trainable_weights + self.non_trainable_weights
 
     @property
     def trainable_weights(self):
+        """The weights the optimizer updates (none when the layer is frozen).
+
+        Returns:
+            A list of Weight."""
         return [w for w in self._weights if w.trainable and self.trainable]
 
     @property
     def non_trainable_weights(self):
+        """The weights the optimizer leaves alone.
+
+        Returns:
+            A list of Weight."""
         return [w for w in self._weights if not (w.trainable and self.trainable)]
 
     def get_weights(self):
+        """Copies of the layer's weights, in `weights` order.
+
+        Returns:
+            A list of numpy arrays."""
         return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights):
+        """Sets the layer's weights; every array is checked before any is written.
+
+        Args:
+            weights: a list of arrays in `weights` order and shapes."""
         from fitcore.data.validation import check_weight_list
 
         check_weight_list(self.weights, weights, self.name)
@@ -160,6 +324,10 @@ class Layer:
             w.assign(value)
 
     def count_params(self):
+        """The number of weight values of the layer.
+
+        Returns:
+            An int."""
         return sum(w.size for w in self._weights)
 
     def __repr__(self):

@@ -63,8 +63,10 @@ def _penalty(weight, trainable_ids):
     return weight.regularizer.l1, weight.regularizer.l2
 
 
-def lower(inputs, outputs, layers):
-    """Builds the core Network and points every weight's value at its place in the buffer."""
+def lower(inputs, outputs, layers, adopt_weights=True):
+    """Builds the core Network and points every weight's value at its place in the buffer
+    (adopt_weights=False: the buffer gets a copy of the values and the weights stay where they are,
+    for throwaway inference plans such as layer(x) on arrays)."""
     from fitcore.trainers.compile_utils import check_core_layer
 
     tensors = trace(inputs, outputs)
@@ -90,5 +92,23 @@ def lower(inputs, outputs, layers):
         start = offsets[id(w)]
         view = buffer[start:start + w.size].reshape(w.shape)
         view[...] = w.value
-        w.value = view
+        if adopt_weights:
+            w.value = view
     return network
+
+
+def run_inference(inputs, outputs, arrays):
+    """Outputs (float32 arrays) of the graph from `inputs` to `outputs` on `arrays` (one per input,
+    batch axis first), in inference mode, through a throwaway plan that leaves the weights' home alone."""
+    layers = layers_in_order(trace(inputs, outputs))
+    network = lower(inputs, outputs, layers, adopt_weights=False)
+    rows = arrays[0].shape[0]
+    if any(a.shape[0] != rows for a in arrays):
+        raise ValueError(f"The input arrays must have the same number of samples, got {[a.shape[0] for a in arrays]}")
+    losses = [_core.OutputLossSpec("mean_squared_error", _core.Config(), 1.0, int(np.prod(t.shape[1:])))
+              for t in outputs]
+    core = _core.Trainer(network, losses, _core.OptimizerSpec("sgd", _core.Config({"learning_rate": 0.0}, {})), 0)
+    results = [np.empty((rows,) + tuple(t.shape[1:]), np.float32) for t in outputs]
+    if rows:
+        core.predict([np.ascontiguousarray(a, dtype=np.float32) for a in arrays], rows, results)
+    return results

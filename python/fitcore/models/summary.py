@@ -17,11 +17,26 @@ def _shape_text(shape):
 
 def _rows(model, functional):
     """(layer, output shape, inbound layer names) per layer call, in the order the calls run;
-    functional models list their inputs too, as Keras does."""
+    functional models list their inputs too, as Keras does. A model used as a layer is one row
+    (its first output's shape, its parameters), as Keras shows it."""
     from fitcore.models.graph import trace
 
-    return [(t.layer, t.shape, [i.layer.name for i in t.inputs]) for t in trace(model._inputs, model._outputs)
-            if functional or not isinstance(t.layer, InputLayer)]
+    def owner(t):  # what the row of tensor t shows: the nested model it came from, or its layer
+        return getattr(t, "nested_in", None) or t.layer
+
+    rows, shown = [], set()
+    for t in trace(model._inputs, model._outputs):
+        entry = owner(t)
+        if id(entry) in shown or (not functional and isinstance(entry, InputLayer)):
+            continue
+        if entry is t.layer:
+            rows.append((entry, t.shape, [owner(i).name for i in t.inputs]))
+            continue
+        shown.add(id(entry))
+        group = [u for u in trace(model._inputs, model._outputs) if owner(u) is entry]
+        inbound = [owner(i).name for u in group for i in u.inputs if owner(i) is not entry]
+        rows.append((entry, entry.outputs[0].shape, list(dict.fromkeys(inbound))))
+    return rows
 
 
 def summary_lines(model, line_length=None, show_trainable=False):

@@ -8,7 +8,8 @@
 
 namespace fitcore {
 
-// "auc", "precision" or "recall"; null for any other name (the registry is make_metric).
+// "auc", "precision", "recall", "true_positives", "false_positives", "true_negatives" or
+// "false_negatives"; null for any other name (the registry is make_metric).
 std::unique_ptr<Metric> make_confusion_metric(const std::string& name, const Config& config);
 
 }  // namespace fitcore
