@@ -3,9 +3,23 @@ from fitcore import _core
 
 
 def set_num_threads(n):
-    """Sets the number of threads the core uses (OpenMP and Eigen); OMP_NUM_THREADS sets the default."""
+    """Sets the number of threads the core uses, for every thread of the process.
+
+    OMP_NUM_THREADS sets the default. In a process forked after the core ran threads, only 1 is
+    possible (OpenMP's thread pool does not survive fork; the core runs on one thread there).
+
+    Args:
+        n: a positive int, at most 8 per core (at least 64 allowed).
+
+    Raises:
+        ValueError: `n` is not a positive int or is above that bound.
+        RuntimeError: `n - 1` threads cannot be started (a process limit), or `n` > 1 in a forked child.
+    """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: `n` must be a positive int, got {n!r}")
+    if n > _core.max_threads():
+        raise ValueError(f"set_num_threads: `n` must be at most {_core.max_threads()} on this machine "
+                         f"(8 threads per core), got {n}")
     _core.set_num_threads(n)
 
 

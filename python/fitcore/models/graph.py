@@ -3,6 +3,7 @@ import numpy as np
 
 from fitcore import _core
 from fitcore.layers.input_layer import InputLayer
+from fitcore.models import weight_homes
 
 _ALIGN = 16  # floats: every weight starts on a 64-byte boundary
 
@@ -63,8 +64,17 @@ def _penalty(weight, trainable_ids):
     return weight.regularizer.l1, weight.regularizer.l2
 
 
-def lower(inputs, outputs, layers):
-    """Builds the core Network and points every weight's value at its place in the buffer."""
+def lower(inputs, outputs, layers, calls):
+    """Builds the core Network, which becomes the home of every weight (current values copied in).
+
+    Args:
+        inputs, outputs: the model's input and output tensors.
+        layers: its layers, each once, in call order.
+        calls: the model's weight_homes.ModelCalls.
+
+    Returns:
+        (network, weight_homes.Bindings).
+    """
     tensors = trace(inputs, outputs)
     slot = {id(t): i for i, t in enumerate(tensors)}
     trainable = [w for layer in layers for w in layer.trainable_weights]
@@ -82,10 +92,4 @@ def lower(inputs, outputs, layers):
     spec = _core.GraphSpec([list(t.shape[1:]) for t in tensors], [slot[id(t)] for t in inputs],
                            [slot[id(t)] for t in outputs], ops, num_params, num_trainable)
     network = _core.Network(spec)
-    buffer = network.params
-    for w in trainable + frozen:
-        start = offsets[id(w)]
-        view = buffer[start:start + w.size].reshape(w.shape)
-        view[...] = w.value
-        w.value = view
-    return network
+    return network, weight_homes.bind(network, calls, offsets, trainable + frozen)

@@ -16,6 +16,7 @@ from fitcore.data.batch_stream import BatchStream, unpack_element
 from fitcore.data.standardize import check_class_weight
 from fitcore.data.validation import check_fraction, check_int, check_positive_int, split_at
 from fitcore.trainers.compile_utils import CompileConfig
+from fitcore.trainers.exclusive import guarded
 from fitcore.utils.random import draw_seed
 
 _VERBOSE = (0, 1, 2, "auto")
@@ -141,6 +142,7 @@ class Trainer:
         return BatchStream(adapter, self, losses, batch_size, seed=seed, **kwargs)
 
     # --- fit ---------------------------------------------------------------------------------
+    @guarded("fit")
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
@@ -360,6 +362,7 @@ class Trainer:
         callbacks.on_test_end(logs)
         return logs
 
+    @guarded("evaluate")
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         given_batch_size = batch_size
@@ -393,6 +396,7 @@ class Trainer:
         if not data.makes_batches and y is None and what != "predict":
             raise ValueError(f"{what}: `y` is required for array inputs")
 
+    @guarded("predict")
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         given_batch_size = batch_size
         batch_size = check_positive_int("batch_size", batch_size, allow_none=True) or 32
@@ -454,6 +458,7 @@ class Trainer:
         return self._predictor[1]
 
     # --- single batches ----------------------------------------------------------------------
+    @guarded("train_on_batch")
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch")
         batch = self._adapter(x, y, sample_weight, in_memory=True)
@@ -467,6 +472,7 @@ class Trainer:
         core.train_batch(*batch.arrays)
         return self._batch_result(core, return_dict)
 
+    @guarded("test_on_batch")
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
         batch = self._adapter(x, y, sample_weight, in_memory=True)
@@ -478,6 +484,7 @@ class Trainer:
         core.evaluate(*batch.arrays, batch.num_samples)
         return self._batch_result(core, return_dict)
 
+    @guarded("predict_on_batch")
     def predict_on_batch(self, x):
         batch = self._adapter(x, in_memory=True)
         outputs = [np.empty((batch.num_samples,) + tuple(s), np.float32) for s in self.output_shapes]
