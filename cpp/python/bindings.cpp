@@ -132,7 +132,16 @@ PYBIND11_MODULE(_core, m) {
              CoreCall call;
              net.write_params(offset, size, data);
            })
-      .def("copy_from", &Network::copy_params_from, py::call_guard<CoreCall>());
+      .def("copy_from",
+           [](Network& net, const Network& from, const std::vector<int64_t>& from_offsets,
+              const std::vector<int64_t>& to_offsets, const std::vector<int64_t>& sizes) {
+             if (from_offsets.size() != to_offsets.size() || from_offsets.size() != sizes.size())
+               throw py::value_error("copy_from: offsets and sizes must have one entry per range");
+             std::vector<Network::ParamCopy> copies;
+             for (size_t i = 0; i < sizes.size(); ++i) copies.push_back({from_offsets[i], to_offsets[i], sizes[i]});
+             CoreCall call;
+             net.copy_params_from(from, copies);
+           });
 
   py::class_<OutputLossSpec>(m, "OutputLossSpec")
       .def(py::init([](std::string name, Config config, float weight, int64_t target_width) {

@@ -188,20 +188,26 @@ void Network::write_params(int64_t offset, int64_t size, const float* in) {
   bump_generation();
 }
 
-void Network::copy_params_from(const Network& from, int64_t from_offset, int64_t to_offset, int64_t size) {
-  from.check_range(from_offset, size);
-  check_range(to_offset, size);
+void Network::copy_params_from(const Network& from, const std::vector<ParamCopy>& copies) {
+  for (const ParamCopy& c : copies) {
+    from.check_range(c.from_offset, c.size);
+    check_range(c.to_offset, c.size);
+  }
+  auto copy_all = [&] {
+    for (const ParamCopy& c : copies)
+      std::copy_n(from.params_.data() + c.from_offset, c.size, params_.data() + c.to_offset);
+  };
   if (&from == this) {
     std::lock_guard<ParamLock> hold(lock_);
-    std::copy_n(from.params_.data() + from_offset, size, params_.data() + to_offset);
+    copy_all();
   } else if (&from < this) {  // locks in address order
     std::shared_lock<ParamLock> source(from.lock_);
     std::lock_guard<ParamLock> target(lock_);
-    std::copy_n(from.params_.data() + from_offset, size, params_.data() + to_offset);
+    copy_all();
   } else {
     std::lock_guard<ParamLock> target(lock_);
     std::shared_lock<ParamLock> source(from.lock_);
-    std::copy_n(from.params_.data() + from_offset, size, params_.data() + to_offset);
+    copy_all();
   }
   bump_generation();
 }

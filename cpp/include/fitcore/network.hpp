@@ -112,9 +112,12 @@ class Network {
   // Range-checked copies under the parameter lock.
   void read_params(int64_t offset, int64_t size, float* out) const;
   void write_params(int64_t offset, int64_t size, const float* in);
-  // `size` floats from `from` at `from_offset` into this network at `to_offset` (both locked, in a
-  // fixed order, so two copies in opposite directions cannot deadlock).
-  void copy_params_from(const Network& from, int64_t from_offset, int64_t to_offset, int64_t size);
+  // Copies ranges of `from`'s parameters into this network's, all under one hold of both locks (so
+  // they come from one finished step), taken in a fixed order so opposite copies cannot deadlock.
+  struct ParamCopy {
+    int64_t from_offset, to_offset, size;
+  };
+  void copy_params_from(const Network& from, const std::vector<ParamCopy>& copies);
 
  private:
   friend class WorkspaceLease;

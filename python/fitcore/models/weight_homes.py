@@ -71,8 +71,7 @@ class Bindings:
     def refresh(self):
         """Copies into this buffer every weight whose home (elsewhere) changed since the last copy."""
         with _homes_lock:
-            for w in self.weights:
-                self._refresh_one(w)
+            self._refresh(self.weights)
 
     def take_homes(self, training):
         """Makes this buffer the home of every weight of the model, copying current values in.
@@ -82,7 +81,7 @@ class Bindings:
                 is then an error); False at lowering (such weights are only copied).
 
         Raises:
-            RuntimeError: `training` and another model sharing a weight is training in another thread.
+            RuntimeError: `training` and another model sharing a weight is training now.
         """
         with _homes_lock:
             if training:
@@ -93,29 +92,34 @@ class Bindings:
                             f"{self.buffer.calls.name}: weight '{w.name}' is shared with model "
                             f"'{home[0].calls.name}', which is training now; models sharing layers train "
                             f"one at a time")
+            self._refresh(self.weights)
             for w in self.weights:
                 home = w._home
-                if home is not None and home[0] is self.buffer:
-                    continue
-                self._refresh_one(w)
-                if home is None or not _training(home[0]):  # a running fit keeps what it writes
-                    w._home = (self.buffer, self.offsets[id(w)])
-                    self._copied.pop(id(w), None)
+                if home is not None and (home[0] is self.buffer or _training(home[0])):
+                    continue  # here already, or a running fit keeps what it writes
+                w._home = (self.buffer, self.offsets[id(w)])
+                self._copied.pop(id(w), None)
 
-    def _refresh_one(self, w):
-        home = w._home
-        offset = self.offsets[id(w)]
-        if home is None:  # never built: the weight's own array is its value
-            self.buffer.network.write(offset, w._initial.reshape(-1))
-            return
-        source, source_offset = home
-        if source is self.buffer:
-            return
-        generation = source.network.generation  # read before the copy: a later write copies again
-        if self._copied.get(id(w)) == (source, generation):
-            return
-        self.buffer.network.copy_from(source.network, source_offset, offset, w.size)
-        self._copied[id(w)] = (source, generation)
+    def _refresh(self, weights):
+        """Brings this buffer's copies of `weights` up to date: one locked copy per home buffer, so
+        the weights coming from one model come from one finished step of it."""
+        by_source = {}
+        for w in weights:
+            home = w._home
+            offset = self.offsets[id(w)]
+            if home is None:  # never built: the weight's own array is its value
+                self.buffer.network.write(offset, w._initial.reshape(-1))
+            elif home[0] is not self.buffer:
+                by_source.setdefault(id(home[0]), (home[0], []))[1].append(w)
+        for source, stale in by_source.values():
+            generation = source.network.generation  # read before the copy: a later write copies again
+            stale = [w for w in stale if self._copied.get(id(w)) != (source, generation)]
+            if not stale:
+                continue
+            self.buffer.network.copy_from(source.network, [w._home[1] for w in stale],
+                                          [self.offsets[id(w)] for w in stale], [w.size for w in stale])
+            for w in stale:
+                self._copied[id(w)] = (source, generation)
 
 
 def _training(buffer):
