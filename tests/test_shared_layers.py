@@ -190,3 +190,33 @@ def test_two_models_sharing_a_layer_cannot_train_at_once():
     auto.fit(x, x, epochs=1, verbose=0, callbacks=[TrainTheEncoderMeanwhile()])
     assert len(errors) == 1 and "enc/kernel" in errors[0] and "training now" in errors[0], errors
     encoder.fit(x, x[:, :3], epochs=1, verbose=0)  # once the autoencoder is done, it trains
+
+
+def test_encoder_predicting_while_the_autoencoder_fits_sees_whole_steps():
+    """Every prediction the encoder makes from another thread during the autoencoder's fit is
+    computed from the kernel and bias of one finished step (never a kernel of one step with the
+    bias of the next)."""
+    encoder, auto = _autoencoder()
+    auto.compile(fc.optimizers.SGD(0.2), "mse")
+    x = _x(64)
+    steps = [auto.get_weights()[:2]]
+    record = fc.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: steps.append(auto.get_weights()[:2]))
+    done = threading.Event()
+    seen = []
+
+    def reader():
+        while not done.is_set():
+            seen.append(encoder.predict(x, verbose=0))
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        auto.fit(x, x, epochs=40, batch_size=16, verbose=0, callbacks=[record])
+    finally:
+        done.set()
+        t.join(60)
+    candidates = [dense(x.astype(np.float64), k, b, "relu") for k, b in steps]
+    assert len(seen) >= 3
+    for got in seen:
+        assert min(np.abs(got - c).max() for c in candidates) < 1e-5
+    assert len({min(range(len(candidates)), key=lambda i: np.abs(got - candidates[i]).max()) for got in seen}) > 1
