@@ -6,7 +6,6 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -20,7 +19,7 @@ namespace {
 // Process-wide by definition (the documented contract of set_num_threads), hence atomics rather
 // than per-object state. 0: not set yet, OpenMP's default (OMP_NUM_THREADS or all cores) applies.
 std::atomic<int> process_threads{0};
-std::atomic<bool> threads_started{false};  // some region ran with more than one thread
+std::atomic<bool> threads_started{false};  // a core call asked OpenMP for more than one thread
 std::atomic<bool> forked_child{false};
 
 void* exit_at_once(void*) { return nullptr; }
