@@ -70,6 +70,7 @@ class Weight:
         self.shape = tuple(int(d) for d in shape)
         self.trainable = trainable
         self.regularizer = regularizer  # penalises the loss while the weight trains
+        # the value until a model holding the weight is built (then dropped: the model's buffer holds it)
         self._initial = np.ascontiguousarray(initial_value, dtype=np.float32).reshape(self.shape)
         self._home = None  # (ParamBuffer, offset) once a model holding the weight is built
 

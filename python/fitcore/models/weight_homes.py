@@ -98,6 +98,7 @@ class Bindings:
                 if home is not None and (home[0] is self.buffer or _training(home[0])):
                     continue  # here already, or a running fit keeps what it writes
                 w._home = (self.buffer, self.offsets[id(w)])
+                w._initial = None  # the buffer holds the value from now on
                 self._copied.pop(id(w), None)
 
     def _refresh(self, weights):
