@@ -49,8 +49,9 @@ void after_fork_in_child() {
 }  // namespace
 
 int max_threads() {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(64, 8 * cores);
+  // Read once: hardware_concurrency() reads /sys on every call, and this is asked at every core call.
+  static const int bound = std::max(64, 8 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  return bound;
 }
 
 void set_num_threads(int n) {

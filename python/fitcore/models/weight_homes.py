@@ -19,6 +19,9 @@ import numpy as np
 # Guards every weight's home and every model's record of its copies. Held only at call boundaries
 # (a model starting fit, predict, ...), never during steps.
 _homes_lock = threading.RLock()
+# Counts moves of any weight's home: a model whose weights were all at home at the current count
+# has nothing to refresh (the common case of a model sharing nothing costs one comparison).
+_moves = [0]
 
 
 class ModelCalls:
@@ -63,6 +66,7 @@ class Bindings:
         self.offsets = offsets
         self.weights = weights
         self._copied = {}  # id(weight) -> (home buffer, its generation) the local copy was taken from
+        self._all_home_at = None  # the _moves count at which every weight was homed here
 
     def offset(self, weight):
         """The weight's offset (in floats) in this model's buffer."""
@@ -70,6 +74,8 @@ class Bindings:
 
     def refresh(self):
         """Copies into this buffer every weight whose home (elsewhere) changed since the last copy."""
+        if self._all_home_at == _moves[0]:
+            return
         with _homes_lock:
             self._refresh(self.weights)
 
@@ -100,6 +106,9 @@ class Bindings:
                 w._home = (self.buffer, self.offsets[id(w)])
                 w._initial = None  # the buffer holds the value from now on
                 self._copied.pop(id(w), None)
+                _moves[0] += 1
+            if all(w._home[0] is self.buffer for w in self.weights):
+                self._all_home_at = _moves[0]
 
     def _refresh(self, weights):
         """Brings this buffer's copies of `weights` up to date: one locked copy per home buffer, so

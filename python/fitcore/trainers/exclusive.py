@@ -9,44 +9,57 @@ Before running, a model brings its buffer up to date with the homes of its weigh
 with another model may have been trained there): inference refreshes its copies, training takes
 the homes (fitcore/models/weight_homes.py).
 """
-import contextlib
 import functools
 import threading
 
 _TRAINING_CALLS = ("fit", "train_on_batch")
 
 
-@contextlib.contextmanager
-def model_call(model, what):
-    """Guards one public call on `model`.
+def guarded(what):
+    """Decorates a public Trainer method (fit, evaluate, ...) with what every such call does first
+    and last: claim training (or refuse), bring the model's buffer up to date with its weights'
+    homes, and free this thread's metric accumulators in the core once its outermost call ends.
 
     Args:
-        model: the fc.Model being called.
-        what: the method's name ("fit", "evaluate", "predict", "train_on_batch", ...).
+        what: the method's name, as errors should show it.
 
-    Raises:
-        RuntimeError: `what` trains while the model is already training.
+    Returns:
+        The decorator.
+
+    The decorated method raises RuntimeError when it trains while the model is already training.
     """
-    calls = model._model_calls()
-    me = threading.get_ident()
     training = what in _TRAINING_CALLS
+
+    def decorate(method):
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            calls = self._model_calls()
+            me = threading.get_ident()
+            if training:
+                _claim_training(self, calls, what, me)
+            calls.depth[me] = calls.depth.get(me, 0) + 1
+            try:
+                bindings = self.__dict__.get("_bindings") if self.built else None
+                if bindings is not None:
+                    bindings.take_homes(training=True) if training else bindings.refresh()
+                return method(self, *args, **kwargs)
+            finally:
+                _leave(self, calls, me, training)
+
+        return run
+
+    return decorate
+
+
+def _leave(model, calls, me, training):
+    calls.depth[me] -= 1
+    if calls.depth[me] == 0:
+        del calls.depth[me]
+        core = model.__dict__.get("_core")
+        if core is not None:  # this thread's metric accumulators in the core are done with
+            core.release_thread_state()
     if training:
-        _claim_training(model, calls, what, me)
-    calls.depth[me] = calls.depth.get(me, 0) + 1
-    try:
-        bindings = getattr(model, "_bindings", None) if model.built else None
-        if bindings is not None:
-            bindings.take_homes(training=True) if training else bindings.refresh()
-        yield
-    finally:
-        calls.depth[me] -= 1
-        if calls.depth[me] == 0:
-            del calls.depth[me]
-            core = getattr(model, "_core", None)
-            if core is not None:  # this thread's metric accumulators in the core are done with
-                core.release_thread_state()
-        if training:
-            calls.training_thread = calls.training_call = None
+        calls.training_thread = calls.training_call = None
 
 
 def _claim_training(model, calls, what, me):
@@ -60,23 +73,3 @@ def _claim_training(model, calls, what, me):
                                f"a model trains one fit or train_on_batch at a time")
         calls.training_thread, calls.training_call = me, what
 
-
-def guarded(what):
-    """Decorates a public Trainer method so that it runs inside model_call(self, what).
-
-    Args:
-        what: the method's name, as errors should show it.
-
-    Returns:
-        The decorator.
-    """
-
-    def decorate(method):
-        @functools.wraps(method)
-        def run(self, *args, **kwargs):
-            with model_call(self, what):
-                return method(self, *args, **kwargs)
-
-        return run
-
-    return decorate
