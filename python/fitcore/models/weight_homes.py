@@ -25,7 +25,11 @@ _moves = [0]
 
 
 class ModelCalls:
-    """Which thread trains a model (if any), and how deeply each thread is inside its calls."""
+    """Which thread trains a model (if any), and how deeply each thread is inside its calls.
+
+    Args:
+        name: the model's name, for error messages.
+    """
 
     def __init__(self, name):
         self.name = name
