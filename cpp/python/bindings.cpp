@@ -44,6 +44,29 @@ Arrays as_arrays(const py::list& inputs, const py::list& targets, const py::list
   return d;
 }
 
+// Releases the GIL around a core call. Unlike py::gil_scoped_release, its destructor lets a forced
+// unwind through: at interpreter exit CPython ends a daemon thread that asks for the GIL back with
+// pthread_exit(), and that unwind meeting a noexcept destructor is std::terminate ("terminate
+// called without an active exception"). pybind11's dispatcher rethrows abi::__forced_unwind.
+class CoreCall {
+ public:
+  CoreCall() : state_(PyEval_SaveThread()) {}
+  ~CoreCall() noexcept(false) { PyEval_RestoreThread(state_); }
+  CoreCall(const CoreCall&) = delete;
+  CoreCall& operator=(const CoreCall&) = delete;
+
+ private:
+  PyThreadState* state_;
+};
+
+// A C-contiguous float32 array's data and size, for copies in and out of a parameter buffer.
+py::array_t<float, py::array::c_style> float_array(const py::handle& obj) {
+  auto a = py::reinterpret_borrow<py::array>(obj);
+  if (!a.dtype().is(py::dtype::of<float>()) || !(a.flags() & py::array::c_style))
+    throw py::type_error("fitcore core expects a C-contiguous float32 array");
+  return py::reinterpret_borrow<py::array_t<float, py::array::c_style>>(a);
+}
+
 // A float32 numpy view of `n` floats at `data`, keeping `owner` alive.
 py::array_t<float> view(float* data, int64_t n, py::handle owner) {
   return py::array_t<float>({static_cast<py::ssize_t>(n)}, {static_cast<py::ssize_t>(sizeof(float))}, data, owner);
@@ -91,7 +114,35 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("params", [](py::object self) {
         auto& net = self.cast<Network&>();
         return view(net.params(), net.num_params(), self);
-      });
+      })
+      .def_property_readonly("generation", &Network::generation)
+      .def("read",
+           [](const Network& net, int64_t offset, const py::handle& out) {
+             auto a = float_array(out);
+             if (!a.writeable()) throw py::type_error("fitcore core: the output array is read-only");
+             float* data = a.mutable_data();
+             const int64_t size = a.size();
+             CoreCall call;
+             net.read_params(offset, size, data);
+           })
+      .def("write",
+           [](Network& net, int64_t offset, const py::handle& in) {
+             auto a = float_array(in);
+             const float* data = a.data();
+             const int64_t size = a.size();
+             CoreCall call;
+             net.write_params(offset, size, data);
+           })
+      .def("copy_from",
+           [](Network& net, const Network& from, const std::vector<int64_t>& from_offsets,
+              const std::vector<int64_t>& to_offsets, const std::vector<int64_t>& sizes) {
+             if (from_offsets.size() != to_offsets.size() || from_offsets.size() != sizes.size())
+               throw py::value_error("copy_from: offsets and sizes must have one entry per range");
+             std::vector<Network::ParamCopy> copies;
+             for (size_t i = 0; i < sizes.size(); ++i) copies.push_back({from_offsets[i], to_offsets[i], sizes[i]});
+             CoreCall call;
+             net.copy_params_from(from, copies);
+           });
 
   py::class_<OutputLossSpec>(m, "OutputLossSpec")
       .def(py::init([](std::string name, Config config, float weight, int64_t target_width) {
@@ -123,17 +174,18 @@ PYBIND11_MODULE(_core, m) {
       })
       .def("clear_data", &Trainer::clear_data)
       .def("begin_epoch", &Trainer::begin_epoch)
-      .def("train_steps", &Trainer::train_steps, py::call_guard<py::gil_scoped_release>())
+      .def("release_thread_state", &Trainer::release_thread_state)
+      .def("train_steps", &Trainer::train_steps, py::call_guard<CoreCall>())
       .def("train_batch",
            [](Trainer& t, const py::list& x, const py::list& y, const py::list& w) {
              Arrays batch = as_arrays(x, y, w);
-             py::gil_scoped_release release;
+             CoreCall call;
              t.train_batch(batch);
            })
       .def("evaluate",
            [](Trainer& t, const py::list& x, const py::list& y, const py::list& w, int64_t batch_size) {
              Arrays data = as_arrays(x, y, w);
-             py::gil_scoped_release release;
+             CoreCall call;
              t.evaluate(data, batch_size);
            })
       .def("predict",
@@ -141,16 +193,18 @@ PYBIND11_MODULE(_core, m) {
              Arrays data = as_arrays(x, py::list(), py::list());
              std::vector<float*> out;
              for (const auto& o : outputs) out.push_back(const_cast<float*>(as_ref(o).data));
-             py::gil_scoped_release release;
+             CoreCall call;
              t.predict(data, batch_size, out);
            })
       .def("compute_gradients",
            [](Trainer& t, const py::list& x, const py::list& y, const py::list& w) {
              Arrays batch = as_arrays(x, y, w);
-             py::gil_scoped_release release;
-             const Buffer& g = t.compute_gradients(batch);
-             py::gil_scoped_acquire acquire;
-             return py::array_t<float>(static_cast<py::ssize_t>(g.size()), g.data());  // a copy
+             const Buffer* g = nullptr;
+             {
+               CoreCall call;
+               g = &t.compute_gradients(batch);
+             }
+             return py::array_t<float>(static_cast<py::ssize_t>(g->size()), g->data());  // a copy
            })
       .def("optimizer_state", [](py::object self) {
         auto& opt = self.cast<Trainer&>().optimizer();
@@ -183,7 +237,7 @@ PYBIND11_MODULE(_core, m) {
         c.sum(data, static_cast<int64_t>(a.size()));
       });
 
-  set_num_threads(num_threads());  // OMP_NUM_THREADS or all cores; Eigen's own threading off
+  init_threads();  // the fork handler; Eigen's own threading off
   m.def("epoch_permutation", [](uint64_t seed, int64_t epoch, int64_t pass, int64_t n) {
     std::vector<int64_t> order;
     epoch_permutation(seed, epoch, pass, n, order);
@@ -191,4 +245,5 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("set_num_threads", &set_num_threads);
   m.def("get_num_threads", &num_threads);
+  m.def("max_threads", &max_threads);
 }

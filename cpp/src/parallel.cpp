@@ -1,18 +1,87 @@
 #include "fitcore/parallel.hpp"
 
 #include <omp.h>
+#include <pthread.h>
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace fitcore {
 
+namespace {
+
+// Process-wide by definition (the documented contract of set_num_threads), hence atomics rather
+// than per-object state. 0: not set yet, OpenMP's default (OMP_NUM_THREADS or all cores) applies.
+std::atomic<int> process_threads{0};
+std::atomic<bool> threads_started{false};  // a core call asked OpenMP for more than one thread
+std::atomic<bool> forked_child{false};
+
+void* exit_at_once(void*) { return nullptr; }
+
+// Starts and joins `count` threads; false (with the errno text) if one could not be started.
+bool can_start_threads(int count, std::string& why) {
+  std::vector<pthread_t> started;
+  started.reserve(static_cast<size_t>(count));
+  int error = 0;
+  for (int i = 0; i < count && error == 0; ++i) {
+    pthread_t t;
+    error = pthread_create(&t, nullptr, exit_at_once, nullptr);
+    if (error == 0) started.push_back(t);
+  }
+  for (pthread_t t : started) pthread_join(t, nullptr);
+  if (error != 0) why = std::strerror(error);
+  return error == 0;
+}
+
+void after_fork_in_child() {
+  if (threads_started.load()) {
+    forked_child.store(true);
+    process_threads.store(1);
+  }
+}
+
+}  // namespace
+
+int max_threads() {
+  // Read once: hardware_concurrency() reads /sys on every call, and this is asked at every core call.
+  static const int bound = std::max(64, 8 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  return bound;
+}
+
 void set_num_threads(int n) {
-  omp_set_num_threads(std::max(1, n));
+  n = std::max(1, n);
+  if (n > max_threads())
+    throw std::invalid_argument("set_num_threads: at most " + std::to_string(max_threads()) +
+                                " threads on this machine, got " + std::to_string(n));
+  if (n > 1 && forked_child.load())
+    throw std::runtime_error("set_num_threads: this process was forked after the core ran threads, and OpenMP's "
+                             "thread pool does not survive fork(); the core runs on one thread here");
+  std::string why;
+  if (n > 1 && !can_start_threads(n - 1, why))
+    throw std::runtime_error("set_num_threads: cannot start " + std::to_string(n - 1) +
+                             " more threads (" + why + "); the process or system limit allows fewer");
+  process_threads.store(n);
   Eigen::setNbThreads(1);  // GEMMs are split into fixed blocks by parallel_for instead
 }
 
-int num_threads() { return omp_get_max_threads(); }
+int num_threads() {
+  const int n = process_threads.load();
+  return n > 0 ? n : std::min(omp_get_max_threads(), max_threads());
+}
+
+void init_threads() {
+  static const int installed = pthread_atfork(nullptr, nullptr, after_fork_in_child);
+  (void)installed;
+  Eigen::setNbThreads(1);
+}
+
+bool in_forked_child() { return forked_child.load(); }
 
 void parallel_for(int64_t tasks, bool parallel, const std::function<void(int64_t)>& f) {
   // Tasks are claimed one at a time, so a thread that starts late takes less; which thread runs a
@@ -26,12 +95,17 @@ void parallel_chunks(int64_t n, const std::function<void(int64_t, int64_t)>& f) 
   parallel_for(chunks, n > kChunkGrain, [&](int64_t c) { f(c * kChunk, std::min(n, (c + 1) * kChunk)); });
 }
 
-ScopedThreads::ScopedThreads(int n) : previous_(omp_get_max_threads()), current_(previous_) { set(n); }
+ScopedThreads::ScopedThreads(int n) : previous_(omp_get_max_threads()), current_(previous_) {
+  current_ = -1;  // always applied: another thread may have changed the process-wide count
+  set(n);
+}
 
 ScopedThreads::~ScopedThreads() { set(previous_); }
 
 void ScopedThreads::set(int n) {
-  if (n != current_) omp_set_num_threads(current_ = n);
+  if (n == current_) return;
+  if (n > 1) threads_started.store(true, std::memory_order_relaxed);
+  omp_set_num_threads(current_ = n);
 }
 
 int ThreadChooser::next(int max) const {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
+#include <shared_mutex>
 #include <stdexcept>
 
 #include "fitcore/random.hpp"
@@ -19,39 +21,77 @@ Trainer::Trainer(std::shared_ptr<Network> network, std::vector<OutputLossSpec> l
     throw std::invalid_argument("trainer: one loss per model output expected");
   for (const auto& spec : loss_specs_) losses_.push_back(make_loss(spec.name, spec.config));
   grads_.assign(static_cast<size_t>(network_->num_params()), 0.0f);
-  targets_.resize(losses_.size());
-  weights_.resize(losses_.size());
-  has_weights_.assign(losses_.size(), false);
-  output_loss_trackers_.resize(losses_.size());
   optimizer_->set_variables(trainable_variables(network_->spec()));
 }
+
+// Holds the trainer's training flag for one call: a second training call meanwhile (another
+// thread, or a callback of the running fit reaching the core) is an error, never a data race.
+class Trainer::TrainingGuard {
+ public:
+  explicit TrainingGuard(std::atomic<bool>& flag) : flag_(flag) {
+    if (flag_.exchange(true, std::memory_order_acquire))
+      throw std::runtime_error("trainer: this model is already training (one fit or train_on_batch at a time)");
+  }
+  ~TrainingGuard() { flag_.store(false, std::memory_order_release); }
+  TrainingGuard(const TrainingGuard&) = delete;
+  TrainingGuard& operator=(const TrainingGuard&) = delete;
+
+ private:
+  std::atomic<bool>& flag_;
+};
 
 float Trainer::learning_rate() const {
   return schedule_ ? static_cast<float>((*schedule_)(iterations_)) : learning_rate_;
 }
 
 void Trainer::set_metrics(std::vector<MetricSpec> metrics) {
-  std::vector<std::unique_ptr<Metric>> made;
   for (const auto& spec : metrics) {
     if (spec.output < 0 || static_cast<size_t>(spec.output) >= losses_.size())
       throw std::invalid_argument("trainer: metric for a missing output");
-    made.push_back(make_metric(spec.name, spec.config));
+    make_metric(spec.name, spec.config);  // an unknown name throws here, not in a later call
   }
+  std::lock_guard<std::mutex> hold(tallies_mutex_);
   metric_specs_ = std::move(metrics);
-  metrics_ = std::move(made);
+  ++metrics_version_;  // every thread's tally remakes its metrics on next use
+}
+
+Trainer::Tally& Trainer::tally() {
+  std::lock_guard<std::mutex> hold(tallies_mutex_);
+  std::unique_ptr<Tally>& t = tallies_[std::this_thread::get_id()];
+  if (!t) {
+    t = std::make_unique<Tally>();
+    t->targets.resize(losses_.size());
+    t->weights.resize(losses_.size());
+    t->has_weights.assign(losses_.size(), false);
+    t->output_losses.resize(losses_.size());
+  }
+  if (t->metrics_version != metrics_version_) {
+    t->metrics.clear();
+    t->metric_specs = metric_specs_;
+    for (const auto& spec : metric_specs_) t->metrics.push_back(make_metric(spec.name, spec.config));
+    t->metrics_version = metrics_version_;
+  }
+  return *t;
+}
+
+void Trainer::release_thread_state() {
+  std::lock_guard<std::mutex> hold(tallies_mutex_);
+  tallies_.erase(std::this_thread::get_id());
 }
 
 void Trainer::reset_metrics() {
-  loss_tracker_.reset();
-  for (auto& t : output_loss_trackers_) t.reset();
-  for (auto& m : metrics_) m->reset();
+  Tally& t = tally();
+  t.loss.reset();
+  for (auto& tracker : t.output_losses) tracker.reset();
+  for (auto& m : t.metrics) m->reset();
 }
 
-std::vector<double> Trainer::results() const {
-  std::vector<double> out{loss_tracker_.result()};
-  if (output_loss_trackers_.size() > 1)
-    for (const auto& t : output_loss_trackers_) out.push_back(t.result());
-  for (const auto& m : metrics_) out.push_back(m->result());
+std::vector<double> Trainer::results() {
+  Tally& t = tally();
+  std::vector<double> out{t.loss.result()};
+  if (t.output_losses.size() > 1)
+    for (const auto& tracker : t.output_losses) out.push_back(tracker.result());
+  for (const auto& m : t.metrics) out.push_back(m->result());
   return out;
 }
 
@@ -80,8 +120,10 @@ void Trainer::next_pass() {
 }
 
 void Trainer::train_steps(int64_t steps) {
+  TrainingGuard training(training_);
   const int64_t n = data_.rows();
   if (n == 0) throw std::logic_error("trainer: no training data set");
+  Tally& t = tally();
   const int max_threads = num_threads();
   ScopedThreads threads(max_threads);  // the caller's count again however this returns
   for (int64_t s = 0; s < steps; ++s) {
@@ -89,131 +131,162 @@ void Trainer::train_steps(int64_t steps) {
     const int64_t rows = std::min(batch_size_, n - cursor_);
     threads.set(thread_chooser_.next(max_threads));
     const auto start = std::chrono::steady_clock::now();
-    gather_batch(data_, order_.empty() ? nullptr : order_.data(), cursor_, rows);
-    step(rows);
+    gather_batch(data_, order_.empty() ? nullptr : order_.data(), cursor_, rows, network_->training_workspace(), t);
+    step(rows, t);
     thread_chooser_.record(rows, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     cursor_ += rows;
   }
 }
 
 void Trainer::train_batch(const Arrays& batch) {
-  gather_batch(batch, nullptr, 0, batch.rows());
-  step(batch.rows());
+  TrainingGuard training(training_);
+  ScopedThreads threads(num_threads());
+  Tally& t = tally();
+  gather_batch(batch, nullptr, 0, batch.rows(), network_->training_workspace(), t);
+  step(batch.rows(), t);
 }
 
 const Buffer& Trainer::compute_gradients(const Arrays& batch) {
+  TrainingGuard training(training_);
+  ScopedThreads threads(num_threads());
+  Network& net = *network_;
+  Tally& t = tally();
   const int64_t rows = batch.rows();
-  gather_batch(batch, nullptr, 0, rows);
+  gather_batch(batch, nullptr, 0, rows, net.training_workspace(), t);
   const uint64_t key = derive_key(seed_, 0x5EED, static_cast<uint64_t>(iterations_));
-  network_->forward(rows, true, key);
-  measure(rows, true);
-  network_->backward(rows, key, grads_.data());
-  network_->add_penalty_gradients(grads_.data());
+  std::unique_lock<ParamLock> writing(net.param_lock(), std::defer_lock);
+  if (net.has_non_trainable()) writing.lock();  // BatchNormalization's statistics move
+  net.forward(rows, true, key);
+  measure(rows, true, net.training_workspace(), t);
+  net.backward(rows, key, grads_.data());
+  net.add_penalty_gradients(grads_.data());
+  if (writing.owns_lock()) net.bump_generation();
   return grads_;
 }
 
 void Trainer::evaluate(const Arrays& data, int64_t batch_size) {
+  if (batch_size <= 0) throw std::invalid_argument("trainer: batch_size must be positive");
+  ScopedThreads threads(num_threads());
+  Network& net = *network_;
+  WorkspaceLease lease = net.lease_workspace();
+  Tally& t = tally();
   const int64_t n = data.rows();
   for (int64_t first = 0; first < n; first += batch_size) {
     const int64_t rows = std::min(batch_size, n - first);
-    gather_batch(data, nullptr, first, rows);
-    network_->forward(rows, false, 0);
-    measure(rows, false);
+    gather_batch(data, nullptr, first, rows, *lease, t);
+    std::shared_lock<ParamLock> reading(net.param_lock());  // one finished step's weights per batch
+    net.forward(*lease, rows, false, 0);
+    measure(rows, false, *lease, t);
   }
 }
 
 void Trainer::predict(const Arrays& data, int64_t batch_size, const std::vector<float*>& outputs) {
+  if (batch_size <= 0) throw std::invalid_argument("trainer: batch_size must be positive");
+  ScopedThreads threads(num_threads());
   Network& net = *network_;
+  WorkspaceLease lease = net.lease_workspace();
+  Workspace& ws = *lease;
   const int64_t n = data.rows();
   for (int64_t first = 0; first < n; first += batch_size) {
     const int64_t rows = std::min(batch_size, n - first);
-    net.reserve(rows);
-    for (size_t i = 0; i < net.num_inputs(); ++i) gather_rows(data.inputs[i], nullptr, first, rows, net.input_buffer(i));
-    net.forward(rows, false, 0);
+    net.reserve(ws, rows);
+    for (size_t i = 0; i < net.num_inputs(); ++i)
+      gather_rows(data.inputs[i], nullptr, first, rows, net.input_buffer(ws, i));
+    {
+      std::shared_lock<ParamLock> reading(net.param_lock());  // one finished step's weights per batch
+      net.forward(ws, rows, false, 0);
+    }
     for (size_t o = 0; o < net.num_outputs(); ++o) {
       const int64_t w = net.output_width(o);
-      std::copy(net.output(o), net.output(o) + rows * w, outputs[o] + first * w);
+      std::copy(net.output(ws, o), net.output(ws, o) + rows * w, outputs[o] + first * w);
     }
   }
 }
 
-void Trainer::gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows) {
+void Trainer::gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows, Workspace& ws,
+                           Tally& t) {
   Network& net = *network_;
-  net.reserve(rows);
-  for (size_t i = 0; i < net.num_inputs(); ++i) gather_rows(data.inputs[i], index, first, rows, net.input_buffer(i));
+  net.reserve(ws, rows);
+  for (size_t i = 0; i < net.num_inputs(); ++i) gather_rows(data.inputs[i], index, first, rows, net.input_buffer(ws, i));
   for (size_t o = 0; o < losses_.size(); ++o) {
-    const ArrayRef& t = data.targets[o];
-    ensure_size(targets_[o], rows * t.width);
-    gather_rows(t, index, first, rows, targets_[o].data());
-    has_weights_[o] = o < data.weights.size() && data.weights[o].data != nullptr;
-    if (!has_weights_[o]) continue;
+    const ArrayRef& target = data.targets[o];
+    ensure_size(t.targets[o], rows * target.width);
+    gather_rows(target, index, first, rows, t.targets[o].data());
+    t.has_weights[o] = o < data.weights.size() && data.weights[o].data != nullptr;
+    if (!t.has_weights[o]) continue;
     // One weight per loss element: a per-sample weight is repeated over the sample's timesteps.
     const ArrayRef& w = data.weights[o];
     const int64_t per_sample = net.output_width(o) / net.output_last_dim(o);
-    ensure_size(weights_[o], rows * per_sample);
+    ensure_size(t.weights[o], rows * per_sample);
     if (w.width == per_sample) {
-      gather_rows(w, index, first, rows, weights_[o].data());
+      gather_rows(w, index, first, rows, t.weights[o].data());
     } else {
       for (int64_t r = 0; r < rows; ++r) {
         const float v = w.data[index ? index[first + r] : first + r];
-        std::fill_n(weights_[o].data() + r * per_sample, per_sample, v);
+        std::fill_n(t.weights[o].data() + r * per_sample, per_sample, v);
       }
     }
   }
 }
 
-void Trainer::measure(int64_t rows, bool with_grad) {
+void Trainer::measure(int64_t rows, bool with_grad, const Workspace& ws, Tally& t) {
   Network& net = *network_;
   double total = 0.0;
   for (size_t o = 0; o < losses_.size(); ++o) {
     const int64_t dim = net.output_last_dim(o);
     const int64_t elements = rows * (net.output_width(o) / dim);
-    ensure_size(element_losses_, elements);
+    ensure_size(t.element_losses, elements);
     LossArgs a;
-    a.pred = net.output(o);
-    a.target = targets_[o].data();
-    a.weight = has_weights_[o] ? weights_[o].data() : nullptr;
+    a.pred = net.output(ws, o);
+    a.target = t.targets[o].data();
+    a.weight = t.has_weights[o] ? t.weights[o].data() : nullptr;
     a.elements = elements;
     a.dim = dim;
     a.target_dim = loss_specs_[o].target_width * rows / elements;
-    a.losses = element_losses_.data();
-    a.grad = with_grad ? net.output_grad(o) : nullptr;
+    a.losses = t.element_losses.data();
+    a.grad = with_grad ? net.output_grad(o) : nullptr;  // only training passes take gradients
     a.grad_scale = loss_specs_[o].weight / static_cast<float>(elements);
     losses_[o]->compute(a);
     double sum = 0.0;  // in element order, so the thread count never changes the result
-    for (int64_t e = 0; e < elements; ++e) sum += element_losses_[static_cast<size_t>(e)];
+    for (int64_t e = 0; e < elements; ++e) sum += t.element_losses[static_cast<size_t>(e)];
     const double value = static_cast<float>(sum / static_cast<double>(elements));
-    output_loss_trackers_[o].add(value, static_cast<double>(rows));
+    t.output_losses[o].add(value, static_cast<double>(rows));
     total += loss_specs_[o].weight * value;
   }
   total += net.penalty();  // as Keras: the reported loss (training and validation) includes regularizers
-  loss_tracker_.add(total, static_cast<double>(rows));
+  t.loss.add(total, static_cast<double>(rows));
 
-  for (size_t m = 0; m < metrics_.size(); ++m) {
-    const auto o = static_cast<size_t>(metric_specs_[m].output);
+  for (size_t m = 0; m < t.metrics.size(); ++m) {
+    const auto o = static_cast<size_t>(t.metric_specs[m].output);
     const int64_t dim = net.output_last_dim(o);
     const int64_t elements = rows * (net.output_width(o) / dim);
     MetricArgs a;
-    a.pred = net.output(o);
-    a.target = targets_[o].data();
-    a.weight = metric_specs_[m].weighted && has_weights_[o] ? weights_[o].data() : nullptr;
+    a.pred = net.output(ws, o);
+    a.target = t.targets[o].data();
+    a.weight = t.metric_specs[m].weighted && t.has_weights[o] ? t.weights[o].data() : nullptr;
     a.elements = elements;
     a.dim = dim;
     a.target_dim = loss_specs_[o].target_width * rows / elements;
-    metrics_[m]->update(a);
+    t.metrics[m]->update(a);
   }
 }
 
-void Trainer::step(int64_t rows) {
+void Trainer::step(int64_t rows, Tally& t) {
   Network& net = *network_;
   const uint64_t key = derive_key(seed_, 0x5EED, static_cast<uint64_t>(iterations_));
+  // Readers on other threads must never see a half-applied step: the update holds the parameters
+  // alone, and so does the whole pass when it moves non-trainable weights (BatchNormalization).
+  std::unique_lock<ParamLock> writing(net.param_lock(), std::defer_lock);
+  if (net.has_non_trainable()) writing.lock();
   net.forward(rows, true, key);
-  measure(rows, true);
+  measure(rows, true, net.training_workspace(), t);
   net.backward(rows, key, grads_.data());
   net.add_penalty_gradients(grads_.data());
   const float lr = learning_rate();  // Keras reads the rate before incrementing iterations
   ++iterations_;
+  if (!writing.owns_lock()) writing.lock();
   optimizer_->apply(net.params(), grads_.data(), net.num_trainable(), lr, iterations_);
+  net.bump_generation();
 }
 
 }  // namespace fitcore

@@ -4,14 +4,23 @@ from fitcore.data.validation import check_positive_int
 
 
 def set_num_threads(n):
-    """Sets the number of threads the core uses (OpenMP and Eigen), process-wide.
+    """Sets the number of threads the core uses, for every thread of the process.
 
-    Results do not depend on it: the core's reductions use a fixed partition.
+    OMP_NUM_THREADS sets the default. In a process forked after the core ran threads, only 1 is
+    possible (OpenMP's thread pool does not survive fork; the core runs on one thread there).
 
     Args:
-        n: a positive int; OMP_NUM_THREADS sets the default.
+        n: a positive int, at most 8 per core (at least 64 allowed).
+
+    Raises:
+        ValueError: `n` is not a positive int or is above that bound.
+        RuntimeError: `n - 1` threads cannot be started (a process limit), or `n` > 1 in a forked child.
     """
-    _core.set_num_threads(check_positive_int("n", n, owner="set_num_threads"))
+    check_positive_int("n", n, owner="set_num_threads")
+    if n > _core.max_threads():
+        raise ValueError(f"set_num_threads: `n` must be at most {_core.max_threads()} on this machine "
+                         f"(8 threads per core), got {n}")
+    _core.set_num_threads(n)
 
 
 def get_num_threads():

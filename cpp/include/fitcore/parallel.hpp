@@ -8,8 +8,22 @@ namespace fitcore {
 // The core's hot loops (Dense GEMM blocks, elementwise sweeps, optimizer updates) are split into
 // tasks by size only, and OpenMP threads claim the tasks one at a time. Eigen's own GEMM threading
 // stays off: its blocking depends on the thread count, and so would the bits of the result.
+//
+// The count is process-wide (OpenMP's own is per thread): every core entry point applies it to the
+// calling thread with ScopedThreads(num_threads()). set_num_threads first checks that n - 1 more
+// threads can be started, and throws std::runtime_error if not (libgomp would print "Thread
+// creation failed" and end the process instead).
 void set_num_threads(int n);
 int num_threads();
+// The largest count set_num_threads accepts: 8 threads per core, at least 64.
+int max_threads();
+
+// OpenMP's thread pool does not survive fork(): a child that used it would wait forever for
+// threads that exist only in the parent. A child forked after the core ran threads therefore runs
+// on one thread (set_num_threads then accepts only 1).
+// init_threads: at module load, installs that fork handler and turns Eigen's own threading off.
+void init_threads();
+bool in_forked_child();
 
 // Runs f(i) once for every i in [0, tasks), on OpenMP's threads when `parallel` and tasks > 1 (and
 // not already inside a parallel region), else in order on the caller. Which thread runs a task
@@ -31,6 +45,7 @@ inline int64_t gemm_blocks(int64_t cols) { return (cols + kGemmBlock - 1) / kGem
 constexpr int64_t kGemmGrain = int64_t{1} << 18;
 
 // Sets the calling thread's OpenMP thread count for a scope, and puts the previous one back.
+// Counts above one mark the process as having started OpenMP threads (see install_fork_handler).
 class ScopedThreads {
  public:
   explicit ScopedThreads(int n);

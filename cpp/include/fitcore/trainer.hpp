@@ -3,8 +3,12 @@
 // the losses, metrics and optimizer, and the seeded random key that feeds shuffling,
 // dropout and noise.
 #include <cstdint>
+#include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fitcore/buffer.hpp"
@@ -53,11 +57,17 @@ class Trainer {
   void set_iterations(int64_t n) { iterations_ = n; }
   uint64_t seed() const { return seed_; }
 
-  // Metrics: results() is [loss, each output's loss when there are several, each metric].
+  // Metrics: results() is [loss, each output's loss when there are several, each metric]. Each
+  // calling thread accumulates its own (the batch's targets, losses and metrics), so threads can
+  // evaluate one model at once; release_thread_state() frees the calling thread's.
   void set_metrics(std::vector<MetricSpec> metrics);
   void reset_metrics();
-  std::vector<double> results() const;
+  std::vector<double> results();
+  void release_thread_state();
 
+  // Training is exclusive: train_steps, train_batch and compute_gradients throw std::runtime_error
+  // while another call of them runs. Inference (evaluate, predict) runs beside it and beside other
+  // inference calls, each on its own workspace, and sees the weights of a finished step.
   // In-memory training: begin_epoch draws the epoch's order; train_steps runs steps from it,
   // starting a reshuffled pass when the data runs out (steps_per_epoch beyond one pass).
   void set_data(Arrays data);
@@ -75,16 +85,33 @@ class Trainer {
   void predict(const Arrays& data, int64_t batch_size, const std::vector<float*>& outputs);
 
  private:
-  void gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows);
-  void step(int64_t rows);                  // forward, loss, backward, update
-  void measure(int64_t rows, bool with_grad);  // losses (and their gradients) + metrics
+  // One thread's accumulators and current batch (targets and weights per output).
+  struct Tally {
+    std::vector<MetricSpec> metric_specs;  // what `metrics` were made from
+    std::vector<std::unique_ptr<Metric>> metrics;
+    uint64_t metrics_version = 0;
+    std::vector<Buffer> targets, weights;
+    std::vector<bool> has_weights;
+    Buffer element_losses;
+    MeanTracker loss;
+    std::vector<MeanTracker> output_losses;
+  };
+  class TrainingGuard;  // marks the trainer as training for one call
+
+  Tally& tally();  // the calling thread's, with the current metrics
+  void gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows, Workspace& ws, Tally& t);
+  void step(int64_t rows, Tally& t);         // forward, loss, backward, update
+  void measure(int64_t rows, bool with_grad, const Workspace& ws, Tally& t);  // losses (+ gradients), metrics
   void next_pass();
 
   std::shared_ptr<Network> network_;
   std::vector<OutputLossSpec> loss_specs_;
   std::vector<std::unique_ptr<Loss>> losses_;
   std::vector<MetricSpec> metric_specs_;
-  std::vector<std::unique_ptr<Metric>> metrics_;
+  uint64_t metrics_version_ = 1;
+  std::mutex tallies_mutex_;  // guards tallies_, metric_specs_ and metrics_version_
+  std::map<std::thread::id, std::unique_ptr<Tally>> tallies_;
+  std::atomic<bool> training_{false};
   std::unique_ptr<Optimizer> optimizer_;
   float learning_rate_;
   std::unique_ptr<LearningRateSchedule> schedule_;  // replaces learning_rate_ when set
@@ -93,11 +120,6 @@ class Trainer {
   ThreadChooser thread_chooser_;  // all threads or one, by measured speed (train_steps)
 
   Buffer grads_;
-  std::vector<Buffer> targets_, weights_;  // current batch, per output
-  std::vector<bool> has_weights_;
-  Buffer element_losses_;
-  MeanTracker loss_tracker_;
-  std::vector<MeanTracker> output_loss_trackers_;
 
   Arrays data_;
   std::vector<int64_t> order_;

@@ -98,22 +98,39 @@ def _call_on_arrays(layer, inputs, training):
 
 
 class Weight:
-    """One weight of a layer. Once its model is built, `value` is a view into the model's flat
-    parameter buffer, so writing it writes what the core trains.
+    """One weight of a layer, with one home wherever the layer is used.
+
+    Until a model holding it is built, the weight's value is its own array. Afterwards it lives in
+    the flat parameter buffer of one of the models that contain it (the last one built or trained);
+    other models sharing the layer keep copies that they refresh before they run
+    (fitcore/models/weight_homes.py). Read it with `numpy()`, write it with `assign()`: both go to
+    the home, under the core's parameter lock.
 
     Args:
-        name: "<layer name>/<weight name>".
+        name: "layer_name/weight_name".
         shape: the weight's shape.
-        initial_value: an array of that shape.
-        trainable: whether the optimizer updates it.
-        regularizer: an fc.regularizers object penalising it in training, or None."""
+        initial_value: array-like of that shape.
+        trainable: whether optimizers update it (when its layer is trainable too).
+        regularizer: an fc.regularizers object penalising the loss, or None.
+    """
 
     def __init__(self, name, shape, initial_value, trainable, regularizer=None):
         self.name = name
         self.shape = tuple(int(d) for d in shape)
         self.trainable = trainable
         self.regularizer = regularizer  # penalises the loss while the weight trains
-        self.value = np.ascontiguousarray(initial_value, dtype=np.float32).reshape(self.shape)
+        # the value until a model holding the weight is built (then dropped: the model's buffer holds it)
+        self._initial = np.ascontiguousarray(initial_value, dtype=np.float32).reshape(self.shape)
+        self._home = None  # (ParamBuffer, offset) once a model holding the weight is built
+
+    @property
+    def value(self):
+        """The current value in place: a writable view of the home. Writing through it changes what
+        the home's model computes, but other models sharing the weight notice only `assign()`."""
+        if self._home is None:
+            return self._initial
+        buffer, offset = self._home
+        return buffer.view(offset, self)
 
     @property
     def size(self):
@@ -124,18 +141,24 @@ class Weight:
         return int(np.prod(self.shape, dtype=np.int64))
 
     def numpy(self):
-        """A copy of the weight's values.
+        """A copy of the current value.
 
         Returns:
-            A float32 numpy array of the weight's shape."""
-        return self.value.copy()
+            A float32 array of the weight's shape.
+        """
+        from fitcore.models import weight_homes
+
+        return weight_homes.read(self)
 
     def assign(self, array):
-        """Writes new values into the weight (where the core reads them).
+        """Sets the value (broadcast to the weight's shape) where every model sharing it sees it.
 
         Args:
-            array: values broadcastable to the weight's shape."""
-        self.value[...] = array
+            array: array-like, broadcastable to the weight's shape.
+        """
+        from fitcore.models import weight_homes
+
+        weight_homes.write(self, array)
 
     def __repr__(self):
         return f"<Weight {self.name} shape={self.shape} trainable={self.trainable}>"

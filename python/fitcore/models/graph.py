@@ -3,6 +3,7 @@ import numpy as np
 
 from fitcore import _core
 from fitcore.layers.input_layer import InputLayer
+from fitcore.models import weight_homes
 
 _ALIGN = 16  # floats: every weight starts on a 64-byte boundary
 
@@ -63,10 +64,18 @@ def _penalty(weight, trainable_ids):
     return weight.regularizer.l1, weight.regularizer.l2
 
 
-def lower(inputs, outputs, layers, adopt_weights=True):
-    """Builds the core Network and points every weight's value at its place in the buffer
-    (adopt_weights=False: the buffer gets a copy of the values and the weights stay where they are,
-    for throwaway inference plans such as layer(x) on arrays)."""
+def lower(inputs, outputs, layers, calls=None):
+    """Builds the core Network, which becomes the home of every weight (current values copied in).
+
+    Args:
+        inputs, outputs: the model's input and output tensors.
+        layers: its layers, each once, in call order.
+        calls: the model's weight_homes.ModelCalls; None for a throwaway inference plan (layer(x)
+            on arrays), whose buffer gets a copy of the current values and becomes no weight's home.
+
+    Returns:
+        (network, weight_homes.Bindings, or None for a throwaway plan).
+    """
     from fitcore.trainers.compile_utils import check_core_layer
 
     tensors = trace(inputs, outputs)
@@ -87,21 +96,19 @@ def lower(inputs, outputs, layers, adopt_weights=True):
     spec = _core.GraphSpec([list(t.shape[1:]) for t in tensors], [slot[id(t)] for t in inputs],
                            [slot[id(t)] for t in outputs], ops, num_params, num_trainable)
     network = _core.Network(spec)
-    buffer = network.params
-    for w in trainable + frozen:
-        start = offsets[id(w)]
-        view = buffer[start:start + w.size].reshape(w.shape)
-        view[...] = w.value
-        if adopt_weights:
-            w.value = view
-    return network
+    weights = trainable + frozen
+    if calls is None:
+        for w in weights:
+            network.write(offsets[id(w)], w.numpy().reshape(-1))
+        return network, None
+    return network, weight_homes.bind(network, calls, offsets, weights)
 
 
 def run_inference(inputs, outputs, arrays):
     """Outputs (float32 arrays) of the graph from `inputs` to `outputs` on `arrays` (one per input,
     batch axis first), in inference mode, through a throwaway plan that leaves the weights' home alone."""
     layers = layers_in_order(trace(inputs, outputs))
-    network = lower(inputs, outputs, layers, adopt_weights=False)
+    network, _ = lower(inputs, outputs, layers)
     rows = arrays[0].shape[0]
     if any(a.shape[0] != rows for a in arrays):
         raise ValueError(f"The input arrays must have the same number of samples, got {[a.shape[0] for a in arrays]}")

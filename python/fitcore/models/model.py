@@ -6,6 +6,7 @@ import numpy as np
 
 from fitcore.layers.input_layer import InputLayer, SymbolicTensor
 from fitcore.layers.layer import unique_name
+from fitcore.models import weight_homes
 from fitcore.models.graph import layers_in_order, lower, trace
 from fitcore.trainers.trainer import Trainer
 
@@ -76,8 +77,19 @@ class Model(Trainer):
 
     def _relower(self):
         """(Re)builds the core network, e.g. after layers were frozen; weights keep their values."""
-        self._network = lower(self._inputs, self._outputs, self._layers)
+        self._network, self._bindings = lower(self._inputs, self._outputs, self._layers, self._model_calls())
         self._core = None  # a new network needs a new core trainer
+
+    def _model_calls(self):
+        """Which thread trains this model and how deeply threads are inside its calls (made on first use)."""
+        calls = self.__dict__.get("_calls")
+        if calls is None:
+            calls = self.__dict__.setdefault("_calls", weight_homes.ModelCalls(self.name))
+        return calls
+
+    def _weight_offset(self, weight):
+        """Where `weight` lies in this model's flat parameter buffer (in floats)."""
+        return self._bindings.offset(weight)
 
     @property
     def built(self):

@@ -115,11 +115,9 @@ class Optimizer:
         if self._schedule is not None:
             self._send_schedule()
         if model is not None and (self._exclude_ids or self._exclude_pattern is not None):
-            # lower() points every weight's value at its place in the flat buffer: the offset follows.
             # names match as Keras's variable.name: the weight's own ("kernel"), not "dense/kernel"
-            base = model._network.params.__array_interface__["data"][0]
             core_trainer.exclude_from_weight_decay([
-                _core.ParamSpec((w.value.__array_interface__["data"][0] - base) // 4, w.size)
+                _core.ParamSpec(model._weight_offset(w), w.size)
                 for w in model.trainable_weights
                 if id(w) in self._exclude_ids or (self._exclude_pattern is not None
                                                   and self._exclude_pattern.search(w.name.rsplit("/", 1)[-1]))])

@@ -16,6 +16,7 @@ from fitcore.data.validation import (check_bool, check_fraction, check_int, chec
                                      check_validation_freq, check_verbose, check_view_metrics, split_at)
 from fitcore.trainers.compile_utils import CompileConfig
 from fitcore.trainers.epoch_iterator import EpochIterator
+from fitcore.trainers.exclusive import guarded
 from fitcore.utils.random import draw_seed
 
 _COMPILE_KEYWORDS_IGNORED = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss")
@@ -189,6 +190,7 @@ class Trainer:
         return done
 
     # --- fit ---------------------------------------------------------------------------------
+    @guarded("fit")
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
@@ -380,6 +382,7 @@ class Trainer:
         self._step_python_metrics(core, run.batch, lambda: core.evaluate(inputs, targets, weights, rows))
         return self._logs(core)
 
+    @guarded("evaluate")
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """Returns the loss and metrics of the model on data, in inference mode.
@@ -424,6 +427,7 @@ class Trainer:
         if not data.makes_batches and y is None and what != "predict":
             raise ValueError(f"{what}: `y` is required for array inputs")
 
+    @guarded("predict")
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Generates output predictions for the input samples, in inference mode (no compile needed).
 
@@ -466,6 +470,7 @@ class Trainer:
         return self._predictor[1]
 
     # --- single batches ----------------------------------------------------------------------
+    @guarded("train_on_batch")
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """Runs one gradient update on one batch of arrays.
 
@@ -491,6 +496,7 @@ class Trainer:
         self._step_python_metrics(core, batch.arrays, lambda: core.train_batch(*batch.arrays))
         return self._batch_result(core, return_dict)
 
+    @guarded("test_on_batch")
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss and metrics of one batch of arrays, in inference mode.
 
@@ -513,6 +519,7 @@ class Trainer:
         self._step_python_metrics(core, batch.arrays, lambda: core.evaluate(*batch.arrays, batch.num_samples))
         return self._batch_result(core, return_dict)
 
+    @guarded("predict_on_batch")
     def predict_on_batch(self, x):
         """The model's outputs for one batch of arrays.
 
