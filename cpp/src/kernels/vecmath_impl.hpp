@@ -371,16 +371,23 @@ struct Kernels {
   }
 
   FITCORE_VECMATH_ENTRY float fma_loop(int64_t iterations) {
-    constexpr int kChains = 12;  // enough independent chains to cover the multiply-add latency
-    P acc[kChains];
-    for (int c = 0; c < kChains; ++c) acc[c] = set(0.001f * static_cast<float>(c));
+    // 12 independent chains (enough to cover the multiply-add latency on two pipes), as named
+    // registers: an array would live on the stack and the loop would time loads and stores.
     const P a = set(0.999999f), b = set(1e-7f);
+    P c0 = set(0.0f), c1 = set(0.1f), c2 = set(0.2f), c3 = set(0.3f), c4 = set(0.4f), c5 = set(0.5f);
+    P c6 = set(0.6f), c7 = set(0.7f), c8 = set(0.8f), c9 = set(0.9f), c10 = set(1.0f), c11 = set(1.1f);
     for (int64_t it = 0; it < iterations; ++it) {
-      for (int c = 0; c < kChains; ++c) acc[c] = ei::pmadd(acc[c], a, b);
-      __asm__ volatile("" : : : "memory");  // keeps the loop a loop of multiply-adds
+#define FITCORE_STEP(c) c = ei::pmadd(c, a, b);
+      FITCORE_STEP(c0) FITCORE_STEP(c1) FITCORE_STEP(c2) FITCORE_STEP(c3) FITCORE_STEP(c4) FITCORE_STEP(c5)
+      FITCORE_STEP(c6) FITCORE_STEP(c7) FITCORE_STEP(c8) FITCORE_STEP(c9) FITCORE_STEP(c10) FITCORE_STEP(c11)
+#undef FITCORE_STEP
+#if defined(__x86_64__)  // opaque to the optimiser, so the chains stay multiply-adds in registers
+      __asm__ volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5));
+      __asm__ volatile("" : "+v"(c6), "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
+#endif
     }
-    P sum = acc[0];
-    for (int c = 1; c < kChains; ++c) sum = ei::padd(sum, acc[c]);
+    const P sum = ei::padd(ei::padd(ei::padd(ei::padd(c0, c1), ei::padd(c2, c3)), ei::padd(ei::padd(c4, c5), ei::padd(c6, c7))),
+                           ei::padd(ei::padd(c8, c9), ei::padd(c10, c11)));
     return ei::predux(sum);
   }
 

@@ -49,8 +49,9 @@ const VecMath& vecmath(Isa isa);
 uint32_t dropout_threshold(float rate);
 
 // The machine's multiply-add peak at a level: GFLOP/s of fma_loop on `threads` threads (each its own
-// chains) over about `seconds`, the best of a few runs. The denominator of bench/peers.py's "fraction
-// of peak".
+// chains) over about `seconds`, each thread's best run over its own CPU time, summed over threads
+// (so other processes on a shared machine do not lower it). The denominator of bench/peers.py's
+// "fraction of peak".
 double fma_peak_gflops(Isa isa, int threads, double seconds);
 
 }  // namespace fitcore::kernels
