@@ -181,13 +181,27 @@ MATRIX_SAMPLES = 16384
 QUICK_CELLS = [("relu", 256, 256, False, "adam"), ("gelu", 256, 256, True, "sgdm")]
 QUICK_SAMPLES = 4096
 MATRIX_PEERS = ["fitcore", "keras-jax", "torch"]
+# --one-core: every framework on one pinned core with one thread, timed in process CPU seconds, so
+# other load on a shared machine changes the figures little (the lead's wall-clock runs still rule).
+ONE_CORE_ENV = {"FITCORE_BENCH_ONE_CORE": "1", "OMP_NUM_THREADS": "1",
+                "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
 
 
-def matrix_cells(quick):
+def one_core():
+    return os.environ.get("FITCORE_BENCH_ONE_CORE") == "1"
+
+
+def clock():
+    return time.process_time() if one_core() else time.perf_counter()
+
+
+def matrix_cells(quick, activations=None, batches=None, widths=None):
+    """The cells to run: the whole matrix, a subset of its axes, or --quick's two cells."""
     if quick:
         return list(QUICK_CELLS)
     return [(a, b, w, d, o) for a, b, w, d, o in itertools.product(
-        MATRIX_ACTIVATIONS, MATRIX_BATCHES, MATRIX_WIDTHS, (False, True), MATRIX_OPTIMIZERS)]
+        activations or MATRIX_ACTIVATIONS, batches or MATRIX_BATCHES, widths or MATRIX_WIDTHS, (False, True),
+        MATRIX_OPTIMIZERS)]
 
 
 def cell_name(cell):
@@ -230,9 +244,9 @@ def keras_like_cell(api, cell, x, y):
     opt = api.optimizers.Adam(1e-3) if optimizer == "adam" else api.optimizers.SGD(0.01, momentum=0.9)
     model.compile(optimizer=opt, loss="mse")
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-    start = time.perf_counter()
+    start = clock()
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def torch_cell(cell, x, y):
@@ -240,7 +254,7 @@ def torch_cell(cell, x, y):
     import torch
 
     activation, batch, width, dropout, optimizer = cell
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(1 if one_core() else os.cpu_count())
     torch.manual_seed(0)
     act = {"relu": torch.nn.ReLU, "gelu": torch.nn.GELU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid,
            "silu": torch.nn.SiLU}[activation]
@@ -265,14 +279,16 @@ def torch_cell(cell, x, y):
             opt.step()
 
     epoch()
-    start = time.perf_counter()
+    start = clock()
     epoch()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def run_matrix_worker(peer, cells, samples):
     """One framework's cells in one process: {cell name: samples per second}."""
     x, y = matrix_data(samples)
+    if one_core():
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     if peer == "fitcore":
         import fitcore as api
     elif peer == "keras-jax":
@@ -293,8 +309,8 @@ def run_peak_worker():
     model = "unknown CPU"
     with open("/proc/cpuinfo") as f:
         model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
-    return {"isa": isa, "cpu": model, "threads": os.cpu_count(),
-            "gflops": _core.fma_peak_gflops(isa, os.cpu_count(), 1.0)}
+    threads = 1 if one_core() else os.cpu_count()
+    return {"isa": isa, "cpu": model, "threads": threads, "gflops": _core.fma_peak_gflops(isa, threads, 1.0)}
 
 
 def geometric_mean(values):
@@ -319,11 +335,14 @@ def matrix_rows(cells, rates, peak_gflops):
     return rows
 
 
-def print_matrix(rows, peak, samples):
+def print_matrix(rows, peak, samples, single_core=False):
     print(f"\nMatrix: {MATRIX_FEATURES}->W->W->1 MLP, MSE, {samples} samples, one warm-up epoch then one timed; "
           f"dropout {MATRIX_DROPOUT} after each hidden layer where d=1")
+    if single_core:
+        print("--one-core: every framework on one pinned core, one thread, samples per CPU-second")
     print(f"CPU: {peak['cpu']}, {peak['threads']} threads, widest ISA {peak['isa']}; "
-          f"FMA peak {peak['gflops']:.0f} GFLOP/s ({peak['isa']}, all threads, fitcore.fma_peak_gflops)")
+          f"FMA peak {peak['gflops']:.0f} GFLOP/s ({peak['isa']}, {peak['threads']} thread(s), "
+          f"fitcore._core.fma_peak_gflops)")
     peers = sorted({p for r in rows for p in r["peers"]})
     header = f"{'act':<8}{'batch':>6}{'width':>6}{'d':>2} {'opt':<5}{'fitcore':>9}"
     header += "".join(f"{p:>12}" for p in peers) + "".join(f"{'/' + p:>12}" for p in peers)
@@ -450,15 +469,15 @@ def extras(reps):
                   f"fit's peak RSS growth {peak / 2**20:6.1f} MiB")
 
 
-def matrix(peers, quick, variants):
+def matrix(peers, cells, samples, variants, single_core=False):
     """Runs the matrix: per activation, each framework in its own process over that activation's
     cells (frameworks alternate, so drift on a shared machine hits them alike)."""
-    cells = matrix_cells(quick)
-    samples = QUICK_SAMPLES if quick else MATRIX_SAMPLES
-    peak = spawn(["peak"]) or {"isa": "?", "cpu": "?", "threads": os.cpu_count(), "gflops": float("nan")}
-    runs = [(p, PEERS[p][1]) for p in peers]
+    common = ONE_CORE_ENV if single_core else {}
+    peak = spawn(["peak"], env_extra=common) or {"isa": "?", "cpu": "?", "threads": 0, "gflops": float("nan")}
+    runs = [(p, {**PEERS[p][1], **common}) for p in peers]
     for label, path in variants:  # another fitcore build, e.g. a portable one, as its own column
-        runs.append((f"fitcore[{label}]", {"PYTHONPATH": os.pathsep.join(filter(None, [path, os.environ.get("PYTHONPATH")]))}))
+        runs.append((f"fitcore[{label}]", {**common, "PYTHONPATH": os.pathsep.join(
+            filter(None, [path, os.environ.get("PYTHONPATH")]))}))
     rates = {label: {} for label, _ in runs}
     for activation in dict.fromkeys(c[0] for c in cells):
         group = ",".join(cell_name(c) for c in cells if c[0] == activation)
@@ -467,18 +486,23 @@ def matrix(peers, quick, variants):
             result = spawn(["matrix", peer, group, samples], env_extra=env)
             rates[label].update(result or {})
         print(f"  {activation} done", file=sys.stderr)
-    print_matrix(matrix_rows(cells, rates, peak["gflops"]), peak, samples)
+    print_matrix(matrix_rows(cells, rates, peak["gflops"]), peak, samples, single_core)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 repetition, fitcore and Keras/JAX, no extras")
     parser.add_argument("--reps", type=int, help="repetitions (default 3, or 1 with --quick)")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", help="default 32 256 (with --matrix: 32 256 2048)")
     parser.add_argument("--peers", nargs="+", choices=list(PEERS), help="default: all (fitcore + keras-jax with --quick)")
     parser.add_argument("--no-extras", action="store_true", help="skip threads, linearity and memory")
     parser.add_argument("--matrix", action="store_true",
                         help="the activation x batch x width x dropout x optimizer matrix vs Keras/JAX and PyTorch")
+    parser.add_argument("--activations", nargs="+", choices=MATRIX_ACTIVATIONS, help="--matrix: a subset")
+    parser.add_argument("--widths", type=int, nargs="+", help="--matrix: a subset of 256 1024")
+    parser.add_argument("--samples", type=int, help=f"--matrix: samples per epoch (default {MATRIX_SAMPLES})")
+    parser.add_argument("--one-core", action="store_true",
+                        help="--matrix: one pinned core and one thread everywhere, timed in CPU seconds")
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL=PYTHONPATH",
                         help="--matrix: also run the fitcore found on PYTHONPATH (e.g. a portable build) as a column")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
@@ -503,14 +527,17 @@ def main():
         wanted = [p for p in (args.peers or MATRIX_PEERS) if p in MATRIX_PEERS]
         if "fitcore" not in wanted:
             wanted = ["fitcore", *wanted]
-        matrix([p for p in wanted if installed(p)], args.quick, [v.split("=", 1) for v in args.variant])
+        cells = matrix_cells(args.quick, args.activations, args.batch_sizes, args.widths)
+        samples = args.samples or (QUICK_SAMPLES if args.quick else MATRIX_SAMPLES)
+        matrix([p for p in wanted if installed(p)], cells, samples, [v.split("=", 1) for v in args.variant],
+               args.one_core)
         return
     reps = args.reps or (1 if args.quick else 3)
     requested = args.peers or (QUICK_PEERS if args.quick else list(PEERS))
     if "fitcore" not in requested:
         requested = ["fitcore", *requested]
     peers = [p for p in requested if installed(p)]
-    peer_table(peers, args.batch_sizes, reps)
+    peer_table(peers, args.batch_sizes or [32, 256], reps)
     if not (args.quick or args.no_extras) and "fitcore" in peers:
         extras(reps)
 

@@ -139,7 +139,7 @@ def test_dropout_keeps_the_expected_fraction(isa):
 
 
 def _train(threads, activation, dropout):
-    fc.config.set_num_threads(threads) if hasattr(fc.config, "set_num_threads") else _core.set_num_threads(threads)
+    fc.config.set_num_threads(threads)
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1, (300, 24)).astype(np.float32)
     y = (x[:, :3].sum(axis=1) > 0).astype(np.int64)

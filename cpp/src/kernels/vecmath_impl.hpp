@@ -291,10 +291,9 @@ struct Kernels {
     return x ^ (x >> 31);
   }
 
-  // x * scale where kept, x * 0 elsewhere (a NaN stays NaN, as x * keep_scale always did).
-  static inline F32 dropout_packet(uint64_t key, uint64_t first, uint32_t threshold, float scale, F32 x) {
-    U64 counter;
-    for (int64_t k = 0; k < N; ++k) counter[k] = first + static_cast<uint64_t>(k);
+  // x * scale where kept, x * 0 elsewhere (a NaN stays NaN, as x * keep_scale always did), for the
+  // N counters in `counter`.
+  static inline F32 dropout_packet(uint64_t key, const U64& counter, uint32_t threshold, float scale, F32 x) {
     const U64 bits = mix(mix(counter) ^ key) >> 40;
     const I64 keep = bits >= (U64{} + static_cast<uint64_t>(threshold));
     const I32 mask = __builtin_convertvector(keep, I32);
@@ -302,20 +301,22 @@ struct Kernels {
     return x * factor;
   }
 
-  FITCORE_VECMATH_ENTRY void dropout(uint64_t key, uint64_t counter, uint32_t threshold, float scale, const float* x,
+  FITCORE_VECMATH_ENTRY void dropout(uint64_t key, uint64_t first, uint32_t threshold, float scale, const float* x,
                                      float* y, int64_t n) {
+    U64 counter;  // built once, then stepped: lanes written one by one would stall each load
+    for (int64_t k = 0; k < N; ++k) counter[k] = first + static_cast<uint64_t>(k);
     int64_t i = 0;
     F32 v;
-    for (; i + N <= n; i += N) {
+    for (; i + N <= n; i += N, counter += static_cast<uint64_t>(N)) {
       std::memcpy(&v, x + i, sizeof v);
-      v = dropout_packet(key, counter + static_cast<uint64_t>(i), threshold, scale, v);
+      v = dropout_packet(key, counter, threshold, scale, v);
       std::memcpy(y + i, &v, sizeof v);
     }
     if (i == n) return;
     const auto rest = static_cast<size_t>(n - i);
     v = F32{};
     std::memcpy(&v, x + i, rest * sizeof(float));
-    v = dropout_packet(key, counter + static_cast<uint64_t>(i), threshold, scale, v);
+    v = dropout_packet(key, counter, threshold, scale, v);
     std::memcpy(y + i, &v, rest * sizeof(float));
   }
 
