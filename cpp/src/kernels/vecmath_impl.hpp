@@ -38,7 +38,6 @@ struct LaneVectors;
   template <>                                                      \
   struct LaneVectors<n> {                                          \
     typedef uint64_t U64 __attribute__((vector_size(8 * n)));      \
-    typedef int64_t I64 __attribute__((vector_size(8 * n)));       \
     typedef int32_t I32 __attribute__((vector_size(4 * n)));       \
     typedef float F32 __attribute__((vector_size(4 * n)));         \
   };
@@ -280,7 +279,6 @@ struct Kernels {
   // Dropout on GCC vector extensions (integer hashing needs 64-bit lanes; the compiler lowers the
   // multiplies to each level's instructions). Same arithmetic as random.hpp's mix64 / random_bits.
   using U64 = typename LaneVectors<N>::U64;
-  using I64 = typename LaneVectors<N>::I64;
   using I32 = typename LaneVectors<N>::I32;
   using F32 = typename LaneVectors<N>::F32;
 
@@ -294,9 +292,10 @@ struct Kernels {
   // x * scale where kept, x * 0 elsewhere (a NaN stays NaN, as x * keep_scale always did), for the
   // N counters in `counter`.
   static inline F32 dropout_packet(uint64_t key, const U64& counter, uint32_t threshold, float scale, F32 x) {
-    const U64 bits = mix(mix(counter) ^ key) >> 40;
-    const I64 keep = bits >= (U64{} + static_cast<uint64_t>(threshold));
-    const I32 mask = __builtin_convertvector(keep, I32);
+    // 24 bits: narrowed to 32-bit lanes before comparing (an unsigned 64-bit compare has no vector
+    // instruction below AVX-512, and GCC scalarised even that one).
+    const I32 bits = __builtin_convertvector(mix(mix(counter) ^ key) >> 40, I32);
+    const I32 mask = bits >= (I32{} + static_cast<int32_t>(threshold));
     const F32 factor = (F32)(mask & (I32)(F32{} + scale));  // scale where kept, +0 elsewhere
     return x * factor;
   }
