@@ -49,7 +49,8 @@ DERIVATIVE_FROM_Z = {
 # The magnitude of the largest term each derivative formula adds up: near a root of f' (gelu's at
 # z = -0.7518, silu's at z = -1.2785) the result cancels, and errors are measured in ulps of this.
 DERIVATIVE_SCALE = {
-    "gelu": lambda z, y: 0.5 * special.erfc(-z / np.sqrt(2.0)) + np.abs(z) * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi),
+    "gelu": lambda z, y: (0.5 * special.erfc(-z / np.sqrt(2.0))
+                          + np.abs(z) * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)),
     "silu": lambda z, y: _sigmoid(z) * (1.0 + np.abs(z) * (1.0 - _sigmoid(z))),
     "tanh": lambda z, y: np.ones_like(y),
     "sigmoid": lambda z, y: np.abs(y),

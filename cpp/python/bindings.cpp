@@ -196,7 +196,8 @@ PYBIND11_MODULE(_core, m) {
     activation_forward(parse_activation(name), z.data(), y.mutable_data(), rows, cols);
     return y;
   });
-  m.def("_activation_backward", [rows_cols](const std::string& name, const Floats& z, const Floats& y, const Floats& g) {
+  m.def("_activation_backward", [rows_cols](const std::string& name, const Floats& z, const Floats& y,
+                                            const Floats& g) {
     const auto shape = rows_cols(z);
     if (rows_cols(y) != shape || rows_cols(g) != shape) throw std::invalid_argument("z, y and g differ in shape");
     Floats out({shape.first, shape.second});
@@ -207,8 +208,9 @@ PYBIND11_MODULE(_core, m) {
   m.def("_dropout", [](uint64_t key, uint64_t counter, float rate, const Floats& x) {
     if (!(rate >= 0.0f && rate <= 1.0f)) throw std::invalid_argument("rate outside [0, 1]");
     Floats y(x.size());
-    kernels::vecmath().dropout(key, counter, kernels::dropout_threshold(rate), rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f,
-                               x.data(), y.mutable_data(), x.size());
+    const float scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
+    kernels::vecmath().dropout(key, counter, kernels::dropout_threshold(rate), scale, x.data(), y.mutable_data(),
+                               x.size());
     return y;
   });
 }

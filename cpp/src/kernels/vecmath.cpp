@@ -55,7 +55,8 @@ double fma_peak_gflops(Isa isa, int threads, double seconds) {
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
       sink[static_cast<size_t>(t)] += k.fma_loop(kIterations);
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-      const double cpu = static_cast<double>(t1.tv_sec - t0.tv_sec) + 1e-9 * static_cast<double>(t1.tv_nsec - t0.tv_nsec);
+      const double cpu =
+          static_cast<double>(t1.tv_sec - t0.tv_sec) + 1e-9 * static_cast<double>(t1.tv_nsec - t0.tv_nsec);
       best[static_cast<size_t>(t)] = std::max(best[static_cast<size_t>(t)], flop / cpu * 1e-9);
     }
     if (run >= 2 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > seconds) break;

@@ -89,7 +89,8 @@ struct Kernels {
     const P a = ei::pabs(x);
     const P hi = ei::pmul(a, a);
     const P ah = ei::pand(a, ei::pset1frombits<P>(0xFFFFF000u)), al = ei::psub(a, ah);
-    const P lo = ei::padd(ei::padd(ei::psub(ei::pmul(ah, ah), hi), ei::pmul(ei::pmul(set(2.0f), ah), al)), ei::pmul(al, al));
+    const P cross = ei::pmul(ei::pmul(set(2.0f), ah), al);
+    const P lo = ei::padd(ei::padd(ei::psub(ei::pmul(ah, ah), hi), cross), ei::pmul(al, al));
     const P g = ei::pmul(exp(ei::pmul(set(-0.5f), hi)), ei::psub(set(1.0f), ei::pmul(set(0.5f), lo)));
     return ei::pselect(ei::pcmp_lt(hi, set(256.0f)), g, set(0.0f));  // underflowed (lo may be NaN)
   }
@@ -386,8 +387,8 @@ struct Kernels {
       __asm__ volatile("" : "+v"(c6), "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
 #endif
     }
-    const P sum = ei::padd(ei::padd(ei::padd(ei::padd(c0, c1), ei::padd(c2, c3)), ei::padd(ei::padd(c4, c5), ei::padd(c6, c7))),
-                           ei::padd(ei::padd(c8, c9), ei::padd(c10, c11)));
+    const P first = ei::padd(ei::padd(ei::padd(c0, c1), ei::padd(c2, c3)), ei::padd(ei::padd(c4, c5), ei::padd(c6, c7)));
+    const P sum = ei::padd(first, ei::padd(ei::padd(c8, c9), ei::padd(c10, c11)));
     return ei::predux(sum);
   }
 

@@ -40,7 +40,9 @@ void Adam::update(float* w, const float* g, int64_t n, float lr, int64_t step) {
     return;
   }
   const kernels::VecMath& k = kernels::vecmath();  // vectorised at the CPU's level
-  parallel_chunks(n, [&](int64_t lo, int64_t hi) { k.adam(w + lo, g + lo, m + lo, v + lo, hi - lo, alpha, a1, a2, eps); });
+  parallel_chunks(n, [&](int64_t lo, int64_t hi) {
+    k.adam(w + lo, g + lo, m + lo, v + lo, hi - lo, alpha, a1, a2, eps);
+  });
 }
 
 }  // namespace fitcore

@@ -23,7 +23,9 @@ void SGD::update(float* w, const float* g, int64_t n, float lr, int64_t) {
   const float mu = momentum_;
   const bool nesterov = nesterov_;
   const kernels::VecMath& k = kernels::vecmath();  // vectorised at the CPU's level
-  parallel_chunks(n, [&](int64_t lo, int64_t hi) { k.sgd_momentum(w + lo, g + lo, m + lo, hi - lo, lr, mu, nesterov); });
+  parallel_chunks(n, [&](int64_t lo, int64_t hi) {
+    k.sgd_momentum(w + lo, g + lo, m + lo, hi - lo, lr, mu, nesterov);
+  });
 }
 
 }  // namespace fitcore
