@@ -344,15 +344,18 @@ def print_matrix(rows, peak, samples, single_core=False):
           f"FMA peak {peak['gflops']:.0f} GFLOP/s ({peak['isa']}, {peak['threads']} thread(s), "
           f"fitcore._core.fma_peak_gflops)")
     peers = sorted({p for r in rows for p in r["peers"]})
+    width = {p: max(12, len(p) + 3) for p in peers}  # room for labels like fitcore[portable]
     header = f"{'act':<8}{'batch':>6}{'width':>6}{'d':>2} {'opt':<5}{'fitcore':>9}"
-    header += "".join(f"{p:>12}" for p in peers) + "".join(f"{'/' + p:>12}" for p in peers)
+    header += "".join(f"{p:>{width[p]}}" for p in peers) + "".join(f"{'/' + p:>{width[p]}}" for p in peers)
     print(header + f"{'/best':>7}{'%peak':>7}")
     for r in rows:
         a, b, w, d, o = r["cell"]
         line = f"{a:<8}{b:>6}{w:>6}{int(d):>2} {o:<5}"
         line += fmt_rate(r["fitcore"]) + " " if r["fitcore"] else f"{'failed':>9}"
-        line += "".join(f"{fmt_rate(r['peers'][p]):>12}" if r["peers"].get(p) else f"{'-':>12}" for p in peers)
-        line += "".join(f"{r['ratios'][p]:11.2f}x" if p in r["ratios"] else f"{'-':>12}" for p in peers)
+        line += "".join(f"{fmt_rate(r['peers'][p]):>{width[p]}}" if r["peers"].get(p) else f"{'-':>{width[p]}}"
+                        for p in peers)
+        line += "".join(f"{r['ratios'][p]:{width[p] - 1}.2f}x" if p in r["ratios"] else f"{'-':>{width[p]}}"
+                        for p in peers)
         line += f"{r['vs_best']:6.2f}x" if r["vs_best"] else f"{'-':>7}"
         line += f"{100 * r['peak_fraction']:6.1f}%" if r["peak_fraction"] else f"{'-':>7}"
         print(line)
