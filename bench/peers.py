@@ -6,9 +6,13 @@ machine hits them alike; the table shows medians. Usage (see bench/README.md):
     python bench/peers.py            # 3 repetitions, every peer, scaling / linearity / memory
     python bench/peers.py --quick    # 1 repetition, fitcore and Keras/JAX only, no extras
     python bench/peers.py --reps 5 --batch-sizes 32 256 --peers fitcore torch
+    python bench/peers.py --matrix   # activations x batch x width x dropout x optimizer, vs Keras/JAX and PyTorch
+    python bench/peers.py --matrix --quick   # 4 cells, fewer samples (CI's smoke test)
 """
 import argparse
 import importlib.util
+import itertools
+import math
 import json
 import os
 import statistics
@@ -164,6 +168,204 @@ def run_sgemm(rows):
     return {"gflops": statistics.median(rates), "kernel": kernel}
 
 
+
+# --- the matrix (issue 12): elementwise-heavy MLPs beside Keras/JAX and PyTorch --------------------
+MATRIX_FEATURES = 128
+MATRIX_ACTIVATIONS = ("relu", "gelu", "tanh", "sigmoid", "silu")
+MATRIX_BATCHES = (32, 256, 2048)
+MATRIX_WIDTHS = (256, 1024)
+MATRIX_OPTIMIZERS = ("adam", "sgdm")
+MATRIX_DROPOUT = 0.2
+MATRIX_SAMPLES = 16384
+# --quick: CI's smoke test of the whole path (every peer process, the peak probe, the table).
+QUICK_CELLS = [("relu", 256, 256, False, "adam"), ("gelu", 256, 256, True, "sgdm")]
+QUICK_SAMPLES = 4096
+MATRIX_PEERS = ["fitcore", "keras-jax", "torch"]
+# --one-core: every framework on one pinned core with one thread, timed in process CPU seconds, so
+# other load on a shared machine changes the figures little (the lead's wall-clock runs still rule).
+ONE_CORE_ENV = {"FITCORE_BENCH_ONE_CORE": "1", "OMP_NUM_THREADS": "1",
+                "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
+
+
+def one_core():
+    return os.environ.get("FITCORE_BENCH_ONE_CORE") == "1"
+
+
+def clock():
+    return time.process_time() if one_core() else time.perf_counter()
+
+
+def matrix_cells(quick, activations=None, batches=None, widths=None):
+    """The cells to run: the whole matrix, a subset of its axes, or --quick's two cells."""
+    if quick:
+        return list(QUICK_CELLS)
+    return [(a, b, w, d, o) for a, b, w, d, o in itertools.product(
+        activations or MATRIX_ACTIVATIONS, batches or MATRIX_BATCHES, widths or MATRIX_WIDTHS, (False, True),
+        MATRIX_OPTIMIZERS)]
+
+
+def cell_name(cell):
+    activation, batch, width, dropout, optimizer = cell
+    return f"{activation}:{batch}:{width}:{int(dropout)}:{optimizer}"
+
+
+def parse_cell(name):
+    activation, batch, width, dropout, optimizer = name.split(":")
+    return activation, int(batch), int(width), dropout == "1", optimizer
+
+
+def matrix_flop_per_sample(width):
+    """Input -> width -> width -> 1: forward, weight gradients, input gradients but the first layer's."""
+    layers = [(MATRIX_FEATURES, width), (width, width), (width, 1)]
+    forward = sum(2 * i * o for i, o in layers)
+    return 2 * forward + sum(2 * i * o for i, o in layers[1:])
+
+
+def matrix_data(samples):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((samples, MATRIX_FEATURES), dtype=np.float32)
+    y = (np.sin(x[:, :8]).sum(axis=1, keepdims=True) * 0.5).astype(np.float32)
+    return x, y
+
+
+def keras_like_cell(api, cell, x, y):
+    """Two hidden layers of the cell's width and activation (each followed by Dropout when asked),
+    one linear output, MSE; one warm-up epoch, then the timed one."""
+    activation, batch, width, dropout, optimizer = cell
+    layers = [api.Input((MATRIX_FEATURES,))]
+    for _ in range(2):
+        layers.append(api.layers.Dense(width, activation=activation))
+        if dropout:
+            layers.append(api.layers.Dropout(MATRIX_DROPOUT))
+    layers.append(api.layers.Dense(1))
+    model = api.Sequential(layers)
+    opt = api.optimizers.Adam(1e-3) if optimizer == "adam" else api.optimizers.SGD(0.01, momentum=0.9)
+    model.compile(optimizer=opt, loss="mse")
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    start = clock()
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    return clock() - start
+
+
+def torch_cell(cell, x, y):
+    """The same model as an ordinary eager loop (randperm, index, zero_grad, forward, backward, step)."""
+    import torch
+
+    activation, batch, width, dropout, optimizer = cell
+    torch.set_num_threads(1 if one_core() else os.cpu_count())
+    torch.manual_seed(0)
+    act = {"relu": torch.nn.ReLU, "gelu": torch.nn.GELU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid,
+           "silu": torch.nn.SiLU}[activation]
+    layers, fan_in = [], MATRIX_FEATURES
+    for _ in range(2):
+        layers += [torch.nn.Linear(fan_in, width), act()]
+        if dropout:
+            layers.append(torch.nn.Dropout(MATRIX_DROPOUT))
+        fan_in = width
+    layers.append(torch.nn.Linear(width, 1))
+    model = torch.nn.Sequential(*layers)
+    params = model.parameters()
+    opt = (torch.optim.Adam(params, lr=1e-3, eps=1e-7) if optimizer == "adam"
+           else torch.optim.SGD(params, lr=0.01, momentum=0.9))
+    loss_fn = torch.nn.MSELoss()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def epoch():
+        for idx in torch.randperm(len(xt)).split(batch):
+            opt.zero_grad()
+            loss_fn(model(xt[idx]), yt[idx]).backward()
+            opt.step()
+
+    epoch()
+    start = clock()
+    epoch()
+    return clock() - start
+
+
+def run_matrix_worker(peer, cells, samples):
+    """One framework's cells in one process: {cell name: samples per second}."""
+    x, y = matrix_data(samples)
+    if one_core():
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    if peer == "fitcore":
+        import fitcore as api
+    elif peer == "keras-jax":
+        import keras as api
+    out = {}
+    for name in cells.split(","):
+        cell = parse_cell(name)
+        seconds = torch_cell(cell, x, y) if peer == "torch" else keras_like_cell(api, cell, x, y)
+        out[name] = samples / seconds
+    return out
+
+
+def run_peak_worker():
+    """The FMA peak at the CPU's widest level (fitcore's multiply-add loop), all cores, and what the CPU is."""
+    from fitcore import _core
+
+    isa = _core.supported_isa()
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    threads = 1 if one_core() else os.cpu_count()
+    return {"isa": isa, "cpu": model, "threads": threads, "gflops": _core.fma_peak_gflops(isa, threads, 1.0)}
+
+
+def geometric_mean(values):
+    values = [v for v in values if v and v > 0 and math.isfinite(v)]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def matrix_rows(cells, rates, peak_gflops):
+    """Per cell: fitcore's samples/s, each peer's, fitcore over each peer and over the faster of
+    them, and fitcore's fraction of the FMA peak."""
+    rows = []
+    for cell in cells:
+        name = cell_name(cell)
+        fc = rates.get("fitcore", {}).get(name)
+        peers = {p: rates[p].get(name) for p in rates if p != "fitcore"}
+        ratios = {p: fc / r for p, r in peers.items() if fc and r}
+        best = max((r for p, r in peers.items() if r and not p.startswith("fitcore")), default=None)
+        flop = matrix_flop_per_sample(cell[2])
+        rows.append({"cell": cell, "fitcore": fc, "peers": peers, "ratios": ratios,
+                     "vs_best": fc / best if fc and best else None,
+                     "peak_fraction": fc * flop / (peak_gflops * 1e9) if fc and peak_gflops else None})
+    return rows
+
+
+def print_matrix(rows, peak, samples, single_core=False):
+    print(f"\nMatrix: {MATRIX_FEATURES}->W->W->1 MLP, MSE, {samples} samples, one warm-up epoch then one timed; "
+          f"dropout {MATRIX_DROPOUT} after each hidden layer where d=1")
+    if single_core:
+        print("--one-core: every framework on one pinned core, one thread, samples per CPU-second")
+    print(f"CPU: {peak['cpu']}, {peak['threads']} threads, widest ISA {peak['isa']}; "
+          f"FMA peak {peak['gflops']:.0f} GFLOP/s ({peak['isa']}, {peak['threads']} thread(s), "
+          f"fitcore._core.fma_peak_gflops)")
+    peers = sorted({p for r in rows for p in r["peers"]})
+    width = {p: max(12, len(p) + 3) for p in peers}  # room for labels like fitcore[portable]
+    header = f"{'act':<8}{'batch':>6}{'width':>6}{'d':>2} {'opt':<5}{'fitcore':>9}"
+    header += "".join(f"{p:>{width[p]}}" for p in peers) + "".join(f"{'/' + p:>{width[p]}}" for p in peers)
+    print(header + f"{'/best':>7}{'%peak':>7}")
+    for r in rows:
+        a, b, w, d, o = r["cell"]
+        line = f"{a:<8}{b:>6}{w:>6}{int(d):>2} {o:<5}"
+        line += fmt_rate(r["fitcore"]) + " " if r["fitcore"] else f"{'failed':>9}"
+        line += "".join(f"{fmt_rate(r['peers'][p]):>{width[p]}}" if r["peers"].get(p) else f"{'-':>{width[p]}}"
+                        for p in peers)
+        line += "".join(f"{r['ratios'][p]:{width[p] - 1}.2f}x" if p in r["ratios"] else f"{'-':>{width[p]}}"
+                        for p in peers)
+        line += f"{r['vs_best']:6.2f}x" if r["vs_best"] else f"{'-':>7}"
+        line += f"{100 * r['peak_fraction']:6.1f}%" if r["peak_fraction"] else f"{'-':>7}"
+        print(line)
+    for p in peers:
+        print(f"geometric mean fitcore/{p}: {geometric_mean([r['ratios'].get(p) for r in rows]):.2f}x")
+    best = [r["vs_best"] for r in rows if r["vs_best"]]
+    if best:
+        print(f"cells at >= 1.0x the faster peer: {sum(v >= 1.0 for v in best)}/{len(best)} "
+              f"(lowest {min(best):.2f}x)")
+
 # --- the driver ---------------------------------------------------------------------------------
 def worker_cmd(*args):
     return [sys.executable, os.path.abspath(__file__), "--worker", *map(str, args)]
@@ -270,19 +472,52 @@ def extras(reps):
                   f"fit's peak RSS growth {peak / 2**20:6.1f} MiB")
 
 
+def matrix(peers, cells, samples, variants, single_core=False):
+    """Runs the matrix: per activation, each framework in its own process over that activation's
+    cells (frameworks alternate, so drift on a shared machine hits them alike)."""
+    common = ONE_CORE_ENV if single_core else {}
+    peak = spawn(["peak"], env_extra=common) or {"isa": "?", "cpu": "?", "threads": 0, "gflops": float("nan")}
+    runs = [(p, {**PEERS[p][1], **common}) for p in peers]
+    for label, path in variants:  # another fitcore build, e.g. a portable one, as its own column
+        runs.append((f"fitcore[{label}]", {**common, "PYTHONPATH": os.pathsep.join(
+            filter(None, [path, os.environ.get("PYTHONPATH")]))}))
+    rates = {label: {} for label, _ in runs}
+    for activation in dict.fromkeys(c[0] for c in cells):
+        group = ",".join(cell_name(c) for c in cells if c[0] == activation)
+        for label, env in runs:
+            peer = "fitcore" if label.startswith("fitcore") else label
+            result = spawn(["matrix", peer, group, samples], env_extra=env)
+            rates[label].update(result or {})
+        print(f"  {activation} done", file=sys.stderr)
+    print_matrix(matrix_rows(cells, rates, peak["gflops"]), peak, samples, single_core)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 repetition, fitcore and Keras/JAX, no extras")
     parser.add_argument("--reps", type=int, help="repetitions (default 3, or 1 with --quick)")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", help="default 32 256 (with --matrix: 32 256 2048)")
     parser.add_argument("--peers", nargs="+", choices=list(PEERS), help="default: all (fitcore + keras-jax with --quick)")
     parser.add_argument("--no-extras", action="store_true", help="skip threads, linearity and memory")
+    parser.add_argument("--matrix", action="store_true",
+                        help="the activation x batch x width x dropout x optimizer matrix vs Keras/JAX and PyTorch")
+    parser.add_argument("--activations", nargs="+", choices=MATRIX_ACTIVATIONS, help="--matrix: a subset")
+    parser.add_argument("--widths", type=int, nargs="+", help="--matrix: a subset of 256 1024")
+    parser.add_argument("--samples", type=int, help=f"--matrix: samples per epoch (default {MATRIX_SAMPLES})")
+    parser.add_argument("--one-core", action="store_true",
+                        help="--matrix: one pinned core and one thread everywhere, timed in CPU seconds")
+    parser.add_argument("--variant", action="append", default=[], metavar="LABEL=PYTHONPATH",
+                        help="--matrix: also run the fitcore found on PYTHONPATH (e.g. a portable build) as a column")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         kind, *rest = args.worker
         if kind == "sgemm":
             result = run_sgemm(int(rest[0]))
+        elif kind == "matrix":
+            result = run_matrix_worker(rest[0], rest[1], int(rest[2]))
+        elif kind == "peak":
+            result = run_peak_worker()
         else:
             peer, batch, samples, threads = rest[0], *map(int, rest[1:])
             result = run_peer(peer, batch, samples, threads)
@@ -291,12 +526,21 @@ def main():
     if "fitcore" in (args.peers or ["fitcore"]) and importlib.util.find_spec("fitcore") is None:
         sys.path.insert(0, os.path.join(HERE, "..", "python"))  # a source tree built with tools/dev-build
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [sys.path[0], os.environ.get("PYTHONPATH")]))
+    if args.matrix:
+        wanted = [p for p in (args.peers or MATRIX_PEERS) if p in MATRIX_PEERS]
+        if "fitcore" not in wanted:
+            wanted = ["fitcore", *wanted]
+        cells = matrix_cells(args.quick, args.activations, args.batch_sizes, args.widths)
+        samples = args.samples or (QUICK_SAMPLES if args.quick else MATRIX_SAMPLES)
+        matrix([p for p in wanted if installed(p)], cells, samples, [v.split("=", 1) for v in args.variant],
+               args.one_core)
+        return
     reps = args.reps or (1 if args.quick else 3)
     requested = args.peers or (QUICK_PEERS if args.quick else list(PEERS))
     if "fitcore" not in requested:
         requested = ["fitcore", *requested]
     peers = [p for p in requested if installed(p)]
-    peer_table(peers, args.batch_sizes, reps)
+    peer_table(peers, args.batch_sizes or [32, 256], reps)
     if not (args.quick or args.no_extras) and "fitcore" in peers:
         extras(reps)
 

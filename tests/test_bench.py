@@ -51,3 +51,57 @@ def test_missing_peer_is_skipped_with_a_message(capsys, monkeypatch):
     monkeypatch.setitem(peers.PEERS, "nothere", (["no_such_module_fitcore_test"], {}))
     assert not peers.installed("nothere")
     assert "nothere: skipped, no_such_module_fitcore_test not installed" in capsys.readouterr().out
+
+
+# --- the matrix (bench/peers.py --matrix) -------------------------------------------------------
+def test_matrix_covers_the_issue_axes_and_quick_is_a_subset():
+    peers = _peers()
+    cells = peers.matrix_cells(quick=False)
+    assert len(cells) == 5 * 3 * 2 * 2 * 2
+    assert {c[0] for c in cells} == {"relu", "gelu", "tanh", "sigmoid", "silu"}
+    assert {c[1] for c in cells} == {32, 256, 2048} and {c[2] for c in cells} == {256, 1024}
+    assert {c[3] for c in cells} == {False, True} and {c[4] for c in cells} == {"adam", "sgdm"}
+    assert set(peers.matrix_cells(quick=True)) <= set(cells)
+    assert all(peers.parse_cell(peers.cell_name(c)) == c for c in cells)
+
+
+def test_matrix_flop_per_sample():
+    w, f = 256, 128
+    forward = 2 * (f * w + w * w + w)
+    assert _peers().matrix_flop_per_sample(w) == 2 * forward + 2 * (w * w + w)
+
+
+def test_matrix_rows_ratios_best_peer_and_peak_fraction():
+    peers = _peers()
+    cell = ("gelu", 256, 256, True, "adam")
+    name = peers.cell_name(cell)
+    rates = {"fitcore": {name: 3000.0}, "keras-jax": {name: 1500.0}, "torch": {name: 2000.0}}
+    (row,) = peers.matrix_rows([cell], rates, peak_gflops=100.0)
+    assert row["ratios"] == {"keras-jax": 2.0, "torch": 1.5}
+    assert row["vs_best"] == 1.5
+    assert row["peak_fraction"] == 3000.0 * peers.matrix_flop_per_sample(256) / 100e9
+    assert abs(peers.geometric_mean([2.0, 8.0]) - 4.0) < 1e-12
+
+
+def _worker(*args):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    run = subprocess.run([sys.executable, PEERS_PY, "--worker", *args], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_matrix_worker_reports_each_cells_rate():
+    cells = "relu:32:16:1:adam,gelu:64:16:0:sgdm"
+    report = _worker("matrix", "fitcore", cells, "256")
+    assert set(report) == set(cells.split(","))
+    assert all(rate > 0 for rate in report.values())
+
+
+def test_peak_worker_reports_cpu_isa_and_fma_peak():
+    import fitcore
+
+    report = _worker("peak")
+    assert report["isa"] == fitcore._core.supported_isa()
+    assert report["cpu"] and report["threads"] == os.cpu_count()
+    assert report["gflops"] > 1.0

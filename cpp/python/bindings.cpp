@@ -7,6 +7,9 @@
 #include <Eigen/Core>
 
 #include "fitcore/collective.hpp"
+#include "fitcore/activations.hpp"
+#include "fitcore/kernels/isa.hpp"
+#include "fitcore/kernels/vecmath.hpp"
 #include "fitcore/parallel.hpp"
 #include "fitcore/random.hpp"
 #include "fitcore/trainer.hpp"
@@ -246,4 +249,46 @@ PYBIND11_MODULE(_core, m) {
   m.def("set_num_threads", &set_num_threads);
   m.def("get_num_threads", &num_threads);
   m.def("max_threads", &max_threads);
+
+  // Instruction-set level of the vectorised kernels (kernels/isa.hpp), and test hooks onto them.
+  auto isa_from_name = [](const std::string& name) {
+    for (auto isa : {kernels::Isa::baseline, kernels::Isa::avx2, kernels::Isa::avx512})
+      if (name == kernels::isa_name(isa)) return isa;
+    throw std::invalid_argument("unknown instruction set '" + name + "' (expected 'baseline', 'avx2' or 'avx512')");
+  };
+  m.def("set_isa_limit", [isa_from_name](const std::string& name) { kernels::set_isa_limit(isa_from_name(name)); });
+  m.def("active_isa", [] { return std::string(kernels::isa_name(kernels::active_isa())); });
+  m.def("supported_isa", [] { return std::string(kernels::isa_name(kernels::supported_isa())); });
+  m.def("fma_peak_gflops", [isa_from_name](const std::string& isa, int threads, double seconds) {
+    py::gil_scoped_release release;
+    return kernels::fma_peak_gflops(isa_from_name(isa), threads, seconds);
+  });
+  using Floats = py::array_t<float, py::array::c_style | py::array::forcecast>;
+  auto rows_cols = [](const Floats& a) {
+    if (a.ndim() != 2) throw std::invalid_argument("expected a 2-D float32 array");
+    return std::pair<int64_t, int64_t>(a.shape(0), a.shape(1));
+  };
+  m.def("_activation_forward", [rows_cols](const std::string& name, const Floats& z) {
+    const auto [rows, cols] = rows_cols(z);
+    Floats y({rows, cols});
+    activation_forward(parse_activation(name), z.data(), y.mutable_data(), rows, cols);
+    return y;
+  });
+  m.def("_activation_backward", [rows_cols](const std::string& name, const Floats& z, const Floats& y,
+                                            const Floats& g) {
+    const auto shape = rows_cols(z);
+    if (rows_cols(y) != shape || rows_cols(g) != shape) throw std::invalid_argument("z, y and g differ in shape");
+    Floats out({shape.first, shape.second});
+    std::copy(g.data(), g.data() + g.size(), out.mutable_data());
+    activation_backward(parse_activation(name), z.data(), y.data(), out.mutable_data(), shape.first, shape.second);
+    return out;
+  });
+  m.def("_dropout", [](uint64_t key, uint64_t counter, float rate, const Floats& x) {
+    if (!(rate >= 0.0f && rate <= 1.0f)) throw std::invalid_argument("rate outside [0, 1]");
+    Floats y(x.size());
+    const float scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
+    kernels::vecmath().dropout(key, counter, kernels::dropout_threshold(rate), scale, x.data(), y.mutable_data(),
+                               x.size());
+    return y;
+  });
 }

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "fitcore/buffer.hpp"
+#include "fitcore/kernels/vecmath.hpp"
 
 namespace fitcore {
 namespace {
@@ -106,16 +107,17 @@ struct BinaryCrossentropy {
 template <class TargetAt>
 float categorical(const float* p, int64_t dim, bool from_logits, float* g, float scale, const TargetAt& target_at) {
   if (from_logits) {
-    const float m = *std::max_element(p, p + dim);
-    float z = 0.0f, ty = 0.0f, tsum = 0.0f;
-    for (int64_t j = 0; j < dim; ++j) z += std::exp(p[j] - m);
-    const float log_z = m + std::log(z);
+    const kernels::VecMath& k = kernels::vecmath();  // exp and log vectorised at the CPU's level
+    const float log_z = k.log_sum_exp(p, dim);
+    float ty = 0.0f, tsum = 0.0f;
     for (int64_t j = 0; j < dim; ++j) {
       ty += target_at(j) * (p[j] - log_z);
       tsum += target_at(j);
     }
-    if (g)
-      for (int64_t j = 0; j < dim; ++j) g[j] = scale * (std::exp(p[j] - log_z) * tsum - target_at(j));
+    if (g) {
+      k.exp_shifted(p, log_z, g, dim);  // softmax(p)
+      for (int64_t j = 0; j < dim; ++j) g[j] = scale * (g[j] * tsum - target_at(j));
+    }
     return -ty;
   }
   float s = 0.0f;

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "fitcore/kernels/vecmath.hpp"
+#include "fitcore/parallel.hpp"
 #include "fitcore/random.hpp"
 
 namespace fitcore {
@@ -39,6 +41,34 @@ Dropout::Dropout(const OpSpec& spec, const GraphSpec& graph)
       coord[a] = 0;
     }
   }
+  // Without broadcast axes, element j of a sample draws counter (row offset) + j: the vector
+  // kernels' contiguous counters.
+  contiguous_ = true;
+  for (int64_t j = 0; j < width; ++j) contiguous_ = contiguous_ && mask_index_[static_cast<size_t>(j)] == j;
+}
+
+void Dropout::apply_mask(const Pass& p, const float* x, float* y) const {
+  const int64_t width = output_width(), n = p.rows * width;
+  if (contiguous_) {
+    // One pass: mask drawn and applied together, in fixed chunks (bits independent of threads).
+    const kernels::VecMath& k = kernels::vecmath();
+    const uint64_t pass_key = key(p);
+    const uint32_t threshold = kernels::dropout_threshold(rate_);
+    const float scale = rate_ < 1.0f ? 1.0f / (1.0f - rate_) : 0.0f;
+    if (shared_batch_) {  // every row draws counters 0..width-1
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+      for (int64_t r = 0; r < p.rows; ++r)
+        k.dropout(pass_key, 0, threshold, scale, x + r * width, y + r * width, width);
+    } else {  // element i of the batch draws counter i
+      parallel_chunks(n, [&](int64_t lo, int64_t hi) {
+        k.dropout(pass_key, static_cast<uint64_t>(lo), threshold, scale, x + lo, y + lo, hi - lo);
+      });
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static) if (n > kParallelGrain)
+  for (int64_t r = 0; r < p.rows; ++r)
+    for (int64_t j = 0; j < width; ++j) y[r * width + j] = x[r * width + j] * keep_scale(p, r, j);
 }
 
 float Dropout::keep_scale(const Pass& p, int64_t row, int64_t j) const {
@@ -55,20 +85,13 @@ void Dropout::forward(Pass& p) {
     std::copy(x, x + n, y);
     return;
   }
-#pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t r = 0; r < p.rows; ++r)
-    for (int64_t j = 0; j < width; ++j) y[r * width + j] = x[r * width + j] * keep_scale(p, r, j);
+  apply_mask(p, x, y);
 }
 
 void Dropout::backward(Pass& p) {
   if (grad_mode_[0] == GradMode::skip) return;
-  const int64_t width = output_width(), n = p.rows * width;
   float* gy = output_grad(p);  // only this op reads it: scale in place
-  if (rate_ != 0.0f) {
-#pragma omp parallel for schedule(static) if (n > kParallelGrain)
-    for (int64_t r = 0; r < p.rows; ++r)
-      for (int64_t j = 0; j < width; ++j) gy[r * width + j] *= keep_scale(p, r, j);
-  }
+  if (rate_ != 0.0f) apply_mask(p, gy, gy);  // the forward's mask, drawn again from its counters
   send_grad(p, 0, gy);
 }
 

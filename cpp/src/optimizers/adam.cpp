@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "fitcore/buffer.hpp"
+#include "fitcore/kernels/vecmath.hpp"
 #include "fitcore/parallel.hpp"
 
 namespace fitcore {
@@ -38,13 +39,9 @@ void Adam::update(float* w, const float* g, int64_t n, float lr, int64_t step) {
     });
     return;
   }
-  parallel_chunks(n, [=](int64_t lo, int64_t hi) {
-#pragma omp simd
-    for (int64_t i = lo; i < hi; ++i) {
-      m[i] += (g[i] - m[i]) * a1;
-      v[i] += (g[i] * g[i] - v[i]) * a2;
-      w[i] -= m[i] * alpha / (std::sqrt(v[i]) + eps);
-    }
+  const kernels::VecMath& k = kernels::vecmath();  // vectorised at the CPU's level
+  parallel_chunks(n, [&](int64_t lo, int64_t hi) {
+    k.adam(w + lo, g + lo, m + lo, v + lo, hi - lo, alpha, a1, a2, eps);
   });
 }
 

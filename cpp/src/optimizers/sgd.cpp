@@ -1,6 +1,7 @@
 #include "fitcore/optimizers/sgd.hpp"
 
 #include "fitcore/buffer.hpp"
+#include "fitcore/kernels/vecmath.hpp"
 #include "fitcore/parallel.hpp"
 
 namespace fitcore {
@@ -20,23 +21,11 @@ void SGD::update(float* w, const float* g, int64_t n, float lr, int64_t) {
   }
   float* m = state_[0].data();
   const float mu = momentum_;
-  if (nesterov_) {
-    parallel_chunks(n, [=](int64_t lo, int64_t hi) {
-#pragma omp simd
-      for (int64_t i = lo; i < hi; ++i) {
-        m[i] = mu * m[i] - lr * g[i];
-        w[i] += mu * m[i] - lr * g[i];
-      }
-    });
-  } else {
-    parallel_chunks(n, [=](int64_t lo, int64_t hi) {
-#pragma omp simd
-      for (int64_t i = lo; i < hi; ++i) {
-        m[i] = mu * m[i] - lr * g[i];
-        w[i] += m[i];
-      }
-    });
-  }
+  const bool nesterov = nesterov_;
+  const kernels::VecMath& k = kernels::vecmath();  // vectorised at the CPU's level
+  parallel_chunks(n, [&](int64_t lo, int64_t hi) {
+    k.sgd_momentum(w + lo, g + lo, m + lo, hi - lo, lr, mu, nesterov);
+  });
 }
 
 }  // namespace fitcore

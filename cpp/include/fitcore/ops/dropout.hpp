@@ -18,11 +18,14 @@ class Dropout final : public Op {
 
   LayerSeed seed_;
   float keep_scale(const Pass& p, int64_t row, int64_t j) const;
+  // y = x * keep_scale over the batch (x and y may alias): forward on values, backward on gradients.
+  void apply_mask(const Pass& p, const float* x, float* y) const;
 
   float rate_;
   bool shared_batch_;                 // one mask for every sample
   int64_t mask_width_;                // mask values per sample
   std::vector<int64_t> mask_index_;   // per-sample element -> its mask value
+  bool contiguous_ = false;           // mask_index_[j] == j: no broadcast axis
 };
 
 }  // namespace fitcore

@@ -1,0 +1,57 @@
+#pragma once
+// Vectorised elementwise math (activations, softmax rows, dropout masks, optimizer sweeps), one
+// table of kernels per instruction-set level. Each level's kernels are compiled in their own file
+// (vecmath_baseline.cpp, vecmath_avx2.cpp, vecmath_avx512.cpp) from one generic source over Eigen's
+// packet math (pexp, plog1p, pexpm1, ptanh, erf: vetted implementations, not polynomials of ours),
+// and vecmath() hands out the table of kernels::active_isa(). Kernels are single-threaded and work
+// on any range: callers split the work into fixed chunks (parallel_chunks), so the bits never
+// depend on the thread count. Between levels, results may differ in the last bits (lane counts and
+// fused multiply-adds differ), except dropout masks: integer hashing, the same bits at every level.
+#include <cstdint>
+
+#include "fitcore/activations.hpp"
+#include "fitcore/kernels/isa.hpp"
+
+namespace fitcore::kernels {
+
+struct VecMath {
+  // y = f(z) over n values; z and y may alias. Not softmax (see softmax_row).
+  void (*activation_forward)(Activation a, const float* z, float* y, int64_t n);
+  // g *= f'(z), with y = f(z) (the backward reads whichever activation_needs_input says).
+  void (*activation_backward)(Activation a, const float* z, const float* y, float* g, int64_t n);
+  // y = softmax(z) over one row of n values; z and y may alias.
+  void (*softmax_row)(const float* z, float* y, int64_t n);
+  // log(sum(exp(z))) over one row of n values, computed as max + log(sum(exp(z - max))).
+  float (*log_sum_exp)(const float* z, int64_t n);
+  // y = exp(z - shift) over n values.
+  void (*exp_shifted)(const float* z, float shift, float* y, int64_t n);
+  // Inverted dropout: y[i] = x[i] * scale where the hash of (key, counter + i) keeps it, else 0.
+  // Kept means (random_bits(key, counter + i) >> 40) >= threshold, the integer form of
+  // uniform01(key, counter + i) >= rate (random.hpp). x and y may alias.
+  void (*dropout)(uint64_t key, uint64_t counter, uint32_t threshold, float scale, const float* x, float* y,
+                  int64_t n);
+  // Keras's Adam step (m, v updated in place; w -= m * alpha / (sqrt(v) + eps)).
+  void (*adam)(float* w, const float* g, float* m, float* v, int64_t n, float alpha, float a1, float a2, float eps);
+  // SGD with momentum (m = mu m - lr g; w += m, or w += mu m - lr g with nesterov).
+  void (*sgd_momentum)(float* w, const float* g, float* m, int64_t n, float lr, float mu, bool nesterov);
+  // The peak probe: `iterations` rounds of 12 independent packet multiply-add chains; returns a
+  // sum of the chains so the work cannot be optimised away.
+  float (*fma_loop)(int64_t iterations);
+  int lanes;  // floats per packet at this level
+};
+
+// The kernels of the active level (kernels::active_isa()), or of a given supported level.
+const VecMath& vecmath();
+const VecMath& vecmath(Isa isa);
+
+// dropout's keep threshold for a rate in [0, 1]: ceil(rate * 2^24), so that an integer draw k in
+// [0, 2^24) is kept exactly when k * 2^-24 >= rate.
+uint32_t dropout_threshold(float rate);
+
+// The machine's multiply-add peak at a level: GFLOP/s of fma_loop on `threads` threads (each its own
+// chains) over about `seconds`, each thread's best run over its own CPU time, summed over threads
+// (so other processes on a shared machine do not lower it). The denominator of bench/peers.py's
+// "fraction of peak".
+double fma_peak_gflops(Isa isa, int threads, double seconds);
+
+}  // namespace fitcore::kernels

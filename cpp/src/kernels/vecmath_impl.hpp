@@ -1,0 +1,403 @@
+#pragma once
+// The vector-math kernels, generic over an Eigen packet type. Included by exactly one file per
+// instruction-set level (vecmath_baseline.cpp: Packet4f, vecmath_avx2.cpp: Packet8f,
+// vecmath_avx512.cpp: Packet16f), each compiled with that level's flags.
+//
+// Linker hazard this file is written against: Eigen's packet functions are templates with external
+// linkage. An out-of-line copy of, say, pexp<Packet8f> compiled with AVX-512 flags could be the one
+// the linker keeps for the AVX2 file's callers, and an AVX2-only CPU would then fault. So:
+// - everything here has internal linkage (anonymous namespace): each level gets its own copy;
+// - each level instantiates Eigen only on its own packet type (no level shares one with another);
+// - every entry point is flattened, so the Eigen templates it calls are inlined into it and no
+//   out-of-line copy is emitted at all. tools/check-isa-symbols checks the built objects for it.
+// Eigen's packet types are vector typedefs: naming them as template arguments drops attributes
+// GCC warns about, harmlessly.
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+// GCC 12 flags the intrinsics headers' deliberately undefined registers (_mm512_undefined_ps).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <Eigen/Core>
+#include <unsupported/Eigen/SpecialFunctions>
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "fitcore/kernels/vecmath.hpp"
+
+#define FITCORE_VECMATH_ENTRY __attribute__((flatten)) static
+
+namespace fitcore::kernels {
+namespace {
+
+namespace ei = Eigen::internal;
+
+// GCC vector types of N lanes (vector_size takes no template-dependent size, hence one per N).
+template <int N>
+struct LaneVectors;
+#define FITCORE_LANE_VECTORS(n)                                    \
+  template <>                                                      \
+  struct LaneVectors<n> {                                          \
+    typedef uint64_t U64 __attribute__((vector_size(8 * n)));      \
+    typedef int32_t I32 __attribute__((vector_size(4 * n)));       \
+    typedef float F32 __attribute__((vector_size(4 * n)));         \
+  };
+FITCORE_LANE_VECTORS(4)
+FITCORE_LANE_VECTORS(8)
+FITCORE_LANE_VECTORS(16)
+#undef FITCORE_LANE_VECTORS
+
+template <class P>
+struct Kernels {
+  static constexpr int64_t N = ei::unpacket_traits<P>::size;
+
+  static inline P set(float v) { return ei::pset1<P>(v); }
+
+  // Where x is NaN, x; else r (the polynomial approximations do not all carry NaN through).
+  static inline P keep_nan(const P& x, const P& r) { return ei::pselect(ei::pcmp_eq(x, x), r, x); }
+
+  // exp over the whole float range: Eigen's generic pexp_float (its 2^m step goes down into the
+  // denormals, where the AVX-512 specialisation flushes below 2^-126). Below its clamp at -88.72,
+  // exp(x) = exp(x + 16) e^-16: for x in [-128, -64], x + 16 is exact (same binade), so results
+  // reach the smallest denormals instead of stopping at the clamp.
+  static inline P exp(const P& x) {
+    const P low = ei::pcmp_lt(x, set(-80.0f));
+    const P e = ei::pexp_float(ei::pselect(low, ei::padd(x, set(16.0f)), x));
+    return ei::pselect(low, ei::pmul(e, set(1.12535175e-07f)), e);
+  }
+
+  // exp(-|z|), then the logistic function of z from it: exact-in-form on both sides, so a very
+  // negative z gives exp(z) / (1 + exp(z)) rather than 1 / (1 + overflow).
+  static inline P sigmoid(const P& z) {
+    const P e = exp(ei::pnegate(ei::pabs(z)));
+    const P s = ei::pdiv(set(1.0f), ei::padd(set(1.0f), e));
+    return keep_nan(z, ei::pselect(ei::pcmp_lt(z, set(0.0f)), ei::pmul(e, s), s));
+  }
+
+  static inline P erf(const P& x) { return ei::generic_fast_erf_float(x); }
+
+  // Horner over coefficients from the highest degree down (Cephes's polevl).
+  template <size_t K>
+  static inline P polynomial(const P& y, const float (&c)[K]) {
+    P p = set(c[0]);
+    for (size_t k = 1; k < K; ++k) p = ei::pmadd(p, y, set(c[k]));
+    return p;
+  }
+
+  // exp(-x^2 / 2), with x^2 taken as the exact sum hi + lo (Dekker's product, no FMA needed):
+  // rounding x^2 first would cost up to ~80 ulp at |x| = 13.
+  static inline P gauss(const P& x) {
+    const P a = ei::pabs(x);
+    const P hi = ei::pmul(a, a);
+    const P ah = ei::pand(a, ei::pset1frombits<P>(0xFFFFF000u)), al = ei::psub(a, ah);
+    const P cross = ei::pmul(ei::pmul(set(2.0f), ah), al);
+    const P lo = ei::padd(ei::padd(ei::psub(ei::pmul(ah, ah), hi), cross), ei::pmul(al, al));
+    const P g = ei::pmul(exp(ei::pmul(set(-0.5f), hi)), ei::psub(set(1.0f), ei::pmul(set(0.5f), lo)));
+    return ei::pselect(ei::pcmp_lt(hi, set(256.0f)), g, set(0.0f));  // underflowed (lo may be NaN)
+  }
+
+  // The standard normal CDF Phi(x) = erfc(-x / sqrt 2) / 2, given gauss(x). For x >= -sqrt 2,
+  // (1 + erf(x / sqrt 2)) / 2 with Eigen's erf; below, erfc(t) = exp(-t^2) q P(q^2), q = 1/t,
+  // t = -x / sqrt 2, with Cephes's erfcf coefficients (XLA's ErfcImpl32, what JAX's exact gelu
+  // runs), so the tail keeps its relative accuracy instead of cancelling in 1 + erf.
+  static inline P normal_cdf(const P& x, const P& gauss_x) {
+    const P near = ei::pmul(set(0.5f), ei::padd(set(1.0f), erf(ei::pmul(x, set(0.70710678118654752f)))));
+    static const float kErfcP[] = {+2.326819970068386E-2f, -1.387039388740657E-1f, +3.687424674597105E-1f,
+                                   -5.824733027278666E-1f, +6.210004621745983E-1f, -4.944515323274145E-1f,
+                                   +3.404879937665872E-1f, -2.741127028184656E-1f, +5.638259427386472E-1f};
+    static const float kErfcR[] = {-1.047766399936249E+1f, +1.297719955372516E+1f, -7.495518717768503E+0f,
+                                   +2.921019019210786E+0f, -1.015265279202700E+0f, +4.218463358204948E-1f,
+                                   -2.820767439740514E-1f, +5.641895067754075E-1f};
+    const P a = ei::pabs(x);
+    const P q = ei::pdiv(set(1.41421356237309505f), a);  // 1 / t
+    const P q2 = ei::pmul(q, q);
+    const P p = ei::pselect(ei::pcmp_lt(a, set(2.0f * 1.41421356237309505f)), polynomial(q2, kErfcP),
+                            polynomial(q2, kErfcR));
+    const P tail = ei::pmul(set(0.5f), ei::pmul(ei::pmul(gauss_x, q), p));
+    return ei::pselect(ei::pcmp_lt(x, set(-1.41421356237309505f)), tail, near);
+  }
+
+  static inline P forward(Activation a, const P& z) {
+    switch (a) {
+      case Activation::relu:
+        return ei::pmax(z, set(0.0f));  // pmax(NaN, 0) is NaN, as std::max(z, 0.0f)
+      case Activation::sigmoid:
+        return sigmoid(z);
+      case Activation::tanh:
+        return keep_nan(z, ei::ptanh(z));
+      case Activation::gelu:  // Keras's default, the exact erf form
+        return ei::pmul(z, normal_cdf(z, gauss(z)));
+      case Activation::elu:
+        return keep_nan(z, ei::pselect(ei::pcmp_lt(set(0.0f), z), z, ei::pexpm1(z)));
+      case Activation::silu:
+        return ei::pmul(z, sigmoid(z));
+      case Activation::softplus: {
+        const P tail = ei::plog1p(exp(ei::pnegate(ei::pabs(z))));
+        return keep_nan(z, ei::padd(ei::pmax(z, set(0.0f)), tail));
+      }
+      default:  // linear (softmax runs by rows)
+        return z;
+    }
+  }
+
+  static inline P derivative(Activation a, const P& z, const P& y) {
+    switch (a) {
+      case Activation::sigmoid:
+        return ei::pmul(y, ei::psub(set(1.0f), y));
+      case Activation::tanh:
+        return ei::psub(set(1.0f), ei::pmul(y, y));
+      case Activation::gelu: {
+        const P g = gauss(z);
+        return ei::pmadd(z, ei::pmul(set(0.39894228040143268f), g), normal_cdf(z, g));
+      }
+      case Activation::elu:  // f'(z) = exp(z) = y + 1 where z <= 0
+        return ei::pselect(ei::pcmp_lt(set(0.0f), y), set(1.0f), ei::padd(y, set(1.0f)));
+      case Activation::silu: {
+        const P s = sigmoid(z);
+        return ei::pmul(s, ei::pmadd(z, ei::psub(set(1.0f), s), set(1.0f)));
+      }
+      case Activation::softplus:
+        return sigmoid(z);
+      default:
+        return set(1.0f);
+    }
+  }
+
+  // out[i] = f(packets of in...[i]) over n values; the tail goes through one zero-padded packet on
+  // the stack, so every value takes the same packet code wherever it sits.
+  template <class F, class... In>
+  static inline void map(float* out, int64_t n, F f, const In*... in) {
+    int64_t i = 0;
+    for (; i + N <= n; i += N) ei::pstoreu(out + i, f(ei::ploadu<P>(in + i)...));
+    if (i == n) return;
+    const auto rest = static_cast<size_t>(n - i);
+    auto padded = [&](const float* p) {
+      alignas(64) float b[N] = {};
+      std::memcpy(b, p + i, rest * sizeof(float));
+      return ei::pload<P>(b);
+    };
+    alignas(64) float o[N];
+    ei::pstore(o, f(padded(in)...));
+    std::memcpy(out + i, o, rest * sizeof(float));
+  }
+
+  FITCORE_VECMATH_ENTRY void activation_forward(Activation a, const float* z, float* y, int64_t n) {
+    switch (a) {  // one loop per activation, the switch out of it
+#define FITCORE_CASE(A) \
+  case Activation::A:   \
+    return map(y, n, [](const P& v) { return forward(Activation::A, v); }, z);
+      FITCORE_CASE(relu)
+      FITCORE_CASE(sigmoid)
+      FITCORE_CASE(tanh)
+      FITCORE_CASE(gelu)
+      FITCORE_CASE(elu)
+      FITCORE_CASE(silu)
+      FITCORE_CASE(softplus)
+#undef FITCORE_CASE
+      default:
+        if (y != z) std::memmove(y, z, static_cast<size_t>(n) * sizeof(float));
+    }
+  }
+
+  FITCORE_VECMATH_ENTRY void activation_backward(Activation a, const float* z, const float* y, float* g, int64_t n) {
+    switch (a) {
+      case Activation::relu:  // passes where y > 0 (NaN and negatives stop)
+        return map(g, n, [](const P& gv, const P& yv) { return ei::pand(gv, ei::pcmp_lt(set(0.0f), yv)); }, g, y);
+      case Activation::sigmoid:
+      case Activation::tanh:
+      case Activation::elu:  // from y alone
+#define FITCORE_CASE(A) \
+  if (a == Activation::A) \
+    return map(g, n, [](const P& gv, const P& yv) { return ei::pmul(gv, derivative(Activation::A, yv, yv)); }, g, y);
+        FITCORE_CASE(sigmoid)
+        FITCORE_CASE(tanh)
+        FITCORE_CASE(elu)
+#undef FITCORE_CASE
+        return;
+      case Activation::gelu:
+      case Activation::silu:
+      case Activation::softplus:  // from z
+#define FITCORE_CASE(A) \
+  if (a == Activation::A) \
+    return map(g, n, [](const P& gv, const P& zv) { return ei::pmul(gv, derivative(Activation::A, zv, zv)); }, g, z);
+        FITCORE_CASE(gelu)
+        FITCORE_CASE(silu)
+        FITCORE_CASE(softplus)
+#undef FITCORE_CASE
+        return;
+      default:
+        return;
+    }
+  }
+
+  static inline float row_max(const float* z, int64_t n) {
+    int64_t i = 0;
+    float m = -__builtin_inff();
+    if (n >= N) {
+      P v = ei::ploadu<P>(z);
+      for (i = N; i + N <= n; i += N) v = ei::pmax(v, ei::ploadu<P>(z + i));
+      m = ei::predux_max(v);
+    }
+    for (; i < n; ++i) m = z[i] > m ? z[i] : m;
+    return m;
+  }
+
+  // Sum of exp(z - shift) over n values, each also written to y when y is given.
+  static inline float exp_sum(const float* z, float shift, float* y, int64_t n) {
+    const P s = set(shift);
+    P acc = set(0.0f);
+    int64_t i = 0;
+    for (; i + N <= n; i += N) {
+      const P e = exp(ei::psub(ei::ploadu<P>(z + i), s));
+      if (y) ei::pstoreu(y + i, e);
+      acc = ei::padd(acc, e);
+    }
+    float sum = ei::predux(acc);
+    if (i < n) {
+      alignas(64) float b[N] = {};
+      std::memcpy(b, z + i, static_cast<size_t>(n - i) * sizeof(float));
+      ei::pstore(b, exp(ei::psub(ei::pload<P>(b), s)));
+      for (int64_t k = 0; k < n - i; ++k) sum += b[k];
+      if (y) std::memcpy(y + i, b, static_cast<size_t>(n - i) * sizeof(float));
+    }
+    return sum;
+  }
+
+  FITCORE_VECMATH_ENTRY void softmax_row(const float* z, float* y, int64_t n) {
+    const float m = row_max(z, n);
+    const float inv = 1.0f / exp_sum(z, m, y, n);
+    map(y, n, [inv](const P& v) { return ei::pmul(v, set(inv)); }, y);
+  }
+
+  FITCORE_VECMATH_ENTRY float log_sum_exp(const float* z, int64_t n) {
+    const float m = row_max(z, n);
+    return m + __builtin_logf(exp_sum(z, m, nullptr, n));
+  }
+
+  FITCORE_VECMATH_ENTRY void exp_shifted(const float* z, float shift, float* y, int64_t n) {
+    map(y, n, [shift](const P& v) { return exp(ei::psub(v, set(shift))); }, z);
+  }
+
+  // Dropout on GCC vector extensions (integer hashing needs 64-bit lanes; the compiler lowers the
+  // multiplies to each level's instructions). Same arithmetic as random.hpp's mix64 / random_bits.
+  using U64 = typename LaneVectors<N>::U64;
+  using I32 = typename LaneVectors<N>::I32;
+  using F32 = typename LaneVectors<N>::F32;
+
+  static inline U64 mix(U64 x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+  }
+
+  // x * scale where kept, x * 0 elsewhere (a NaN stays NaN, as x * keep_scale always did), for the
+  // N counters in `counter`.
+  static inline F32 dropout_packet(uint64_t key, const U64& counter, uint32_t threshold, float scale, F32 x) {
+    // 24 bits: narrowed to 32-bit lanes before comparing (an unsigned 64-bit compare has no vector
+    // instruction below AVX-512, and GCC scalarised even that one).
+    const I32 bits = __builtin_convertvector(mix(mix(counter) ^ key) >> 40, I32);
+    const I32 mask = bits >= (I32{} + static_cast<int32_t>(threshold));
+    const F32 factor = (F32)(mask & (I32)(F32{} + scale));  // scale where kept, +0 elsewhere
+    return x * factor;
+  }
+
+  FITCORE_VECMATH_ENTRY void dropout(uint64_t key, uint64_t first, uint32_t threshold, float scale, const float* x,
+                                     float* y, int64_t n) {
+    U64 counter;  // built once, then stepped: lanes written one by one would stall each load
+    for (int64_t k = 0; k < N; ++k) counter[k] = first + static_cast<uint64_t>(k);
+    int64_t i = 0;
+    F32 v;
+    for (; i + N <= n; i += N, counter += static_cast<uint64_t>(N)) {
+      std::memcpy(&v, x + i, sizeof v);
+      v = dropout_packet(key, counter, threshold, scale, v);
+      std::memcpy(y + i, &v, sizeof v);
+    }
+    if (i == n) return;
+    const auto rest = static_cast<size_t>(n - i);
+    v = F32{};
+    std::memcpy(&v, x + i, rest * sizeof(float));
+    v = dropout_packet(key, counter, threshold, scale, v);
+    std::memcpy(y + i, &v, rest * sizeof(float));
+  }
+
+  // Runs step(w, g, m, v) on packets at i over n values; the tail on zero-padded stack copies.
+  template <class Step>
+  static inline void sweep(float* w, const float* g, float* m, float* v, int64_t n, Step step) {
+    int64_t i = 0;
+    for (; i + N <= n; i += N) step(w + i, g + i, m + i, v ? v + i : nullptr);
+    if (i == n) return;
+    const size_t bytes = static_cast<size_t>(n - i) * sizeof(float);
+    alignas(64) float bw[N] = {}, bg[N] = {}, bm[N] = {}, bv[N] = {};
+    std::memcpy(bw, w + i, bytes);
+    std::memcpy(bg, g + i, bytes);
+    std::memcpy(bm, m + i, bytes);
+    if (v) std::memcpy(bv, v + i, bytes);
+    step(bw, bg, bm, v ? bv : nullptr);
+    std::memcpy(w + i, bw, bytes);
+    std::memcpy(m + i, bm, bytes);
+    if (v) std::memcpy(v + i, bv, bytes);
+  }
+
+  FITCORE_VECMATH_ENTRY void adam(float* w, const float* g, float* m, float* v, int64_t n, float alpha, float a1,
+                                  float a2, float eps) {
+    sweep(w, g, m, v, n, [=](float* pw, const float* pg, float* pm, float* pv) {
+      const P gv = ei::ploadu<P>(pg);
+      P mv = ei::ploadu<P>(pm), vv = ei::ploadu<P>(pv);
+      mv = ei::pmadd(ei::psub(gv, mv), set(a1), mv);
+      vv = ei::pmadd(ei::psub(ei::pmul(gv, gv), vv), set(a2), vv);
+      const P step = ei::pdiv(ei::pmul(mv, set(alpha)), ei::padd(ei::psqrt(vv), set(eps)));
+      ei::pstoreu(pm, mv);
+      ei::pstoreu(pv, vv);
+      ei::pstoreu(pw, ei::psub(ei::ploadu<P>(pw), step));
+    });
+  }
+
+  FITCORE_VECMATH_ENTRY void sgd_momentum(float* w, const float* g, float* m, int64_t n, float lr, float mu,
+                                          bool nesterov) {
+    auto run = [&](auto nesterov_step) {
+      sweep(w, g, m, nullptr, n, [=](float* pw, const float* pg, float* pm, float*) {
+        const P lg = ei::pmul(set(lr), ei::ploadu<P>(pg));
+        const P mv = ei::psub(ei::pmul(set(mu), ei::ploadu<P>(pm)), lg);
+        ei::pstoreu(pm, mv);
+        const P wv = ei::ploadu<P>(pw);
+        if constexpr (decltype(nesterov_step)::value) {
+          ei::pstoreu(pw, ei::padd(wv, ei::psub(ei::pmul(set(mu), mv), lg)));
+        } else {
+          ei::pstoreu(pw, ei::padd(wv, mv));
+        }
+      });
+    };
+    if (nesterov) run(std::true_type{});
+    else run(std::false_type{});
+  }
+
+  FITCORE_VECMATH_ENTRY float fma_loop(int64_t iterations) {
+    // 12 independent chains (enough to cover the multiply-add latency on two pipes), as named
+    // registers: an array would live on the stack and the loop would time loads and stores.
+    const P a = set(0.999999f), b = set(1e-7f);
+    P c0 = set(0.0f), c1 = set(0.1f), c2 = set(0.2f), c3 = set(0.3f), c4 = set(0.4f), c5 = set(0.5f);
+    P c6 = set(0.6f), c7 = set(0.7f), c8 = set(0.8f), c9 = set(0.9f), c10 = set(1.0f), c11 = set(1.1f);
+    for (int64_t it = 0; it < iterations; ++it) {
+#define FITCORE_STEP(c) c = ei::pmadd(c, a, b);
+      FITCORE_STEP(c0) FITCORE_STEP(c1) FITCORE_STEP(c2) FITCORE_STEP(c3) FITCORE_STEP(c4) FITCORE_STEP(c5)
+      FITCORE_STEP(c6) FITCORE_STEP(c7) FITCORE_STEP(c8) FITCORE_STEP(c9) FITCORE_STEP(c10) FITCORE_STEP(c11)
+#undef FITCORE_STEP
+#if defined(__x86_64__)  // opaque to the optimiser, so the chains stay multiply-adds in registers
+      __asm__ volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5));
+      __asm__ volatile("" : "+v"(c6), "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
+#endif
+    }
+    const P first = ei::padd(ei::padd(ei::padd(c0, c1), ei::padd(c2, c3)), ei::padd(ei::padd(c4, c5), ei::padd(c6, c7)));
+    const P sum = ei::padd(first, ei::padd(ei::padd(c8, c9), ei::padd(c10, c11)));
+    return ei::predux(sum);
+  }
+
+  static VecMath table() {
+    return VecMath{&activation_forward, &activation_backward, &softmax_row, &log_sum_exp,
+                   &exp_shifted,        &dropout,             &adam,        &sgd_momentum,
+                   &fma_loop,           static_cast<int>(N)};
+  }
+};
+
+}  // namespace
+}  // namespace fitcore::kernels
