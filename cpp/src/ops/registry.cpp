@@ -11,6 +11,11 @@
 #include "fitcore/ops/embedding.hpp"
 #include "fitcore/ops/flatten.hpp"
 #include "fitcore/ops/gaussian_noise.hpp"
+#include "fitcore/ops/conv.hpp"
+#include "fitcore/ops/global_pooling.hpp"
+#include "fitcore/ops/pooling.hpp"
+#include "fitcore/ops/upsampling.hpp"
+#include "fitcore/ops/zero_padding.hpp"
 
 namespace fitcore {
 namespace {
@@ -33,6 +38,12 @@ const std::map<std::string, Factory>& registry() {
       {"add", &create<Add>},
       {"batch_normalization", &create<BatchNormalization>},
       {"embedding", &create<Embedding>},
+      {"conv", &create<Conv>},
+      {"pooling", &create<Pooling>},
+      {"global_pooling", &create<GlobalPooling>},
+      {"zero_padding", &create<ZeroPadding>},
+      {"upsampling", &create<UpSampling>},
+      {"reshape", &create<Flatten>},  // row-major values are already in place: a copy, as Flatten
   };
   return kOps;
 }
