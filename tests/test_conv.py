@@ -105,7 +105,7 @@ def test_conv_matches_torch_on_a_larger_batch():
     torch = pytest.importorskip("torch")
     layer = L.Conv2D(16, 3, strides=(1, 2), padding="same", dilation_rate=1)
     model = fc.Sequential([fc.Input((17, 19, 8)), layer])
-    x = normal(40, 17, 19, 8)
+    x = normal(40, 17, 19, 8)  # 14 chunks of 3 samples, the last of 1
     kernel, bias = model.get_weights()
     xt = torch.from_numpy(x.astype(np.float64)).permute(0, 3, 1, 2)
     wt = torch.from_numpy(kernel.astype(np.float64)).permute(3, 2, 0, 1)
@@ -132,8 +132,9 @@ def test_conv_results_do_not_depend_on_the_thread_count(restore_threads):
                                L.GlobalAveragePooling2D(), L.Dense(3, activation="softmax")])
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         rng = np.random.default_rng(0)
-        x = rng.normal(size=(96, 12, 12, 8)).astype(np.float32)
-        model.fit(x, rng.integers(0, 3, 96), batch_size=48, epochs=2, verbose=0)
+        x = rng.normal(size=(90, 12, 12, 8)).astype(np.float32)
+        # Batches of 40, 40 and 10 samples: chunks of 3 samples and a shorter last one, then fewer chunks.
+        model.fit(x, rng.integers(0, 3, 90), batch_size=40, epochs=2, verbose=0)
         return model.get_weights()
 
     for a, b in zip(train(1), train(2)):
