@@ -214,6 +214,8 @@ def main():
                 result = spawn(p, w, args.samples or samples, batch)
                 if result:
                     runs[(p, w)].append(result)
+                    print(f"  {w} {p}: {fmt_rate((args.samples or samples) / result['seconds'])} samples/s",
+                          file=sys.stderr, flush=True)
         print(f"  repetition {rep + 1}/{reps} done", file=sys.stderr)
 
     print(f"\nConvolutional workloads, median of {reps} run(s), {os.cpu_count()} cores")
