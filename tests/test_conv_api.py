@@ -25,7 +25,8 @@ def image_data(n=40):
 
 @pytest.mark.parametrize("make,match", [
     (lambda: L.Conv2D(0, 3), "`filters` must be a positive int, got 0"),
-    (lambda: L.Conv2D(4, (3, 3, 3)), r"`kernel_size` must be a positive int or a tuple of 2 positive ints, got \(3, 3, 3\)"),
+    (lambda: L.Conv2D(4, (3, 3, 3)),
+     r"`kernel_size` must be a positive int or a tuple of 2 positive ints, got \(3, 3, 3\)"),
     (lambda: L.Conv1D(4, 0), "`kernel_size` must be a positive int or a tuple of 1 positive ints, got 0"),
     (lambda: L.Conv2D(4, 3, strides=0), "`strides` must be a positive int"),
     (lambda: L.Conv2D(4, 3, dilation_rate=(1, 0)), "`dilation_rate` must be a positive int"),

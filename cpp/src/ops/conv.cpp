@@ -143,7 +143,8 @@ void Conv::backward(Pass& p) {
   const int64_t F = out_.channels, Fg = out_group_, K = window(), P = out_.positions(), M = p.rows * P;
   const int64_t tile = tile_rows(K), kernel = K * F, stride = kernel + F;
   // Chunks of per_chunk samples (the last may be shorter); none is empty.
-  const int64_t per_chunk = (p.rows + chunks(p.rows) - 1) / chunks(p.rows), n_chunks = (p.rows + per_chunk - 1) / per_chunk;
+  const int64_t per_chunk = (p.rows + chunks(p.rows) - 1) / chunks(p.rows);
+  const int64_t n_chunks = (p.rows + per_chunk - 1) / per_chunk;
   const bool direct = pointwise(), nested = omp_in_parallel();
   const GradMode mode = grad_mode_[0];
   reserve_threads(nested ? 1 : num_threads());

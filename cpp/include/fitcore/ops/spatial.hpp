@@ -27,7 +27,8 @@ inline FeatureMap feature_map(const GraphSpec& graph, int slot, const char* what
   } else {
     throw std::invalid_argument(std::string(what) + ": expects (steps, channels) or (height, width, channels)");
   }
-  if (m.height < 1 || m.width < 1 || m.channels < 1) throw std::invalid_argument(std::string(what) + ": empty feature map");
+  if (m.height < 1 || m.width < 1 || m.channels < 1)
+    throw std::invalid_argument(std::string(what) + ": empty feature map");
   return m;
 }
 
