@@ -27,7 +27,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from peers import PEERS, fmt_rate, installed, peak_rss_bytes, reset_peak_rss  # noqa: E402
+from peers import PEERS, installed, peak_rss_bytes, reset_peak_rss  # noqa: E402
 
 # workload -> (samples, batch size)
 WORKLOADS = {"mnist": (7680, 128), "cifar": (3200, 64), "text": (6400, 64)}
@@ -214,7 +214,7 @@ def main():
                 result = spawn(p, w, args.samples or samples, batch)
                 if result:
                     runs[(p, w)].append(result)
-                    print(f"  {w} {p}: {fmt_rate((args.samples or samples) / result['seconds'])} samples/s",
+                    print(f"  {w} {p}: {(args.samples or samples) / result['seconds']:,.0f} samples/s",
                           file=sys.stderr, flush=True)
         print(f"  repetition {rep + 1}/{reps} done", file=sys.stderr)
 
@@ -234,7 +234,7 @@ def main():
                 ratio = f"{fc / rate[p]:12.2f}x"
                 ratios[p].append(fc / rate[p])
             peak = max(r["peak_rss"] for r in runs[(p, w)]) / 2**20
-            print(f"{w:<8} {batch:>5}  {p:<10} {fmt_rate(rate[p]):>10} {ratio:>13} {peak:9.1f}")
+            print(f"{w:<8} {batch:>5}  {p:<10} {rate[p]:>10,.0f} {ratio:>13} {peak:9.1f}")
         others = [rate[p] for p in rate if p != "fitcore"]
         if fc and others:
             print(f"{w:<8} {'':>5}  {'fastest':<10} {'':>10} {fc / max(others):12.2f}x  (target >= 1.0x)")
