@@ -1,4 +1,6 @@
 """Conv1D and Conv2D: channels_last convolutions computed by the core's `conv` op."""
+import numbers
+
 from fitcore import activations, initializers, regularizers
 from fitcore.layers.layer import Layer
 from fitcore.layers.spatial import (check_data_format, check_padding, check_rank, height_first, int_tuple,
@@ -17,10 +19,11 @@ class BaseConv(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**keras_name(kwargs, type(self)))
         cls, n = type(self).__name__, self.rank
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters < 1:
+        if isinstance(filters, bool) or not isinstance(filters, numbers.Integral) or filters < 1:
             raise ValueError(f"{cls}: `filters` must be a positive int, got {filters!r}")
-        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
             raise ValueError(f"{cls}: `groups` must be a positive int, got {groups!r}")
+        filters, groups = int(filters), int(groups)
         if filters % groups:
             raise ValueError(f"{cls}: `filters` ({filters}) must be divisible by `groups` ({groups})")
         for arg, value in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
