@@ -518,6 +518,16 @@ LAYERS = [
     L.BatchNormalization(momentum=0.8, epsilon=0.01, center=False, gamma_regularizer="l1", trainable=False),
     L.Embedding(10, 4, embeddings_initializer=fc.initializers.RandomUniform(-0.1, 0.2, seed=1),
                 embeddings_regularizer=fc.regularizers.L2(0.5)),
+    L.Conv1D(3, 4, strides=2, padding="causal", activation="relu", use_bias=False, kernel_initializer="he_normal",
+             kernel_regularizer=fc.regularizers.L2(0.1), name="c1"),
+    L.Conv2D(4, (3, 2), padding="same", dilation_rate=(2, 1), groups=2, bias_initializer="ones",
+             bias_regularizer="l1"),
+    L.MaxPooling1D(3, strides=1, padding="same"), L.MaxPooling2D((2, 3)),
+    L.AveragePooling1D(), L.AveragePooling2D(3, strides=(1, 2), padding="same"),
+    L.GlobalAveragePooling1D(keepdims=True), L.GlobalAveragePooling2D(), L.GlobalMaxPooling1D(),
+    L.GlobalMaxPooling2D(keepdims=True),
+    L.ZeroPadding1D((1, 2)), L.ZeroPadding2D(((1, 0), (2, 3))), L.UpSampling1D(3), L.UpSampling2D((1, 2)),
+    L.Reshape((-1, 4)), L.SpatialDropout1D(0.3, seed=5), L.SpatialDropout2D(0.2),
 ]
 
 

@@ -39,8 +39,8 @@ class BasePooling(Layer):
                 {"mode": self.mode})
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,
-                "strides": self.strides, "data_format": self.data_format}
+        return {**super().get_config(), "pool_size": list(self.pool_size), "padding": self.padding,
+                "strides": list(self.strides), "data_format": self.data_format}
 
 
 _POOL_ARGS = """

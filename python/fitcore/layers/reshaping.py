@@ -47,7 +47,8 @@ class ZeroPadding1D(Layer):
         return {"pad_top": top, "pad_left": left}, {}
 
     def get_config(self):
-        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+        padding = [list(p) if isinstance(p, tuple) else p for p in self.padding]  # as its JSON reads back
+        return {**super().get_config(), "padding": padding, "data_format": self.data_format}
 
 
 class ZeroPadding2D(ZeroPadding1D):
@@ -112,7 +113,7 @@ class UpSampling1D(Layer):
         return {"size_h": size_h, "size_w": size_w}, {}
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size}
+        return {**super().get_config(), "size": list(self.size) if isinstance(self.size, tuple) else self.size}
 
 
 class UpSampling2D(UpSampling1D):
@@ -178,4 +179,4 @@ class Reshape(Layer):
         return shape
 
     def get_config(self):
-        return {**super().get_config(), "target_shape": self.target_shape}
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
