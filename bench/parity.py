@@ -671,9 +671,83 @@ def _two_out(api):
                                              api.layers.Dense(2, name="reg")(h)])
 
 
+def conv_cases():
+    """Convolution, pooling and reshaping layers over small feature maps (channels_last)."""
+    r = _rng(9)
+    images = r.standard_normal((N, 8, 8, 2)).astype(np.float32)
+    yi = np.argmax(images.reshape(N, -1) @ r.standard_normal((128, 3)), 1).astype(np.int32)
+    seqs = r.standard_normal((N, 10, 3)).astype(np.float32)
+    ys = np.argmax(seqs.reshape(N, -1) @ r.standard_normal((30, 3)), 1).astype(np.int32)
+    tokens = r.integers(0, 12, (N, 9)).astype(np.int32)
+    ytok = (tokens.max(axis=1) % 3).astype(np.int32)
+    L = lambda api: api.layers  # noqa: E731
+
+    def mnist_like(api):
+        return api.Sequential([api.Input((8, 8, 2)), L(api).Conv2D(4, 3, activation="relu"), L(api).MaxPooling2D(),
+                               L(api).Flatten(), L(api).Dense(3, activation="softmax")])
+
+    def strided(api):
+        return api.Sequential([api.Input((8, 8, 2)), L(api).Conv2D(4, 3, strides=2, padding="same"),
+                               L(api).Conv2D(4, 3, dilation_rate=2, padding="same", groups=2, activation="tanh"),
+                               L(api).AveragePooling2D(3, strides=2, padding="same"), L(api).GlobalMaxPooling2D(),
+                               L(api).Dense(3, activation="softmax")])
+
+    def bn(api):
+        return api.Sequential([api.Input((8, 8, 2)), L(api).Conv2D(4, 3, use_bias=False), L(api).BatchNormalization(),
+                               L(api).Activation("relu"), L(api).GlobalAveragePooling2D(),
+                               L(api).Dense(3, activation="softmax")])
+
+    def sequence(api):
+        return api.Sequential([api.Input((10, 3)), L(api).Conv1D(4, 3, padding="causal", activation="relu"),
+                               L(api).MaxPooling1D(2), L(api).Conv1D(4, 2, padding="same", dilation_rate=2),
+                               L(api).AveragePooling1D(2, padding="same"), L(api).GlobalAveragePooling1D(),
+                               L(api).Dense(3, activation="softmax")])
+
+    def reshaping(api):
+        return api.Sequential([api.Input((128,)), L(api).Reshape((8, 8, 2)), L(api).ZeroPadding2D(((1, 0), (2, 1))),
+                               L(api).Conv2D(3, 3, activation="relu"), L(api).UpSampling2D((2, 1)),
+                               L(api).ZeroPadding2D(1), L(api).GlobalMaxPooling2D(),
+                               L(api).Dense(3, activation="softmax")])
+
+    def sequence_reshaping(api):
+        return api.Sequential([api.Input((10, 3)), L(api).ZeroPadding1D((2, 1)), L(api).UpSampling1D(2),
+                               L(api).Conv1D(4, 5, strides=3), L(api).Flatten(), L(api).Dense(3, activation="softmax")])
+
+    def text(api):
+        return api.Sequential([api.Input((9,), dtype="int32"), L(api).Embedding(12, 4), L(api).Conv1D(6, 3,
+                               activation="relu"), L(api).GlobalMaxPooling1D(), L(api).Dense(3, activation="softmax")])
+
+    def spatial_dropout(api):
+        return api.Sequential([api.Input((8, 8, 2)), L(api).SpatialDropout2D(0.5), L(api).Conv2D(3, 3),
+                               L(api).Reshape((-1, 3)), L(api).SpatialDropout1D(0.5), L(api).GlobalAveragePooling1D(),
+                               L(api).Dense(3, activation="softmax")])
+
+    sparse = lambda api, opt=None: dict(optimizer=opt or api.optimizers.Adam(0.01),  # noqa: E731
+                                        loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return [
+        Case("conv Conv2D/MaxPooling2D/Flatten", mnist_like, sparse, lambda api: dict(x=images, y=yi,
+             validation_split=0.25), evaluate=True, predict=True),
+        Case("conv Conv2D strides/dilation/groups, AveragePooling2D same, GlobalMaxPooling2D", strided, sparse,
+             lambda api: dict(x=images, y=yi), evaluate=True, predict=True),
+        Case("conv Conv2D -> BatchNormalization over feature maps", bn,
+             lambda api: sparse(api, api.optimizers.SGD(0.1)), lambda api: dict(x=images, y=yi), evaluate=True,
+             predict=True),
+        Case("conv Conv1D causal/same/dilation, pooling 1D", sequence, sparse, lambda api: dict(x=seqs, y=ys),
+             evaluate=True, predict=True),
+        Case("conv Reshape/ZeroPadding2D/UpSampling2D", reshaping, sparse,
+             lambda api: dict(x=images.reshape(N, -1), y=yi), evaluate=True, predict=True),
+        Case("conv ZeroPadding1D/UpSampling1D/Conv1D strides", sequence_reshaping, sparse,
+             lambda api: dict(x=seqs, y=ys), evaluate=True, predict=True),
+        Case("conv Embedding -> Conv1D -> GlobalMaxPooling1D", text, sparse, lambda api: dict(x=tokens, y=ytok),
+             evaluate=True, predict=True),
+        Case("conv SpatialDropout1D/2D inference", spatial_dropout, sparse, lambda api: dict(x=images, y=yi),
+             evaluate=True, predict=True, train=False),
+    ]
+
+
 def all_cases():
     return (optimizer_cases() + loss_cases() + metric_cases() + layer_cases() + schedule_cases() + callback_cases()
-            + more_cases())
+            + more_cases() + conv_cases())
 
 
 # ---------------------------------------------------------------------------------------------------

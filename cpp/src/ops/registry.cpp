@@ -20,6 +20,11 @@
 #include "fitcore/ops/repeat_vector.hpp"
 #include "fitcore/ops/rescaling.hpp"
 #include "fitcore/ops/subtract.hpp"
+#include "fitcore/ops/conv.hpp"
+#include "fitcore/ops/global_pooling.hpp"
+#include "fitcore/ops/pooling.hpp"
+#include "fitcore/ops/upsampling.hpp"
+#include "fitcore/ops/zero_padding.hpp"
 
 namespace fitcore {
 namespace {
@@ -51,6 +56,12 @@ const std::map<std::string, Factory>& registry() {
       {"rescaling", &create<Rescaling>},
       {"repeat_vector", &create<RepeatVector>},
       {"permute", &create<Permute>},
+      {"conv", &create<Conv>},
+      {"pooling", &create<Pooling>},
+      {"global_pooling", &create<GlobalPooling>},
+      {"zero_padding", &create<ZeroPadding>},
+      {"upsampling", &create<UpSampling>},
+      {"reshape", &create<Flatten>},  // row-major values are already in place: a copy, as Flatten
   };
   return kOps;
 }

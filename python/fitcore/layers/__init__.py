@@ -15,6 +15,12 @@ from fitcore.layers.elementwise import Average, Maximum, Minimum, Multiply, Subt
 from fitcore.layers.permute import Permute
 from fitcore.layers.repeat_vector import RepeatVector
 from fitcore.layers.rescaling import Rescaling
+from fitcore.layers.conv import Conv1D, Conv2D
+from fitcore.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
+from fitcore.layers.reshaping import Reshape, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D
+from fitcore.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+
 # The functional forms shadow the modules of the same name (fitcore.layers.add / .concatenate), as in Keras.
 from fitcore.layers.merge_functions import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 
@@ -22,3 +28,7 @@ __all__ = ["Activation", "Add", "BatchNormalization", "Concatenate", "Dense", "D
            "GaussianNoise", "Input", "InputLayer", "Layer", "SymbolicTensor", "Weight"]
 __all__ += ["Average", "Dot", "Maximum", "Minimum", "Multiply", "Permute", "RepeatVector", "Rescaling", "Subtract",
             "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
+__all__ += ["AveragePooling1D", "AveragePooling2D", "Conv1D", "Conv2D", "GlobalAveragePooling1D",
+            "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPooling1D", "MaxPooling2D",
+            "Reshape", "SpatialDropout1D", "SpatialDropout2D", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+            "ZeroPadding2D"]
