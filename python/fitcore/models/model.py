@@ -154,13 +154,40 @@ class Model(Trainer):
         load_weights(self, filepath)
 
     def save(self, filepath, overwrite=True):
-        """Architecture, weights, compile settings and optimizer state in one file ('.keras' or
-        '.fitcore'), written atomically; fc.models.load_model(filepath) gives the model back."""
-        from fitcore.saving.model_file import save_model
+        """Architecture, weights, compile settings and optimizer state in one file, written atomically;
+        fc.models.load_model(filepath) gives the model back.
+
+        Args:
+            filepath: '.keras' writes Keras 3's format (keras.saving.load_model reads it; needs h5py,
+                the `keras` extra); '.fitcore' writes fitcore's own format (numpy only).
+            overwrite: whether an existing file may be replaced.
+
+        Returns:
+            None.
+        """
+        from fitcore.saving import keras_format
+        from fitcore.saving.model_file import _check_path, save_model
 
         if not overwrite and os.path.exists(os.fspath(filepath)):
             raise FileExistsError(f"save: {os.fspath(filepath)!r} exists and overwrite=False")
-        save_model(self, filepath)
+        if _check_path(filepath, "save").endswith(".keras"):
+            keras_format.save_model(self, filepath)
+        else:
+            save_model(self, filepath)
+
+    def to_keras(self, compile=True):
+        """The equivalent Keras 3 model (Keras must be installed).
+
+        Args:
+            compile: whether the Keras model gets the compile settings and optimizer state.
+
+        Returns:
+            A keras.Model with the same architecture, weights and (compiled) training state.
+        """
+        from fitcore.saving.keras_format import to_keras
+
+        self._require_built("to_keras")
+        return to_keras(self, compile=compile)
 
     def summary(self, line_length=None, print_fn=None, show_trainable=False, expand_nested=False):
         """Prints (or hands to print_fn, line by line) the layers, output shapes and parameter counts."""
