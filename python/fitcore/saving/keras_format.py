@@ -909,8 +909,11 @@ def _call_in_order(pending, layers, outputs):
             if missing[j] == 0:
                 ready.append(j)
     if done != len(pending):
-        stuck = sorted({r for r in waiting})[:5]
-        raise ValueError(f"the graph refers to tensors no layer makes (or a cycle): {stuck}")
+        made = set(outputs) | {(name, node) for name, node, _, _ in pending}
+        missing = sorted(r for r in waiting if r not in made)
+        if missing:
+            raise ValueError(f"the graph refers to tensors no layer makes: {missing[:5]}")
+        raise ValueError(f"the graph has a cycle through {sorted({name for name, _ in waiting})[:5]}")
 
 
 def _dataset(group, key, shape, size, where, dtype_kinds="f"):
