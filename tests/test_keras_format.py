@@ -180,6 +180,29 @@ def test_every_optimizer_state_carries_over_from_keras(tmp_path, make_optimizer)
     assert_same_layer_weights(fm, km, 2e-6)
 
 
+def test_keras_frozen_layer_has_no_optimizer_slots(tmp_path):
+    """A layer with trainable=False has no slot variables in Keras's file: the others' slots must not
+    shift onto it."""
+    km = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="tanh", name="first"),
+                           keras.layers.Dense(4, activation="tanh", name="frozen", trainable=False),
+                           keras.layers.BatchNormalization(name="bn", trainable=False),
+                           keras.layers.Dense(2, name="last")])
+    km.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    r = rng(9)
+    x, y = r.normal(size=(12, 5)).astype("f4"), r.normal(size=(12, 2)).astype("f4")
+    train_keras(km, x, y)
+    fm = fc.models.load_model(save_keras(km, tmp_path))
+    assert [layer.trainable for layer in fm.layers] == [True, False, False, True]
+    fm.train_on_batch(x, y)
+    km.train_on_batch(x, y)
+    assert_same_layer_weights(fm, km)
+    fm.save(str(tmp_path / "back.keras"))
+    back = keras.saving.load_model(str(tmp_path / "back.keras"))
+    assert [layer.trainable for layer in back.layers] == [True, False, False, True]
+    for a, b in zip(keras_optimizer_values(km), keras_optimizer_values(back)):
+        assert_close(a, b)
+
+
 def test_keras_compiled_but_never_trained_starts_a_fresh_optimizer(tmp_path):
     km = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
     km.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")  # Keras builds no slots before a step
@@ -344,6 +367,43 @@ def test_fitcore_layer_without_keras_counterpart_is_refused_before_writing(tmp_p
                                          r"'\.fitcore'"):
         fm.save(str(tmp_path / "m.keras"))
     assert os.listdir(tmp_path) == []
+
+
+def test_fitcore_compile_settings_reach_keras(tmp_path):
+    """Keras evaluates the loaded file with fitcore's losses, loss weights, metrics and weighted
+    metrics: the logs agree, names included (single output, and dict-named outputs)."""
+    r = rng(10)
+    fm = fc.Sequential([fc.Input((4,)), fc.layers.Dense(3, activation="softmax")])
+    fm.compile("adam", "categorical_crossentropy", loss_weights=0.5,
+               metrics=["accuracy", fc.metrics.AUC(num_thresholds=20), fc.metrics.TopKCategoricalAccuracy(k=2),
+                        fc.metrics.Precision(thresholds=0.4, class_id=1)], weighted_metrics=["mse"])
+    x, y = r.normal(size=(10, 4)).astype("f4"), np.eye(3, dtype="f4")[r.integers(0, 3, 10)]
+    fm.train_on_batch(x, y)
+    fm.save(str(tmp_path / "one.keras"))
+    km = keras.saving.load_model(str(tmp_path / "one.keras"))
+    fm_logs, km_logs = fm.evaluate(x, y, return_dict=True, verbose=0), km.evaluate(x, y, return_dict=True, verbose=0)
+    assert sorted(fm_logs) == sorted(km_logs)
+    for key in km_logs:
+        assert_close(fm_logs[key], km_logs[key], 1e-5)
+
+    a = fc.Input((4,), name="a")
+    h = fc.layers.Dense(3, name="h")(a)
+    fm = fc.Model({"a": a}, {"yes": fc.layers.Dense(1, activation="sigmoid", name="d1")(h),
+                             "amount": fc.layers.Dense(2, name="d2")(h)})
+    fm.compile("rmsprop", {"yes": "binary_crossentropy", "amount": "huber"}, loss_weights={"yes": 2.0, "amount": 1.0},
+               metrics={"yes": ["accuracy"]}, weighted_metrics={"amount": ["mae"]})
+    xs = {"a": r.normal(size=(10, 4)).astype("f4")}
+    ys = {"yes": r.integers(0, 2, (10, 1)).astype("f4"), "amount": r.normal(size=(10, 2)).astype("f4")}
+    fm.train_on_batch(xs, ys)
+    fm.save(str(tmp_path / "named.keras"))
+    km = keras.saving.load_model(str(tmp_path / "named.keras"))
+    fm_logs, km_logs = fm.evaluate(xs, ys, return_dict=True, verbose=0), km.evaluate(xs, ys, return_dict=True,
+                                                                                     verbose=0)
+    assert sorted(fm_logs) == sorted(km_logs) == ["amount_loss", "amount_mae", "loss", "yes_accuracy", "yes_loss"]
+    for key in km_logs:
+        assert_close(fm_logs[key], km_logs[key], 1e-5)
+    again = fc.models.load_model(str(tmp_path / "named.keras"))
+    assert again.output_names == ["yes", "amount"] and again._compile_config.loss_weights == [2.0, 1.0]
 
 
 def test_round_trip_keras_fitcore_keras_keeps_every_variable(tmp_path):
@@ -539,6 +599,41 @@ def test_hostile_missing_dataset_and_missing_optimizer_slot(keras_file, tmp_path
     with pytest.raises(ValueError, match=r"optimizer/vars/3 holds float32 \(6, 3\), expected float \(6, 4\)"):
         fc.models.load_model(bad)
     assert fc.models.load_model(bad, compile=False).built  # the weights themselves are fine
+
+
+def test_hostile_hdf5_reaching_other_files(keras_file, tmp_path):
+    """A dataset whose bytes live in another file (HDF5 external storage), or a link into another HDF5
+    file, would read whatever the path names on this machine: refused."""
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.arange(24, dtype="f4").tobytes())
+
+    def external_storage(f):
+        del f["layers/dense/vars/0"]
+        f.create_dataset("layers/dense/vars/0", shape=(6, 4), dtype="f4", external=[(str(secret), 0, 96)])
+
+    bad = rewrite(keras_file, tmp_path / "external.keras", h5=external_storage)
+    with pytest.raises(ValueError, match=r"layers/dense/vars/0 .* keeps its data outside model.weights.h5"):
+        fc.models.load_model(bad)
+
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.create_dataset("kernel", data=np.ones((6, 4), "f4"))
+
+    def external_link(f):
+        del f["layers/dense/vars/0"]
+        f["layers/dense/vars/0"] = h5py.ExternalLink(str(other), "kernel")
+
+    bad = rewrite(keras_file, tmp_path / "link.keras", h5=external_link)
+    with pytest.raises(ValueError, match=r"model.weights.h5 lacks layers/dense/vars/0"):
+        fc.models.load_model(bad)
+
+    def soft_link(f):
+        del f["layers/dense_1/vars"]
+        f["layers/dense_1/vars"] = h5py.SoftLink("/layers/dense/vars")
+
+    bad = rewrite(keras_file, tmp_path / "soft.keras", h5=soft_link)
+    with pytest.raises(ValueError, match=r"model.weights.h5 lacks layers/dense_1/vars"):
+        fc.models.load_model(bad)
 
 
 def test_hostile_json_and_entries(keras_file, tmp_path):

@@ -134,8 +134,9 @@ def _initializer(value, where):
     from fitcore import initializers
 
     if isinstance(value, str):
-        return initializers.get(value) if _known(initializers.get, value) else _unsupported(where, "initializer",
-                                                                                             value)
+        if not _known(initializers.get, value):
+            _unsupported(where, "initializer", value)
+        return initializers.get(value)
     if not _is_keras_object(value):
         raise ValueError(f"{where}: expected a Keras initializer, got {_short(value)}")
     cls = initializers._BY_CLASS_NAME.get(value["class_name"])
@@ -153,8 +154,9 @@ def _regularizer(value, where):
     if value is None:
         return None
     if isinstance(value, str):
-        return regularizers.get(value) if _known(regularizers.get, value) else _unsupported(where, "regularizer",
-                                                                                            value)
+        if not _known(regularizers.get, value):
+            _unsupported(where, "regularizer", value)
+        return regularizers.get(value)
     if not _is_keras_object(value):
         raise ValueError(f"{where}: expected a Keras regularizer, got {_short(value)}")
     cls = regularizers._BY_CLASS_NAME.get(value["class_name"])
@@ -320,9 +322,9 @@ def _leaf(kind, value, where):
     if value["class_name"] in _NOT_THE_SAME.get(kind, ()):
         _unsupported(where, kind, value["class_name"])
     cls = _fitcore_class(module, value["class_name"], base, where, kind)
-    config = dict(value["config"]) if isinstance(value["config"], dict) else value["config"]
-    if isinstance(config, dict):
-        config.pop("dtype", None) if config.get("dtype") in (None, "float32") else None
+    config = value["config"]
+    if isinstance(config, dict) and config.get("dtype") in (None, "float32"):  # fitcore accumulates in double
+        config = {k: v for k, v in config.items() if k != "dtype"}
     return _build(cls, config, f"{where} ({value['class_name']})", ignore={"axis": -1})
 
 
@@ -916,12 +918,26 @@ def _call_in_order(pending, layers, outputs):
         raise ValueError(f"the graph has a cycle through {sorted({name for name, _ in waiting})[:5]}")
 
 
+def _item(h5, path):
+    """h5[path] when every step of the path is a plain (hard) link, else None: soft and external links
+    could reach other objects or other files, which no Keras file uses."""
+    h5py = _h5py()
+    node = h5
+    for part in path.split("/"):
+        if not isinstance(node, h5py.Group) or not isinstance(node.get(part, getlink=True), h5py.HardLink):
+            return None
+        node = node[part]
+    return node
+
+
 def _dataset(group, key, shape, size, where, dtype_kinds="f"):
     """group[key] as an array of `shape`, its shape, type and declared size checked before it is read."""
     h5py = _h5py()
-    item = group.get(key) if group is not None else None
+    item = _item(group, key) if group is not None else None
     if not isinstance(item, h5py.Dataset):
         raise ValueError(f"load_model: {WEIGHTS_ENTRY} lacks {where}")
+    if item.external or item.is_virtual:  # its data would come from other files
+        raise ValueError(f"load_model: {where} keeps its data outside {WEIGHTS_ENTRY}")
     if tuple(item.shape) != tuple(shape) or item.dtype.kind not in dtype_kinds:
         raise ValueError(f"load_model: {where} holds {item.dtype} {tuple(item.shape)}, expected "
                          f"{'float' if dtype_kinds == 'f' else 'int'} {tuple(shape)}")
@@ -935,7 +951,7 @@ def _dataset(group, key, shape, size, where, dtype_kinds="f"):
 
 def _vars_group(h5, path, where, count):
     h5py = _h5py()
-    group = h5.get(f"{path}/vars")
+    group = _item(h5, f"{path}/vars")
     if group is None and count == 0:
         return None
     if not isinstance(group, h5py.Group):
@@ -985,7 +1001,7 @@ def _compile_from(model, config):
 
 def _read_optimizer(h5, model, keras_layers, size):
     """The optimizer's iteration count, learning rate and slot variables (Keras's optimizer/vars)."""
-    group = h5.get("optimizer/vars")
+    group = _item(h5, "optimizer/vars")
     if group is None or any(loss is None for loss in model._compile_config.losses):
         return
     optimizer = model.optimizer
