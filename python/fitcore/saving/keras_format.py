@@ -716,11 +716,15 @@ def load_model(archive, members, filepath, compile):
                     model, keras_layers = _rebuild(config)
             except (ValueError, TypeError) as error:
                 raise ValueError(f"load_model: {filepath!r} describes a model fitcore cannot build: {error}") from None
-            _read_weights(h5, model, keras_layers, size)
-            compile_config = config.get("compile_config")
-            if compile and compile_config:
-                _compile_from(model, compile_config)
-                _read_optimizer(h5, model, keras_layers, size)
+            compile_config = config.get("compile_config") if compile else None
+            try:
+                _read_weights(h5, model, keras_layers, size)
+                if compile_config:
+                    _compile_from(model, compile_config)
+                    _read_optimizer(h5, model, keras_layers, size)
+            except (KeyError, RuntimeError, OSError) as error:  # what HDF5 raises on a damaged file
+                raise ValueError(f"load_model: {WEIGHTS_ENTRY} in {filepath!r} is damaged: {str(error)[:200]}") \
+                    from None
     return model
 
 
@@ -844,7 +848,9 @@ def _rebuild_functional(body):
     outputs = {}  # (layer name, node index) -> tensor
     for i, entry in enumerate(entries):
         where = f"layers[{i}]"
-        name = entry.get("name", entry.get("config", {}).get("name")) if isinstance(entry, dict) else None
+        layer_config = entry.get("config") if isinstance(entry, dict) else None
+        name = entry.get("name", layer_config.get("name") if isinstance(layer_config, dict) else None) \
+            if isinstance(entry, dict) else None
         if not isinstance(name, str) or name in layers:
             raise ValueError(f"{where}: each layer needs its own name, got {_short(name)}")
         if entry.get("class_name") == "InputLayer":
