@@ -203,6 +203,54 @@ def test_keras_frozen_layer_has_no_optimizer_slots(tmp_path):
         assert_close(a, b)
 
 
+def binary_task(r):
+    return 1, "sigmoid", keras.losses.BinaryCrossentropy(label_smoothing=0.1), [
+        "accuracy", keras.metrics.BinaryAccuracy(threshold=0.4), keras.metrics.AUC(curve="PR", num_thresholds=30),
+        keras.metrics.Precision(), keras.metrics.Recall(thresholds=0.6)], r.integers(0, 2, (16, 1)).astype("f4")
+
+
+def categorical_task(r):
+    return 3, "softmax", "categorical_crossentropy", [
+        "categorical_accuracy", keras.metrics.TopKCategoricalAccuracy(k=2), keras.metrics.AUC()], \
+        np.eye(3, dtype="f4")[r.integers(0, 3, 16)]
+
+
+def sparse_task(r):
+    return 3, None, keras.losses.SparseCategoricalCrossentropy(from_logits=True), [
+        "sparse_categorical_accuracy", "accuracy"], r.integers(0, 3, 16)
+
+
+def regression_task(loss):
+    def task(r):
+        return 2, None, loss, ["mse", "mae", keras.metrics.RootMeanSquaredError(),
+                               keras.metrics.MeanAbsoluteError(name="abs")], r.normal(size=(16, 2)).astype("f4")
+    return task
+
+
+@pytest.mark.parametrize("task", [
+    binary_task, categorical_task, sparse_task, regression_task("mse"), regression_task("mean_absolute_error"),
+    regression_task(keras.losses.Huber()), regression_task(keras.losses.MeanSquaredError())],
+    ids=["binary", "categorical", "sparse", "mse", "mae", "huber", "mse-object"])
+def test_every_loss_and_metric_reads_from_keras(tmp_path, task):
+    """Each loss and metric fitcore has, as Keras writes it (a name or an object with its config):
+    fitcore's evaluate gives Keras's logs, under Keras's names, and the next step is Keras's."""
+    r = rng(12)
+    units, activation, loss, metrics, y = task(r)
+    km = keras.Sequential([keras.Input((5,)), keras.layers.Dense(6, activation="relu"),
+                           keras.layers.Dense(units, activation=activation)])
+    km.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss, metrics=metrics)
+    x = r.normal(size=(16, 5)).astype("f4")
+    train_keras(km, x, y, steps=2)
+    fm = fc.models.load_model(save_keras(km, tmp_path))
+    fm_logs, km_logs = fm.evaluate(x, y, return_dict=True, verbose=0), km.evaluate(x, y, return_dict=True, verbose=0)
+    assert sorted(fm_logs) == sorted(km_logs)
+    for key in km_logs:
+        assert_close(fm_logs[key], km_logs[key], 1e-5)
+    fm.train_on_batch(x, y)
+    km.train_on_batch(x, y)
+    assert_same_layer_weights(fm, km)
+
+
 def test_keras_compiled_but_never_trained_starts_a_fresh_optimizer(tmp_path):
     km = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
     km.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")  # Keras builds no slots before a step

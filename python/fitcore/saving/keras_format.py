@@ -440,7 +440,7 @@ def _offsets(model, weights):
 
 # --- the graph, in Keras's order ----------------------------------------------------------------
 def _keras_layers(model):
-    """(model.layers as Keras lists them, include InputLayers?) for a fitcore model."""
+    """A fitcore model's layers as Keras lists model.layers (a functional model's InputLayers included)."""
     from fitcore.models.sequential import Sequential
 
     if isinstance(model, Sequential):
