@@ -597,7 +597,9 @@ def _model_config(model):
 
     def ends(names, tensors, structure):
         refs = [nodes[id(t)] for t in tensors]
-        return dict(zip(names, refs)) if structure == "dict" else refs
+        if structure == "dict":
+            return dict(zip(names, refs))
+        return refs[0] if len(refs) == 1 else refs  # as Keras writes one tensor: a bare reference
 
     input_structure = "dict" if model.input_names != [t.layer.name for t in model._inputs] else "list"
     return {"module": "keras.src.models.functional", "class_name": "Functional",
