@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import fitcore as fc
+from fitcore.saving import keras_format
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 keras = pytest.importorskip("keras", reason="Keras 3 is not importable here (CI installs keras==3.15.1 and jax)")
@@ -506,6 +507,60 @@ def test_shared_layer_and_sequential_inside_the_order(tmp_path):
     fm.save(str(tmp_path / "back.keras"))
     back = keras.saving.load_model(str(tmp_path / "back.keras"))
     assert not isinstance(back.output, list)  # one output stays one tensor, as Keras saved it
+    assert_same_outputs(back.predict(x, verbose=0), km.predict(x, verbose=0))
+
+
+# Per Keras layer class: (the layer, per-sample input shapes; a list of several is a merge call).
+LAYER_CASES = {
+    "Dense": (lambda: keras.layers.Dense(3, activation="relu", kernel_regularizer="l2"), [(4,)]),
+    "Activation": (lambda: keras.layers.Activation("sigmoid"), [(4,)]),
+    "Dropout": (lambda: keras.layers.Dropout(0.5, noise_shape=(None, 1, 3)), [(2, 3)]),
+    "GaussianNoise": (lambda: keras.layers.GaussianNoise(0.3), [(4,)]),
+    "Flatten": (lambda: keras.layers.Flatten(), [(2, 3)]),
+    "Concatenate": (lambda: keras.layers.Concatenate(axis=1), [(2, 3), (1, 3)]),
+    "Add": (lambda: keras.layers.Add(), [(4,), (4,), (4,)]),
+    "BatchNormalization": (lambda: keras.layers.BatchNormalization(momentum=0.9, epsilon=0.01, center=False),
+                           [(4,)]),
+    "Embedding": (lambda: keras.layers.Embedding(7, 2), [(3,)]),
+    "Multiply": (lambda: keras.layers.Multiply(), [(4,), (4,)]),
+    "Subtract": (lambda: keras.layers.Subtract(), [(4,), (4,)]),
+    "Average": (lambda: keras.layers.Average(), [(4,), (4,)]),
+    "Maximum": (lambda: keras.layers.Maximum(), [(4,), (4,)]),
+    "Minimum": (lambda: keras.layers.Minimum(), [(4,), (4,)]),
+    "Dot": (lambda: keras.layers.Dot(axes=1, normalize=True), [(4,), (4,)]),
+    "Permute": (lambda: keras.layers.Permute((2, 1)), [(2, 3)]),
+    "RepeatVector": (lambda: keras.layers.RepeatVector(3), [(4,)]),
+    "Rescaling": (lambda: keras.layers.Rescaling(scale=0.5, offset=1.0), [(4,)]),
+}
+TABLE_LAYERS = [name for name, entry in keras_format.LAYERS.items() if entry.fitcore_class() is not None]
+
+
+def test_every_table_layer_has_a_case():
+    assert set(TABLE_LAYERS) <= set(LAYER_CASES)
+
+
+@pytest.mark.parametrize("name", TABLE_LAYERS)
+def test_every_layer_in_the_table_goes_both_ways(tmp_path, name):
+    """Each layer fitcore has, alone after its inputs: Keras -> fitcore -> Keras, same predictions and
+    the same weights (randomised first, so a mixed-up variable order shows)."""
+    make, shapes = LAYER_CASES[name]
+    r = rng(13)
+    integer = name == "Embedding"
+    inputs = [keras.Input(shape, dtype="int32" if integer else "float32") for shape in shapes]
+    out = make()(inputs if len(inputs) > 1 else inputs[0])
+    km = keras.Model(inputs, out)
+    for layer in km.layers:
+        layer.set_weights([r.normal(size=w.shape).astype("f4") + (2.0 if "variance" in w.path else 0.0)
+                           for w in layer.weights])
+    x = [r.integers(0, 7, (5, *s)) if integer else r.normal(size=(5, *s)).astype("f4") for s in shapes]
+    x = x if len(x) > 1 else x[0]
+    fm = fc.models.load_model(save_keras(km, tmp_path))
+    assert type(fm.layers[-1]).__name__ == name
+    assert_same_outputs(fm.predict(x, verbose=0), km.predict(x, verbose=0))
+    fm.save(str(tmp_path / "back.keras"))
+    back = keras.saving.load_model(str(tmp_path / "back.keras"))
+    assert type(back.layers[-1]).__name__ == name and back.layers[-1].name == km.layers[-1].name
+    assert_same_layer_weights(fm, back, 0)
     assert_same_outputs(back.predict(x, verbose=0), km.predict(x, verbose=0))
 
 

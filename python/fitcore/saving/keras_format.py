@@ -255,6 +255,16 @@ LAYERS = {
     "Embedding": KerasLayer("Embedding", ignore={"embeddings_constraint": None, "activity_regularizer": None,
                                                  "quantization_config": None, "lora_rank": None,
                                                  "input_length": None}),
+    # Layers other branches add: an entry is inert until fitcore.layers has the class.
+    "Multiply": KerasLayer("Multiply"),
+    "Subtract": KerasLayer("Subtract"),
+    "Average": KerasLayer("Average"),
+    "Maximum": KerasLayer("Maximum"),
+    "Minimum": KerasLayer("Minimum"),
+    "Dot": KerasLayer("Dot"),
+    "Permute": KerasLayer("Permute"),
+    "RepeatVector": KerasLayer("RepeatVector"),
+    "Rescaling": KerasLayer("Rescaling"),
 }
 
 
