@@ -266,7 +266,7 @@ _SAVER = textwrap.dedent("""
             model.set_weights([np.full(w.shape, i, np.float32) for w in model.get_weights()])
             model.save_weights(path)
             print(i, flush=True)
-    elif mode == "save":  # the whole model (.keras): architecture, compile settings and weights
+    elif mode == "save":  # the whole model (.fitcore): architecture, compile settings and weights
         for i in range(1, 10**6):
             model.set_weights([np.full(w.shape, i, np.float32) for w in model.get_weights()])
             model.save(path)
@@ -328,7 +328,7 @@ def test_killed_while_saving_weights_leaves_the_previous_file(tmp_path):
 
 def test_killed_while_saving_a_whole_model_leaves_the_previous_file(tmp_path):
     rng = random.Random(13)
-    path = tmp_path / "ckpt.keras"
+    path = tmp_path / "ckpt.fitcore"
     for _ in range(KILLS):
         last = _run_and_kill(tmp_path, "save", path, rng)
         model = fc.models.load_model(path)  # the previous complete save, or the one being renamed: never broken

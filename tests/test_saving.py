@@ -36,7 +36,7 @@ def test_save_load_predicts_identically_and_keeps_compile_settings(tmp_path):
     x, y = make_data()
     model = make_model()
     model.fit(x, y, batch_size=16, epochs=2, verbose=0)
-    path = tmp_path / "model.keras"
+    path = tmp_path / "model.fitcore"
     model.save(path)
     restored = fc.models.load_model(path)
     assert type(restored) is fc.Sequential and restored.name == "classifier"
@@ -81,8 +81,8 @@ def test_functional_model_with_named_inputs_and_outputs_round_trips(tmp_path):
     x = {"right": rng.normal(size=(20, 4)).astype("float32"), "left": rng.normal(size=(20, 3)).astype("float32")}
     y = {"cls": rng.integers(0, 2, 20), "reg": rng.normal(size=(20, 1)).astype("float32")}
     model.fit(x, y, epochs=1, verbose=0)
-    model.save(tmp_path / "f.keras")
-    restored = fc.models.load_model(tmp_path / "f.keras")
+    model.save(tmp_path / "f.fitcore")
+    restored = fc.models.load_model(tmp_path / "f.fitcore")
     assert restored.input_names == ["left", "right"] and restored.output_names == ["cls", "reg"]
     for got, want in zip(restored.predict(x, verbose=0), model.predict(x, verbose=0)):
         np.testing.assert_array_equal(got, want)
@@ -93,8 +93,8 @@ def test_functional_model_with_named_inputs_and_outputs_round_trips(tmp_path):
 def test_uncompiled_and_frozen_models_round_trip(tmp_path):
     model = fc.Sequential([fc.Input((6,)), fc.layers.Dense(3, name="frozen", trainable=False),
                            fc.layers.Dense(1, use_bias=False)])
-    model.save(tmp_path / "plain.keras")
-    restored = fc.models.load_model(tmp_path / "plain.keras")
+    model.save(tmp_path / "plain.fitcore")
+    restored = fc.models.load_model(tmp_path / "plain.fitcore")
     assert not restored.compiled
     assert not restored.get_layer("frozen").trainable
     assert [w.shape for w in restored.weights] == [(6, 3), (3,), (3, 1)]
@@ -108,16 +108,16 @@ def test_save_arguments_are_checked(tmp_path):
         model.save(tmp_path / "model.h5")
     with pytest.raises(TypeError, match="filepath"):
         model.save(42)
-    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m.fitcore")
     with pytest.raises(FileExistsError, match="overwrite=False"):
-        model.save(tmp_path / "m.keras", overwrite=False)
+        model.save(tmp_path / "m.fitcore", overwrite=False)
     with pytest.raises(ValueError, match="no weights yet"):
-        fc.Sequential([fc.layers.Dense(2)]).save(tmp_path / "unbuilt.keras")
+        fc.Sequential([fc.layers.Dense(2)]).save(tmp_path / "unbuilt.fitcore")
     with pytest.raises(FileNotFoundError):
-        fc.models.load_model(tmp_path / "missing.keras")
+        fc.models.load_model(tmp_path / "missing.fitcore")
     with pytest.raises(ValueError, match="custom_objects"):
-        fc.models.load_model(tmp_path / "m.keras", custom_objects={"X": object})
-    assert sorted(os.listdir(tmp_path)) == ["m.keras"]  # no temporary files left behind
+        fc.models.load_model(tmp_path / "m.fitcore", custom_objects={"X": object})
+    assert sorted(os.listdir(tmp_path)) == ["m.fitcore"]  # no temporary files left behind
 
 
 # --- broken and hostile files ------------------------------------------------------------------
@@ -126,7 +126,7 @@ def saved(tmp_path):
     x, y = make_data()
     model = make_model()
     model.fit(x, y, epochs=1, verbose=0)
-    path = tmp_path / "good.keras"
+    path = tmp_path / "good.fitcore"
     model.save(path)
     return path
 
@@ -164,7 +164,7 @@ def test_truncated_and_corrupted_files_give_clear_errors(saved, tmp_path):
     data = saved.read_bytes()
     tried = 0
     for cut in (0, 10, 100, len(data) // 3, len(data) // 2, len(data) - 30, len(data) - 1):
-        bad = tmp_path / f"cut{cut}.keras"
+        bad = tmp_path / f"cut{cut}.fitcore"
         bad.write_bytes(data[:cut])
         with pytest.raises(ValueError, match="load_model"):
             fc.models.load_model(bad)
@@ -174,7 +174,7 @@ def test_truncated_and_corrupted_files_give_clear_errors(saved, tmp_path):
         corrupt = bytearray(data)
         for pos in rng.integers(0, len(data), 3):
             corrupt[pos] ^= 0xFF
-        bad = tmp_path / f"flip{i}.keras"
+        bad = tmp_path / f"flip{i}.fitcore"
         bad.write_bytes(bytes(corrupt))
         try:
             model = fc.models.load_model(bad)
@@ -192,7 +192,7 @@ def test_an_entry_flagged_encrypted_is_a_value_error(saved, tmp_path):
     data = bytearray(saved.read_bytes())
     entry = data.index(b"PK\x01\x02")  # the central directory's first entry
     data[entry + 8] |= 0x1  # general purpose flag, bit 0: encrypted
-    bad = tmp_path / "encrypted.keras"
+    bad = tmp_path / "encrypted.fitcore"
     bad.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="load_model: .* holds encrypted entries"):
         fc.models.load_model(bad)
@@ -209,7 +209,7 @@ def test_long_corruption_campaign(saved, tmp_path):
         corrupt = bytearray(data[:rng.integers(0, len(data))] if i % 4 == 0 else data)
         for pos in rng.integers(0, len(data), rng.integers(1, 9)) if i % 4 else ():
             corrupt[pos] ^= 1 << int(rng.integers(0, 8))
-        bad = tmp_path / "bad.keras"
+        bad = tmp_path / "bad.fitcore"
         bad.write_bytes(bytes(corrupt))
         try:
             model = fc.models.load_model(bad)
@@ -226,7 +226,7 @@ def test_long_corruption_campaign(saved, tmp_path):
                                   "npy_object", "npy_wrong_shape", "path_member", "missing_weights",
                                   "wrong_format", "deep_json", "bad_seed_type", "not_json"])
 def test_hostile_files_are_refused(saved, tmp_path, case):
-    target = tmp_path / "bad.keras"
+    target = tmp_path / "bad.fitcore"
     arch = lambda mutate: edit_json("config.json", lambda c: mutate(c["architecture"]))  # noqa: E731
     changes = {
         "unknown_class": arch(lambda a: a["layers"][0].update(class_name="Popen")),
@@ -257,7 +257,7 @@ def test_hostile_huge_layer_is_refused_before_allocating(saved, tmp_path):
     """A file that describes a 400 GB kernel fails on the budget check, not on an allocation."""
     import tracemalloc
 
-    target = rewrite(saved, tmp_path / "big.keras",
+    target = rewrite(saved, tmp_path / "big.fitcore",
                      edit_json("config.json", lambda c: c["architecture"]["layers"][0]["config"].update(units=10**10)))
     tracemalloc.start()
     with pytest.raises(ValueError, match="more than the file being loaded carries"):
@@ -276,7 +276,7 @@ def test_hostile_auc_num_thresholds_is_refused_before_allocating(saved, tmp_path
         config["compile"]["metrics"][output] = [{"class_name": "AUC",
                                                  "config": {"name": "auc", "num_thresholds": 10**10}}]
 
-    target = rewrite(saved, tmp_path / "auc.keras", edit_json("config.json", use_auc))
+    target = rewrite(saved, tmp_path / "auc.fitcore", edit_json("config.json", use_auc))
     tracemalloc.start()
     with pytest.raises(ValueError, match=r"^compile\.metrics\['\w+'\]\[0\]: cannot rebuild AUC from .*: "
                                          r"AUC: `num_thresholds` must be in \[2, 2\*\*20 = 1048576\], got 10000000000$"):
@@ -332,8 +332,8 @@ def test_every_layer_kind_round_trips_with_its_state(tmp_path):
     x = [rng.integers(0, 10, (40, 4)), rng.normal(size=(40, 5)).astype("float32")]
     y = rng.integers(0, 2, (40, 1))
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)
-    model.save(tmp_path / "all.keras")
-    restored = fc.models.load_model(tmp_path / "all.keras")
+    model.save(tmp_path / "all.fitcore")
+    restored = fc.models.load_model(tmp_path / "all.fitcore")
     assert [type(l).__name__ for l in restored.layers] == [type(l).__name__ for l in model.layers]
     assert_same_weights(model, restored)  # moving_mean / moving_variance included
     np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
@@ -351,8 +351,8 @@ def test_scheduled_clipped_optimizer_round_trips_and_resumes(tmp_path):
     model.compile(optimizer=fc.optimizers.AdamW(learning_rate=schedule, weight_decay=0.01, clipnorm=0.5),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    model.save(tmp_path / "s.keras")
-    restored = fc.models.load_model(tmp_path / "s.keras")
+    model.save(tmp_path / "s.fitcore")
+    restored = fc.models.load_model(tmp_path / "s.fitcore")
     assert isinstance(restored.optimizer, fc.optimizers.AdamW)
     assert restored.optimizer.get_config() == model.optimizer.get_config()
     assert restored.optimizer.learning_rate == pytest.approx(0.05 * 0.5 ** (4 / 3))  # at step 4
@@ -372,8 +372,8 @@ def test_shared_layer_round_trips_as_one_layer_called_twice(tmp_path):
     x = [rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 3)).astype("float32")]
     y = rng.normal(size=(16, 1)).astype("float32")
     model.fit(x, y, batch_size=4, epochs=1, verbose=0)
-    model.save(tmp_path / "shared.keras")
-    restored = fc.models.load_model(tmp_path / "shared.keras")
+    model.save(tmp_path / "shared.fitcore")
+    restored = fc.models.load_model(tmp_path / "shared.fitcore")
     assert [l.name for l in restored.layers].count("shared") == 1 and len(restored.weights) == 4
     np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
     h1 = model.fit(x, y, batch_size=4, epochs=2, initial_epoch=1, verbose=0)

@@ -330,13 +330,19 @@ class Model(Trainer):
         load_weights(self, filepath)
 
     def save(self, filepath, overwrite=True):
-        """Saves architecture, weights, compile settings and optimizer state in one file, written
-        atomically; fc.models.load_model(filepath) gives the model back.
+        """Architecture, weights, compile settings and optimizer state in one file, written atomically;
+        fc.models.load_model(filepath) gives the model back.
 
         Args:
-            filepath: a path ending in ".keras" or ".fitcore".
-            overwrite: whether an existing file may be replaced."""
-        from fitcore.saving.model_file import save_model
+            filepath: '.keras' writes Keras 3's format (keras.saving.load_model reads it; needs h5py,
+                the `keras` extra); '.fitcore' writes fitcore's own format (numpy only).
+            overwrite: whether an existing file may be replaced.
+
+        Returns:
+            None.
+        """
+        from fitcore.saving import keras_format
+        from fitcore.saving.model_file import _check_path, save_model
 
         if not overwrite and os.path.exists(os.fspath(filepath)):
             raise FileExistsError(f"save: {os.fspath(filepath)!r} exists and overwrite=False")
@@ -344,7 +350,24 @@ class Model(Trainer):
         if nested:
             raise ValueError(f"save: a model containing other models ({', '.join(nested)}) cannot be saved whole "
                              f"yet; save_weights / load_weights keep its weights")
-        save_model(self, filepath)
+        if _check_path(filepath, "save").endswith(".keras"):
+            keras_format.save_model(self, filepath)
+        else:
+            save_model(self, filepath)
+
+    def to_keras(self, compile=True):
+        """The equivalent Keras 3 model (Keras must be installed).
+
+        Args:
+            compile: whether the Keras model gets the compile settings and optimizer state.
+
+        Returns:
+            A keras.Model with the same architecture, weights and (compiled) training state.
+        """
+        from fitcore.saving.keras_format import to_keras
+
+        self._require_built("to_keras")
+        return to_keras(self, compile=compile)
 
     def summary(self, line_length=None, print_fn=None, show_trainable=False, expand_nested=False):
         """Prints the layers, output shapes and parameter counts as Keras's table.

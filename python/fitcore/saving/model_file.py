@@ -19,6 +19,7 @@ import zlib
 
 import numpy as np
 
+from fitcore.saving import keras_format
 from fitcore.saving.serialization import check_json_value, deserialize, serialize
 from fitcore.saving.weights import atomic_write
 
@@ -194,7 +195,20 @@ def _npy_bytes(array):
 # --- load --------------------------------------------------------------------------------------
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model saved by model.save(filepath), compiled as it was (compile=False: not compiled),
-    with its weights, optimizer state and step count, so training continues as it would have."""
+    with its weights, optimizer state and step count, so training continues as it would have.
+
+    Reads fitcore's own files and Keras 3's `.keras` files alike, telling them apart by their
+    entries (a Keras file holds model.weights.h5), not by the suffix.
+
+    Args:
+        filepath: a '.keras' or '.fitcore' file.
+        custom_objects: not supported (None).
+        compile: whether to compile the model as it was saved.
+        safe_mode: accepted for Keras compatibility; loading never executes code from the file.
+
+    Returns:
+        The model.
+    """
     from fitcore.layers.layer import weight_budget
 
     filepath = _check_path(filepath, "load_model")
@@ -205,6 +219,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise FileNotFoundError(f"load_model: no file at {filepath!r}")
     try:
         with zipfile.ZipFile(filepath) as archive:
+            members = {info.filename: info for info in archive.infolist()}
+            if keras_format.is_keras_archive(members):  # told apart by content, whatever the suffix
+                return keras_format.load_model(archive, members, filepath, compile)
             return _load(archive, filepath, compile, weight_budget)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, UnicodeDecodeError, NotImplementedError,
             struct.error, zlib.error) as error:  # what a damaged archive makes zipfile raise
