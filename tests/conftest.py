@@ -17,8 +17,7 @@ def _seeded():
 
 def weight_offsets(model):
     """Where each of model.weights lies in the core's flat parameter buffer (in floats)."""
-    base = model._network.params.ctypes.data
-    return [(w.value.ctypes.data - base) // 4 for w in model.weights]
+    return [model._weight_offset(w) for w in model.weights]
 
 
 def core_gradients(model, x, y, sample_weight=None):

@@ -444,8 +444,7 @@ def _slot_arrays(model):
 
 def _offsets(model, weights):
     """Each trainable weight's offset in the core's flat buffers (the optimizer's state has its layout)."""
-    base = model._network.params.__array_interface__["data"][0]
-    return {id(w): (w.value.__array_interface__["data"][0] - base) // 4 for w in weights}
+    return {id(w): model._weight_offset(w) for w in weights}
 
 
 # --- the graph, in Keras's order ----------------------------------------------------------------

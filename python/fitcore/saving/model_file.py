@@ -179,7 +179,7 @@ def save_model(model, filepath):
             archive.writestr("metadata.json", json.dumps(metadata, indent=1))
             archive.writestr("config.json", json.dumps(config, indent=1))
             for i, w in enumerate(model.weights):
-                archive.writestr(f"weights/{i:04d}.npy", _npy_bytes(w.value))
+                archive.writestr(f"weights/{i:04d}.npy", _npy_bytes(w.numpy()))
             for i, (_, view) in enumerate(state):
                 archive.writestr(f"optimizer/{i:04d}.npy", _npy_bytes(view))
 
