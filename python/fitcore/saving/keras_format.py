@@ -265,6 +265,12 @@ LAYERS = {
     "Permute": KerasLayer("Permute"),
     "RepeatVector": KerasLayer("RepeatVector"),
     "Rescaling": KerasLayer("Rescaling"),
+    # Convolution and the layers around it take Keras's arguments (refusing values they lack) and
+    # keep Keras's kernel layout (kh, kw, in, out).
+    **{name: KerasLayer(name) for name in (
+        "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
+        "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+        "ZeroPadding1D", "ZeroPadding2D", "UpSampling1D", "UpSampling2D", "Reshape")},
 }
 
 
