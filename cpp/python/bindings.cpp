@@ -7,6 +7,8 @@
 #include <Eigen/Core>
 
 #include "fitcore/collective.hpp"
+#include "fitcore/kernels/gemm.hpp"
+#include "fitcore/kernels/isa.hpp"
 #include "fitcore/parallel.hpp"
 #include "fitcore/random.hpp"
 #include "fitcore/trainer.hpp"
@@ -191,4 +193,27 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("set_num_threads", &set_num_threads);
   m.def("get_num_threads", &num_threads);
+  // Instruction-set levels by name (fc.config.set_isa validates the name first).
+  py::enum_<kernels::Isa>(m, "Isa")
+      .value("baseline", kernels::Isa::baseline)
+      .value("avx2", kernels::Isa::avx2)
+      .value("avx512", kernels::Isa::avx512);
+  m.def("supported_isa", &kernels::supported_isa);
+  m.def("active_isa", &kernels::active_isa);
+  m.def("set_isa_limit", &kernels::set_isa_limit);  // std::invalid_argument -> ValueError
+  // C = A B (or C += A B) on numpy float32 views of any strides, for tests and benchmarks.
+  m.def("gemm", [](py::array_t<float, 0> a, py::array_t<float, 0> b, py::array_t<float, 0> c, bool accumulate) {
+    const auto view = [](py::array_t<float, 0>& x, bool writeable) {
+      if (x.ndim() != 2) throw py::value_error("gemm: operands must be 2-D");
+      if (writeable && !x.writeable()) throw py::value_error("gemm: C must be writeable");
+      if (x.strides(0) % static_cast<py::ssize_t>(sizeof(float)) || x.strides(1) % static_cast<py::ssize_t>(sizeof(float)))
+        throw py::value_error("gemm: strides must be whole floats");
+      return kernels::MatrixView{static_cast<float*>(x.request(writeable).ptr), x.shape(0), x.shape(1),
+                                 x.strides(0) / static_cast<py::ssize_t>(sizeof(float)),
+                                 x.strides(1) / static_cast<py::ssize_t>(sizeof(float))};
+    };
+    const kernels::MatrixView av = view(a, false), bv = view(b, false), cv = view(c, true);
+    py::gil_scoped_release release;
+    kernels::gemm_checked(av, bv, cv, accumulate);
+  });
 }
