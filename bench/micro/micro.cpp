@@ -253,7 +253,7 @@ double fma_peak(int bits, int threads) {
 // on the core's threads.
 double gemm_rate(int64_t m, int64_t n, int64_t k) {
   Buffer a = random_buffer(m * k, 11), b = random_buffer(k * n, 12), c(static_cast<size_t>(m * n));
-  const int64_t block = n >= 1024 ? 128 : 64;
+  const int64_t block = std::getenv("FITCORE_MICRO_GEMM_BLOCK") ? std::atoll(std::getenv("FITCORE_MICRO_GEMM_BLOCK")) : (n >= 1024 ? 128 : 64);
   const int64_t blocks = (n + block - 1) / block;
   const double s = seconds_per_call([&] {
     parallel_for(blocks, true, [&](int64_t j) {
