@@ -151,3 +151,28 @@ def test_levels_train_the_same_model_to_float_rounding():
         np.testing.assert_allclose(pred, widest[2], rtol=1e-3, atol=1e-6, err_msg=level)
         for a, b in zip(weights, widest[1]):
             np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5, err_msg=level)
+
+
+# --- the portable build: no leaks out of the per-ISA files, runs on CPUs without them ------------
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.slow
+def test_portable_build_keeps_each_instruction_set_in_its_files_and_runs_on_emulated_cpus():
+    # tools/check-isa: a FITCORE_NATIVE=OFF build (minutes), its objects and module checked for
+    # weak symbols in per-ISA files and for AVX-512 / ymm code outside them, then (with qemu-user)
+    # run on an emulated Haswell (AVX2, no AVX-512) and Nehalem (no AVX) against numpy.
+    import shutil
+
+    missing = [tool for tool in ("cmake", "ninja", "nm", "objdump") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"tools/check-isa needs {', '.join(missing)}")
+    run = subprocess.run([os.path.join(REPO, "tools", "check-isa")], capture_output=True, text=True, timeout=3000)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "check_isa_symbols: 0 problem(s)" in run.stdout
+    if shutil.which("qemu-x86_64") is None:
+        pytest.skip("qemu-x86_64 absent (apt-get install qemu-user): the AVX2 and baseline paths were not run "
+                    "on emulated CPUs without AVX-512 / AVX")
+    assert "isa_smoke: supported avx2; levels baseline, avx2 match numpy and train" in run.stdout
+    assert "isa_smoke: supported baseline; levels baseline match numpy and train" in run.stdout
