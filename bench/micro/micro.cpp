@@ -116,7 +116,7 @@ void bench_dense() {
   std::copy(init.begin(), init.end(), net.params());
   Buffer grads(static_cast<size_t>(net.num_params()));
   const double flop_per_sample = 1211392.0;
-  for (int64_t batch : {32, 256}) {
+  for (int64_t batch : {32, 256, 2048}) {
     net.reserve(batch);
     Buffer x = random_buffer(batch * 784, 3);
     Buffer gy = random_buffer(batch * 10, 4, 0.01f);
@@ -310,7 +310,12 @@ void bench_gemm() {
 int main(int argc, char** argv) {
   const std::string only = argc > 1 ? argv[1] : "";
   set_num_threads(num_threads());  // as the Python module does at import
-  std::printf("fitcore micro-benchmarks, %d thread(s) (OMP_NUM_THREADS)\n", omp_get_max_threads());
+  // FITCORE_ISA caps the kernels' level as it does for the Python module (the gemm case runs every level).
+  if (const char* isa = std::getenv("FITCORE_ISA"))
+    for (auto level : {kernels::Isa::baseline, kernels::Isa::avx2, kernels::Isa::avx512})
+      if (std::string(isa) == kernels::isa_name(level)) kernels::set_isa_limit(level);
+  std::printf("fitcore micro-benchmarks, %d thread(s) (OMP_NUM_THREADS), kernels at %s\n", omp_get_max_threads(),
+              kernels::isa_name(kernels::active_isa()));
   if (only.empty() || only == "gather") bench_gather();
   if (only.empty() || only == "gemm") bench_gemm();
   if (only.empty() || only == "dense") bench_dense();
