@@ -3,7 +3,7 @@
 // 256-long slices resumed from C, masked edges. Every element of C is one FMA chain over k in order.
 // Everything but the entry point sits in an anonymous namespace and uses intrinsics only: no inline
 // function or template from a shared header is instantiated here, so the linker can never hand
-// AVX2 code to a caller of the same function elsewhere (tools/check-isa-symbols verifies it).
+// AVX2 code to a caller of the same function elsewhere (tools/check-isa verifies it).
 #if defined(__x86_64__)
 #include <immintrin.h>
 
