@@ -91,8 +91,8 @@ def set_isa(level):
     The environment variable `FITCORE_ISA` sets it at import. At the `"avx2"` and `"avx512"` levels
     each output of a matrix product is one fused multiply-add chain in order, so the two give the
     same bits; `"baseline"` (Eigen's kernels, no FMA) differs from them by float rounding. In a
-    build made with `-march=native` (the source build's default) the compiler may use the build
-    machine's widest instructions outside the kernels too; wheels (portable builds) do not.
+    build made with `-DFITCORE_NATIVE=ON` (`-march=native`) the compiler may use the build
+    machine's widest instructions outside the kernels too; portable builds (wheels) do not.
 
     Args:
         level: `"baseline"`, `"avx2"` or `"avx512"`, at most `supported_isa()`; or `None` for the
