@@ -62,7 +62,7 @@ def test_core_refuses_a_level_the_cpu_lacks():
     if fc.config.supported_isa() == "avx512":
         pytest.skip("every level is supported by this CPU (it has AVX-512), none to refuse")
     with pytest.raises(ValueError, match="is not supported by this CPU"):
-        fc._core.set_isa_limit(fc._core.Isa.avx512)
+        fc._core.set_isa_limit(fc.config.ISA_LEVELS.index("avx512"))
 
 
 def run_python(code, **env):

@@ -193,14 +193,12 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("set_num_threads", &set_num_threads);
   m.def("get_num_threads", &num_threads);
-  // Instruction-set levels by name (fc.config.set_isa validates the name first).
-  py::enum_<kernels::Isa>(m, "Isa")
-      .value("baseline", kernels::Isa::baseline)
-      .value("avx2", kernels::Isa::avx2)
-      .value("avx512", kernels::Isa::avx512);
-  m.def("supported_isa", &kernels::supported_isa);
-  m.def("active_isa", &kernels::active_isa);
-  m.def("set_isa_limit", &kernels::set_isa_limit);  // std::invalid_argument -> ValueError
+  // Instruction-set levels as their enum values 0 (baseline), 1 (avx2), 2 (avx512); fc.config
+  // names them and validates a level before setting it.
+  m.def("supported_isa", [] { return static_cast<int>(kernels::supported_isa()); });
+  m.def("active_isa", [] { return static_cast<int>(kernels::active_isa()); });
+  m.def("set_isa_limit", [](int level) { kernels::set_isa_limit(static_cast<kernels::Isa>(level)); },
+        py::arg("level"));  // std::invalid_argument -> ValueError
   // C = A B (or C += A B) on numpy float32 views of any strides, for tests and benchmarks.
   m.def("gemm", [](py::array_t<float, 0> a, py::array_t<float, 0> b, py::array_t<float, 0> c, bool accumulate) {
     const auto view = [](py::array_t<float, 0>& x, bool writeable) {
@@ -215,5 +213,5 @@ PYBIND11_MODULE(_core, m) {
     const kernels::MatrixView av = view(a, false), bv = view(b, false), cv = view(c, true);
     py::gil_scoped_release release;
     kernels::gemm_checked(av, bv, cv, accumulate);
-  });
+  }, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("accumulate"));
 }

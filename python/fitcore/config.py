@@ -62,7 +62,7 @@ def supported_isa():
         One of `"baseline"` (any x86-64 or other CPU: Eigen's kernels), `"avx2"` (AVX2 + FMA) or
         `"avx512"` (AVX-512 F, BW, DQ and VL).
     """
-    return _core.supported_isa().name
+    return ISA_LEVELS[_core.supported_isa()]
 
 
 def get_isa():
@@ -72,7 +72,7 @@ def get_isa():
         `"baseline"`, `"avx2"` or `"avx512"`: the supported level, capped by `set_isa` or the
         `FITCORE_ISA` environment variable.
     """
-    return _core.active_isa().name
+    return ISA_LEVELS[_core.active_isa()]
 
 
 def _isa_problem(level):
@@ -106,7 +106,7 @@ def set_isa(level):
     problem = _isa_problem(level)
     if problem:
         raise ValueError(f"set_isa: `level` {problem}, got {level!r}")
-    _core.set_isa_limit(getattr(_core.Isa, level))
+    _core.set_isa_limit(ISA_LEVELS.index(level))
 
 
 def _apply_isa_environment(environ):
