@@ -8,12 +8,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <ctime>
 #include <string>
 #include <vector>
 
 #include "fitcore/data.hpp"
+#include "fitcore/gemm.hpp"
+#include "fitcore/kernels/isa.hpp"
 #include "fitcore/losses.hpp"
 #include "fitcore/network.hpp"
 #include "fitcore/optimizer.hpp"
@@ -113,7 +116,7 @@ void bench_dense() {
   std::copy(init.begin(), init.end(), net.params());
   Buffer grads(static_cast<size_t>(net.num_params()));
   const double flop_per_sample = 1211392.0;
-  for (int64_t batch : {32, 256}) {
+  for (int64_t batch : {32, 256, 2048}) {
     net.reserve(batch);
     Buffer x = random_buffer(batch * 784, 3);
     Buffer gy = random_buffer(batch * 10, 4, 0.01f);
@@ -190,13 +193,131 @@ void bench_optimizers() {
   }
 }
 
+
+// --- GEMM per instruction-set level, beside the FMA peak --------------------------------------
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+// The FMA peak: 12 independent multiply-add chains per thread (enough to cover the FMA latency
+// on every current x86 core), each thread on its own registers; FLOP per call returned.
+__attribute__((target("avx2,fma"))) float fma_loop_256(int64_t iters) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(0.001f * static_cast<float>(i));
+  const __m256 x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(1e-4f);
+  for (int64_t t = 0; t < iters; ++t)
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
+  __m256 s = acc[0];
+  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, acc[i]);
+  return _mm256_cvtss_f32(s);
+}
+
+__attribute__((target("avx512f"))) float fma_loop_512(int64_t iters) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(0.001f * static_cast<float>(i));
+  const __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-4f);
+  for (int64_t t = 0; t < iters; ++t)
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+  __m512 s = acc[0];
+  for (int i = 1; i < 12; ++i) s = _mm512_add_ps(s, acc[i]);  // every chain feeds the result: none is dropped
+  return _mm512_reduce_add_ps(s);
+}
+#endif
+
+std::string cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+// GFLOP/s of an FMA loop at one register width on `threads` threads (each thread its own loop).
+double fma_peak(int bits, int threads) {
+  const int64_t iters = 1 << 16;
+  float sink = 0.0f;
+  const double s = seconds_per_call([&] {
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+    {
+#if defined(__x86_64__) && defined(__GNUC__)
+      sink += bits == 512 ? fma_loop_512(iters) : fma_loop_256(iters);
+#endif
+    }
+  });
+  if (sink == 42.0f) std::puts("");
+  return 2.0 * 12 * (bits / 32) * static_cast<double>(iters) * threads / s * 1e-9;
+}
+
+// C (m x n) = A (m x k) B (k x n) split into column blocks as Dense splits its outputs, the blocks
+// on the core's threads.
+double gemm_rate(int64_t m, int64_t n, int64_t k) {
+  Buffer a = random_buffer(m * k, 11), b = random_buffer(k * n, 12), c(static_cast<size_t>(m * n));
+  const int64_t block = std::getenv("FITCORE_MICRO_GEMM_BLOCK") ? std::atoll(std::getenv("FITCORE_MICRO_GEMM_BLOCK")) : (n >= 1024 ? 128 : 64);
+  const int64_t blocks = (n + block - 1) / block;
+  const double s = seconds_per_call([&] {
+    parallel_for(blocks, true, [&](int64_t j) {
+      const int64_t c0 = j * block, nc = std::min(block, n - c0);
+      gemm(m, nc, k, {a.data(), k, 1}, {b.data() + c0, n, 1}, c.data() + c0, n, false);
+    });
+  });
+  return 2.0 * static_cast<double>(m) * n * k / s * 1e-9;
+}
+
+void bench_gemm() {
+  using kernels::Isa;
+  const int threads = omp_get_max_threads();
+  const Isa widest = kernels::supported_isa();
+  std::printf("CPU: %s; widest instruction set: %s\n", cpu_model().c_str(), kernels::isa_name(widest));
+  const double peak256 = widest >= Isa::avx2 ? fma_peak(256, threads) : 0.0;
+  const double peak512 = widest >= Isa::avx512 ? fma_peak(512, threads) : 0.0;
+  std::printf("FMA peak, %d thread(s): 256-bit %.1f GFLOP/s", threads, peak256);
+  if (peak512 > 0)
+    std::printf(", 512-bit %.1f GFLOP/s\n", peak512);
+  else
+    std::printf(", 512-bit n/a (no AVX-512)\n");
+  const double peak = peak512 > 0 ? peak512 : peak256;
+  struct Shape { int64_t m, n, k; const char* label; };
+  const Shape shapes[] = {{32, 256, 784, "reference layer 1, batch 32"},  {256, 256, 784, "reference layer 1, batch 256"},
+                          {256, 256, 256, "reference layer 2, batch 256"}, {2048, 256, 256, "256-wide, batch 2048"},
+                          {2048, 1024, 1024, "1024-wide, batch 2048"},     {2048, 2048, 2048, "2048-wide, batch 2048"},
+                          {2048, 4096, 4096, "4096-wide, batch 2048"}};
+  const char* only_shape = std::getenv("FITCORE_MICRO_GEMM_MAX");  // e.g. 1024: skip wider shapes
+  const int64_t max_width = only_shape ? std::atoll(only_shape) : 4096;
+  std::printf("%-32s %-20s", "GEMM (m x k) @ (k x n)", "shape");
+  for (int level = 0; level <= static_cast<int>(widest); ++level) std::printf(" %9s", kernels::isa_name(static_cast<Isa>(level)));
+  std::printf("  GFLOP/s; widest at %% of FMA peak\n");
+  for (const Shape& sh : shapes) {
+    if (sh.n > max_width) continue;
+    char dims[32];
+    std::snprintf(dims, sizeof dims, "%ldx%ldx%ld", static_cast<long>(sh.m), static_cast<long>(sh.k),
+                  static_cast<long>(sh.n));
+    std::printf("%-32s %-20s", sh.label, dims);
+    double rate = 0.0;
+    for (int level = 0; level <= static_cast<int>(widest); ++level) {
+      kernels::set_isa_limit(static_cast<Isa>(level));
+      rate = gemm_rate(sh.m, sh.n, sh.k);
+      std::printf(" %9.1f", rate);
+      std::fflush(stdout);
+    }
+    std::printf("  %5.0f %%\n", peak > 0 ? 100.0 * rate / peak : 0.0);
+  }
+  kernels::set_isa_limit(widest);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string only = argc > 1 ? argv[1] : "";
   set_num_threads(num_threads());  // as the Python module does at import
-  std::printf("fitcore micro-benchmarks, %d thread(s) (OMP_NUM_THREADS)\n", omp_get_max_threads());
+  // FITCORE_ISA caps the kernels' level as it does for the Python module (the gemm case runs every level).
+  if (const char* isa = std::getenv("FITCORE_ISA"))
+    for (auto level : {kernels::Isa::baseline, kernels::Isa::avx2, kernels::Isa::avx512})
+      if (std::string(isa) == kernels::isa_name(level)) kernels::set_isa_limit(level);
+  std::printf("fitcore micro-benchmarks, %d thread(s) (OMP_NUM_THREADS), kernels at %s\n", omp_get_max_threads(),
+              kernels::isa_name(kernels::active_isa()));
   if (only.empty() || only == "gather") bench_gather();
+  if (only.empty() || only == "gemm") bench_gemm();
   if (only.empty() || only == "dense") bench_dense();
   if (only.empty() || only == "loss") bench_loss();
   if (only.empty() || only == "optimizer") bench_optimizers();

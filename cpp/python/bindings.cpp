@@ -8,6 +8,7 @@
 
 #include "fitcore/collective.hpp"
 #include "fitcore/activations.hpp"
+#include "fitcore/kernels/gemm.hpp"
 #include "fitcore/kernels/isa.hpp"
 #include "fitcore/kernels/vecmath.hpp"
 #include "fitcore/parallel.hpp"
@@ -291,4 +292,19 @@ PYBIND11_MODULE(_core, m) {
                                x.size());
     return y;
   });
+  // C = A B (or C += A B) on numpy float32 views of any strides, for tests and benchmarks.
+  m.def("gemm", [](py::array_t<float, 0> a, py::array_t<float, 0> b, py::array_t<float, 0> c, bool accumulate) {
+    const auto view = [](py::array_t<float, 0>& x, bool writeable) {
+      if (x.ndim() != 2) throw py::value_error("gemm: operands must be 2-D");
+      if (writeable && !x.writeable()) throw py::value_error("gemm: C must be writeable");
+      if (x.strides(0) % static_cast<py::ssize_t>(sizeof(float)) || x.strides(1) % static_cast<py::ssize_t>(sizeof(float)))
+        throw py::value_error("gemm: strides must be whole floats");
+      return kernels::MatrixView{static_cast<float*>(x.request(writeable).ptr), x.shape(0), x.shape(1),
+                                 x.strides(0) / static_cast<py::ssize_t>(sizeof(float)),
+                                 x.strides(1) / static_cast<py::ssize_t>(sizeof(float))};
+    };
+    const kernels::MatrixView av = view(a, false), bv = view(b, false), cv = view(c, true);
+    py::gil_scoped_release release;
+    kernels::gemm_checked(av, bv, cv, accumulate);
+  }, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("accumulate"));
 }

@@ -1,185 +1,17 @@
+// fitcore::gemm: the dispatcher in front of the per-ISA kernels (cpp/src/kernels/gemm_*.cpp),
+// chosen at every call by kernels::active_isa(), and Eigen's GEMM at the baseline level.
 #include "fitcore/gemm.hpp"
 
 #include <Eigen/Core>
+#include <stdexcept>
+#include <string>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-// The kernels are compiled for AVX2 + FMA whatever the build's -march, and chosen at run time when
-// the CPU has them: portable wheels run them too.
-#define FITCORE_AVX2 __attribute__((target("avx2,fma")))
-#define FITCORE_X86_KERNELS 1
-#else
-#define FITCORE_X86_KERNELS 0
-#endif
+#include "fitcore/kernels/gemm.hpp"
+#include "fitcore/kernels/isa.hpp"
 
 namespace fitcore {
 namespace {
 
-#if FITCORE_X86_KERNELS
-constexpr int kTileRows = 6;     // 6 x 16 accumulators fill 12 of the 16 ymm registers
-constexpr int64_t kTileCols = 16;
-constexpr int64_t kSliceK = 256;
-
-// Lanes [0, valid) of an 8-float register, for the loads and stores of a narrow edge tile.
-FITCORE_AVX2 __m256i lane_mask(int64_t valid) {
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(valid)), lanes);
-}
-
-// Row r of a tile: acc0 holds columns 0-7, acc1 columns 8-15 (under masks in a narrow tile).
-template <bool Narrow>
-FITCORE_AVX2 inline void store_row(float* cr, __m256 acc0, __m256 acc1, __m256i mask0, __m256i mask1) {
-  if (Narrow) {
-    _mm256_maskstore_ps(cr, mask0, acc0);
-    _mm256_maskstore_ps(cr + 8, mask1, acc1);
-  } else {
-    _mm256_storeu_ps(cr, acc0);
-    _mm256_storeu_ps(cr + 8, acc1);
-  }
-}
-
-template <bool Narrow>
-FITCORE_AVX2 inline __m256 load(const float* p, __m256i mask) {
-  return Narrow ? _mm256_maskload_ps(p, mask) : _mm256_loadu_ps(p);
-}
-
-// One row of a tile, one step of k: a[0] times the 16 floats of B's row, into the row's accumulators.
-FITCORE_AVX2 inline void fma_row(const float* a, __m256 b0, __m256 b1, __m256& c0, __m256& c1) {
-  const __m256 ar = _mm256_broadcast_ss(a);
-  c0 = _mm256_fmadd_ps(ar, b0, c0);
-  c1 = _mm256_fmadd_ps(ar, b1, c1);
-}
-
-// One Rows x 16 tile of C from a Rows-row panel of A and a 16-column strip of B, over all of k.
-// The accumulators are named variables, not an array, so they stay in registers. Narrow tiles
-// (the last columns) load and store under masks; the arithmetic is the same.
-// `resume`: the chains go on from C's values (C += A B, or a later slice of k), else start at zero.
-template <int Rows, bool Narrow>
-FITCORE_AVX2 void tile(int64_t k, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb, float* c,
-                       int64_t ldc, bool resume, __m256i mask0, __m256i mask1) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
-         c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  if (resume) {
-    c00 = load<Narrow>(c, mask0), c01 = load<Narrow>(c + 8, mask1);
-    if constexpr (Rows > 1) c10 = load<Narrow>(c + ldc, mask0), c11 = load<Narrow>(c + ldc + 8, mask1);
-    if constexpr (Rows > 2) c20 = load<Narrow>(c + 2 * ldc, mask0), c21 = load<Narrow>(c + 2 * ldc + 8, mask1);
-    if constexpr (Rows > 3) c30 = load<Narrow>(c + 3 * ldc, mask0), c31 = load<Narrow>(c + 3 * ldc + 8, mask1);
-    if constexpr (Rows > 4) c40 = load<Narrow>(c + 4 * ldc, mask0), c41 = load<Narrow>(c + 4 * ldc + 8, mask1);
-    if constexpr (Rows > 5) c50 = load<Narrow>(c + 5 * ldc, mask0), c51 = load<Narrow>(c + 5 * ldc + 8, mask1);
-  }
-  for (int64_t p = 0; p < k; ++p) {
-    const float* bp = b + p * ldb;
-    const __m256 b0 = load<Narrow>(bp, mask0), b1 = load<Narrow>(bp + 8, mask1);
-    const float* ap = a + p * acs;
-    fma_row(ap, b0, b1, c00, c01);
-    if constexpr (Rows > 1) fma_row(ap + ars, b0, b1, c10, c11);
-    if constexpr (Rows > 2) fma_row(ap + 2 * ars, b0, b1, c20, c21);
-    if constexpr (Rows > 3) fma_row(ap + 3 * ars, b0, b1, c30, c31);
-    if constexpr (Rows > 4) fma_row(ap + 4 * ars, b0, b1, c40, c41);
-    if constexpr (Rows > 5) fma_row(ap + 5 * ars, b0, b1, c50, c51);
-  }
-  store_row<Narrow>(c, c00, c01, mask0, mask1);
-  if constexpr (Rows > 1) store_row<Narrow>(c + ldc, c10, c11, mask0, mask1);
-  if constexpr (Rows > 2) store_row<Narrow>(c + 2 * ldc, c20, c21, mask0, mask1);
-  if constexpr (Rows > 3) store_row<Narrow>(c + 3 * ldc, c30, c31, mask0, mask1);
-  if constexpr (Rows > 4) store_row<Narrow>(c + 4 * ldc, c40, c41, mask0, mask1);
-  if constexpr (Rows > 5) store_row<Narrow>(c + 5 * ldc, c50, c51, mask0, mask1);
-}
-
-template <bool Narrow>
-FITCORE_AVX2 void row_panel(int rows, int64_t k, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb,
-                            float* c, int64_t ldc, bool resume, __m256i mask0, __m256i mask1) {
-  switch (rows) {
-    case 6: return tile<6, Narrow>(k, a, ars, acs, b, ldb, c, ldc, resume, mask0, mask1);
-    case 5: return tile<5, Narrow>(k, a, ars, acs, b, ldb, c, ldc, resume, mask0, mask1);
-    case 4: return tile<4, Narrow>(k, a, ars, acs, b, ldb, c, ldc, resume, mask0, mask1);
-    case 3: return tile<3, Narrow>(k, a, ars, acs, b, ldb, c, ldc, resume, mask0, mask1);
-    case 2: return tile<2, Narrow>(k, a, ars, acs, b, ldb, c, ldc, resume, mask0, mask1);
-    default: return tile<1, Narrow>(k, a, ars, acs, b, ldb, c, ldc, resume, mask0, mask1);
-  }
-}
-
-// dst rows 0-7 (stride ldd) = the columns of the 8 x 8 block at src (rows of stride lds).
-FITCORE_AVX2 void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
-  __m256 r[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
-  __m256 t[8], u[8];
-  for (int i = 0; i < 4; ++i) {
-    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int h = 0; h < 2; ++h) {  // rows 0-3, then rows 4-7
-    const __m256 *lo = t + 4 * h, *hi = t + 4 * h + 2;
-    u[4 * h] = _mm256_shuffle_ps(lo[0], hi[0], _MM_SHUFFLE(1, 0, 1, 0));
-    u[4 * h + 1] = _mm256_shuffle_ps(lo[0], hi[0], _MM_SHUFFLE(3, 2, 3, 2));
-    u[4 * h + 2] = _mm256_shuffle_ps(lo[1], hi[1], _MM_SHUFFLE(1, 0, 1, 0));
-    u[4 * h + 3] = _mm256_shuffle_ps(lo[1], hi[1], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int i = 0; i < 4; ++i) {
-    _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(u[i], u[4 + i], 0x20));
-    _mm256_storeu_ps(dst + (4 + i) * ldd, _mm256_permute2f128_ps(u[i], u[4 + i], 0x31));
-  }
-}
-
-// The kp x cols block of B at (p0, j) as one contiguous kp x 16 run, zero beyond `cols`.
-FITCORE_AVX2 void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols, float* strip) {
-  const float* src = b.data + p0 * b.row_stride + j * b.col_stride;
-  if (cols == kTileCols && b.col_stride == 1) {
-    for (int64_t p = 0; p < kp; ++p) {
-      _mm256_store_ps(strip + p * kTileCols, _mm256_loadu_ps(src + p * b.row_stride));
-      _mm256_store_ps(strip + p * kTileCols + 8, _mm256_loadu_ps(src + p * b.row_stride + 8));
-    }
-  } else if (cols == kTileCols && b.row_stride == 1 && kp % 8 == 0) {  // B is a transpose: 8 x 8 blocks
-    for (int64_t p = 0; p < kp; p += 8)
-      for (int64_t jj = 0; jj < kTileCols; jj += 8)
-        transpose8x8(src + jj * b.col_stride + p, b.col_stride, strip + p * kTileCols + jj, kTileCols);
-  } else {
-    for (int64_t p = 0; p < kp; ++p)
-      for (int64_t jj = 0; jj < kTileCols; ++jj)
-        strip[p * kTileCols + jj] = jj < cols ? src[p * b.row_stride + jj * b.col_stride] : 0.0f;
-  }
-}
-
-FITCORE_AVX2 void gemm_avx2(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc,
-                            bool accumulate) {
-  const __m256i all = _mm256_set1_epi32(-1);
-  // k in slices whose 16-column strip of B (kSliceK x 16 floats) stays in L1 while every row panel
-  // of A meets it. A later slice resumes the chains from C, so each element is still one chain of
-  // fused multiply-adds over k in order (C += A B starts the chain from C's values).
-  alignas(32) float strip[kSliceK * kTileCols];  // 16 KB
-  for (int64_t p0 = 0; p0 < k; p0 += kSliceK) {
-    const int64_t kp = k - p0 < kSliceK ? k - p0 : kSliceK;
-    const bool resume = accumulate || p0 > 0;
-    const float* ap = a.data + p0 * a.col_stride;
-    for (int64_t j = 0; j < n; j += kTileCols) {
-      const int64_t cols = n - j < kTileCols ? n - j : kTileCols;
-      const bool full = cols == kTileCols;
-      const __m256i mask0 = full ? all : lane_mask(cols), mask1 = full ? all : lane_mask(cols - 8);
-      // The strip's rows are read by every row panel: copied into one contiguous run when B's rows
-      // are not contiguous or several panels will read them, the loads stream instead of striding.
-      const float* bj = b.data + p0 * b.row_stride + j * b.col_stride;
-      int64_t ldb = b.row_stride;
-      if (b.col_stride != 1 || (m > kTileRows && full)) {
-        pack_strip(b, p0, j, kp, cols, strip);
-        bj = strip, ldb = kTileCols;
-      }
-      for (int64_t i = 0; i < m; i += kTileRows) {
-        const int rows = static_cast<int>(m - i < kTileRows ? m - i : kTileRows);
-        const float* ai = ap + i * a.row_stride;
-        float* cij = c + i * ldc + j;
-        if (full)
-          row_panel<false>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume, mask0, mask1);
-        else
-          row_panel<true>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume, mask0, mask1);
-      }
-    }
-  }
-}
-
-bool cpu_has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-#endif
-
-// Elsewhere: Eigen's GEMM.
 // Calls f with an Eigen view of the operand: row-major, column-major (a transpose), or a copy.
 template <typename F>
 void with_eigen_view(StridedMatrix v, int64_t rows, int64_t cols, F&& f) {
@@ -212,10 +44,35 @@ void gemm_eigen(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix 
 }  // namespace
 
 void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc, bool accumulate) {
-#if FITCORE_X86_KERNELS
-  if (cpu_has_avx2_fma()) return gemm_avx2(m, n, k, a, b, c, ldc, accumulate);
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {  // an empty sum: C = 0, or C unchanged
+    if (!accumulate)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = 0.0f;
+    return;
+  }
+#if defined(__x86_64__)
+  switch (kernels::active_isa()) {
+    case kernels::Isa::avx512: return kernels::gemm_avx512(m, n, k, a, b, c, ldc, accumulate);
+    case kernels::Isa::avx2: return kernels::gemm_avx2(m, n, k, a, b, c, ldc, accumulate);
+    case kernels::Isa::baseline: break;
+  }
 #endif
   gemm_eigen(m, n, k, a, b, c, ldc, accumulate);
 }
 
+namespace kernels {
+
+void gemm_checked(const MatrixView& a, const MatrixView& b, const MatrixView& c, bool accumulate) {
+  const auto shape = [](const MatrixView& v) { return std::to_string(v.rows) + "x" + std::to_string(v.cols); };
+  if (a.cols != b.rows || c.rows != a.rows || c.cols != b.cols)
+    throw std::invalid_argument("gemm: shapes " + shape(a) + " @ " + shape(b) + " -> " + shape(c) + " do not agree");
+  if (a.rows < 0 || a.cols < 0 || b.cols < 0) throw std::invalid_argument("gemm: negative dimension");
+  if (c.col_stride != 1 || (c.rows > 1 && c.row_stride < c.cols))
+    throw std::invalid_argument("gemm: C must be row-major with rows that do not overlap");
+  gemm(a.rows, b.cols, a.cols, {a.data, a.row_stride, a.col_stride}, {b.data, b.row_stride, b.col_stride}, c.data,
+       c.row_stride, accumulate);
+}
+
+}  // namespace kernels
 }  // namespace fitcore

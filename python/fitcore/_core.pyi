@@ -7,7 +7,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Collective', 'Config', 'GraphSpec', 'MetricSpec', 'MpiHandles', 'Network', 'OpSpec', 'OptimizerSpec', 'OutputLossSpec', 'ParamSpec', 'Trainer', 'epoch_permutation', 'get_num_threads', 'set_num_threads']
+__all__: list[str] = ['Collective', 'Config', 'GraphSpec', 'MetricSpec', 'MpiHandles', 'Network', 'OpSpec', 'OptimizerSpec', 'OutputLossSpec', 'ParamSpec', 'Trainer', 'active_isa', 'epoch_permutation', 'gemm', 'get_num_threads', 'set_isa_limit', 'set_num_threads', 'supported_isa']
 class Config:
     @typing.overload
     def __init__(self) -> None:
@@ -145,9 +145,17 @@ class Collective:
     @property
     def size(self) -> int:
         ...
+def active_isa() -> int:
+    ...
 def epoch_permutation(arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex, arg3: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.int64]:
+    ...
+def gemm(a: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], b: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], c: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], accumulate: bool) -> None:
     ...
 def get_num_threads() -> int:
     ...
+def set_isa_limit(level: typing.SupportsInt | typing.SupportsIndex) -> None:
+    ...
 def set_num_threads(arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+    ...
+def supported_isa() -> int:
     ...

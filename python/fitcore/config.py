@@ -1,4 +1,7 @@
-"""Process-wide settings: thread count, the default of fit(view_metrics=...)."""
+"""Process-wide settings: thread count, instruction-set level, the default of fit(view_metrics=...)."""
+import os
+import warnings
+
 from fitcore import _core
 from fitcore.data.validation import check_positive_int
 
@@ -54,3 +57,91 @@ def get_view_metrics():
         "auto", True or False.
     """
     return _VIEW_METRICS["value"]
+
+
+# --- instruction-set level of the core's kernels ------------------------------------------------
+ISA_LEVELS = ("baseline", "avx2", "avx512")
+ISA_ENV = "FITCORE_ISA"
+
+
+def supported_isa():
+    """Returns the widest instruction-set level this CPU runs the core's kernels at.
+
+    Returns:
+        One of `"baseline"` (any x86-64 or other CPU: Eigen's kernels), `"avx2"` (AVX2 + FMA) or
+        `"avx512"` (AVX-512 F, BW, DQ and VL).
+    """
+    return _core.supported_isa()
+
+
+def get_isa():
+    """Returns the instruction-set level the core's kernels run at now.
+
+    Returns:
+        `"baseline"`, `"avx2"` or `"avx512"`: the supported level, capped by `set_isa` or the
+        `FITCORE_ISA` environment variable.
+    """
+    return _core.active_isa()
+
+
+def _isa_problem(level):
+    """What is wrong with `level` as an instruction-set level, or None when it is usable."""
+    if not isinstance(level, str) or level not in ISA_LEVELS:
+        return f"must be one of {', '.join(map(repr, ISA_LEVELS))}"
+    if ISA_LEVELS.index(level) > ISA_LEVELS.index(supported_isa()):
+        return f"is not supported by this CPU (it supports up to {supported_isa()!r})"
+    return None
+
+
+def set_isa(level):
+    """Caps the instruction-set level of the core's kernels for the whole process.
+
+    Like the thread count, it is a process-wide setting that applies from the next kernel call on.
+    The environment variable `FITCORE_ISA` sets it at import. At the `"avx2"` and `"avx512"` levels
+    each output of a matrix product is one fused multiply-add chain in order, so the two give the
+    same bits; `"baseline"` (Eigen's kernels, no FMA) differs from them by float rounding. In a
+    build made with `-DFITCORE_NATIVE=ON` (`-march=native`) the compiler may use the build
+    machine's widest instructions outside the kernels too; portable builds (wheels) do not.
+
+    Args:
+        level: `"baseline"`, `"avx2"` or `"avx512"`, at most `supported_isa()`; or `None` for the
+            widest supported level.
+
+    Raises:
+        ValueError: `level` is not one of the level names, or the CPU does not support it.
+    """
+    if level is None:
+        level = supported_isa()
+    problem = _isa_problem(level)
+    if problem:
+        raise ValueError(f"set_isa: `level` {problem}, got {level!r}")
+    _core.set_isa_limit(level)
+
+
+def _apply_isa_environment(environ):
+    """Applies `FITCORE_ISA` at import: a level name caps the kernels, empty or unset changes nothing.
+
+    A name that is no level (a typo) fails the import with a ValueError, so a job that asks for a
+    level never silently runs another. A level this CPU lacks (the same job on an older machine)
+    gives a RuntimeWarning naming the variable, and the kernels run at the widest supported level.
+
+    Args:
+        environ: the process environment (a mapping).
+
+    Raises:
+        ValueError: the variable's value is not `baseline`, `avx2` or `avx512`.
+    """
+    raw = environ.get(ISA_ENV, "")
+    level = raw.strip().lower()
+    if not level:
+        return
+    if level not in ISA_LEVELS:
+        raise ValueError(f"{ISA_ENV}={raw!r} is not an instruction-set level: use one of {', '.join(ISA_LEVELS)}")
+    problem = _isa_problem(level)
+    if problem:
+        warnings.warn(f"{ISA_ENV}={raw!r} {problem}: running at {supported_isa()!r}", RuntimeWarning, stacklevel=2)
+        return
+    set_isa(level)
+
+
+_apply_isa_environment(os.environ)

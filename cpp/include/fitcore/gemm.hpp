@@ -12,10 +12,13 @@ struct StridedMatrix {
 };
 
 // C (m x n, row-major, leading dimension ldc) = A (m x k) B (k x n), or C += A B when `accumulate`.
-// On x86-64 CPUs with AVX2 and FMA (checked at run time), register-blocked kernels of our own (small
+// The kernel is chosen at every call by kernels::active_isa() (fc.config.set_isa, FITCORE_ISA): at
+// the AVX-512 and AVX2 + FMA levels, register-blocked kernels of our own (kernels/gemm.hpp; small
 // batches are where library GEMMs lose most): every element of C is one fused multiply-add chain
 // over k in order (from zero, or from C's value when accumulating), so its bits never depend on how
-// a caller splits C into blocks or threads. Elsewhere, Eigen's GEMM.
+// a caller splits C into blocks or threads, and both levels give the same bits. At the baseline
+// level, Eigen's GEMM: bits differ from the FMA levels by rounding, and stay thread-count
+// independent as long as callers split C by size only.
 void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc, bool accumulate);
 
 }  // namespace fitcore

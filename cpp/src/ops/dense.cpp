@@ -1,6 +1,7 @@
 // Dense: y = f(x W + b) over the last axis; leading axes (batch, timesteps) become rows.
-// GEMMs (gemm.hpp) run over fixed blocks of output columns (kGemmBlock), on OpenMP threads when large
-// enough: a block's result never depends on which thread computed it, nor on how many there are.
+// GEMMs (gemm.hpp) run over blocks of output columns whose width follows the shape only (never the
+// thread count), on OpenMP threads when large enough: a block's result never depends on which thread
+// computed it, nor on how many there are (and with the FMA kernels not even on the block width).
 #include "fitcore/ops/dense.hpp"
 
 #include <algorithm>
@@ -10,6 +11,15 @@
 #include "fitcore/parallel.hpp"
 
 namespace fitcore {
+namespace {
+
+// Columns per GEMM block: 64 keeps four or more blocks for two threads at the usual widths; past 512
+// columns, 128 halves how often each block streams the whole of A (the 6 x 64 AVX-512 tiles and the
+// kernel's 128-column packed chunks then meet one block per chunk).
+int64_t block_cols(int64_t cols) { return cols > 512 ? 128 : kGemmBlock; }
+int64_t block_count(int64_t cols) { return (cols + block_cols(cols) - 1) / block_cols(cols); }
+
+}  // namespace
 
 Dense::Dense(const OpSpec& spec, const GraphSpec& graph)
     : Op(spec, graph),
@@ -32,9 +42,9 @@ void Dense::forward(Pass& p) {
   const float* w = param(p, 0);
   float* y = output_value(p);
   float* z = activation_needs_input(activation_) ? preactivation_.data() : y;
-  const int64_t blocks = gemm_blocks(units_);
+  const int64_t blocks = block_count(units_), width = block_cols(units_);
   parallel_for(blocks, rows * in_features_ * units_ > kGemmGrain, [&](int64_t b) {
-    const int64_t c0 = b * kGemmBlock, nc = std::min(kGemmBlock, units_ - c0);
+    const int64_t c0 = b * width, nc = std::min(width, units_ - c0);
     gemm(rows, nc, in_features_, {x, in_features_, 1}, {w + c0, units_, 1}, z + c0, units_, false);
     if (use_bias_)  // while the block is in cache
       MatrixMap(z, rows, units_).middleCols(c0, nc).rowwise() += ConstRowVectorMap(param(p, 1) + c0, nc);
@@ -51,19 +61,20 @@ void Dense::backward(Pass& p) {
   float* gw = param_grad(p, 0);
   float* gx = input_grad(p);
   const GradMode mode = grad_mode_[0];
-  const int64_t w_blocks = gemm_blocks(units_), x_blocks = mode == GradMode::skip ? 0 : gemm_blocks(in_features_);
+  const int64_t w_blocks = block_count(units_), x_blocks = mode == GradMode::skip ? 0 : block_count(in_features_);
+  const int64_t w_width = block_cols(units_), x_width = block_cols(in_features_);
   const int64_t work = rows * in_features_ * units_ * (mode == GradMode::skip ? 1 : 2);
   // The weight and input gradients are independent: one job holds the blocks of both.
   parallel_for(w_blocks + x_blocks, work > kGemmGrain, [&](int64_t b) {
     if (b < w_blocks) {  // dW = x^T dz, dB = column sums of dz
-      const int64_t c0 = b * kGemmBlock, nc = std::min(kGemmBlock, units_ - c0);
+      const int64_t c0 = b * w_width, nc = std::min(w_width, units_ - c0);
       gemm(in_features_, nc, rows, {x, 1, in_features_}, {gz + c0, units_, 1}, gw + c0, units_, false);
       if (use_bias_)
         RowVectorMap(param_grad(p, 1) + c0, nc) = ConstMatrixMap(gz, rows, units_).middleCols(c0, nc).colwise().sum();
       return;
     }
     // dx = dz W^T over blocks of x's columns (W^T: a strided view, no copy).
-    const int64_t c0 = (b - w_blocks) * kGemmBlock, nc = std::min(kGemmBlock, in_features_ - c0);
+    const int64_t c0 = (b - w_blocks) * x_width, nc = std::min(x_width, in_features_ - c0);
     gemm(rows, nc, units_, {gz, units_, 1}, {w + c0 * units_, 1, units_}, gx + c0, in_features_,
          mode == GradMode::accumulate);
   });
