@@ -10,6 +10,19 @@ namespace fitcore {
 
 Network::Network(GraphSpec spec) : spec_(std::move(spec)) {
   const size_t num_slots = spec_.slot_shapes.size();
+  // Per-sample sizes positive and small enough that no size computed from them overflows.
+  for (const auto& shape : spec_.slot_shapes) {
+    int64_t width = 1;
+    for (int64_t d : shape) {
+      if (d <= 0 || width > kMaxSlotWidth / d) throw std::invalid_argument("network: a slot shape is empty or too large");
+      width *= d;
+    }
+  }
+  for (const auto* ends : {&spec_.inputs, &spec_.outputs}) {
+    if (ends->empty()) throw std::invalid_argument("network: no model inputs or no outputs");
+    for (int s : *ends)
+      if (s < 0 || static_cast<size_t>(s) >= num_slots) throw std::invalid_argument("network: bad slot id");
+  }
   if (spec_.num_trainable > spec_.num_params || spec_.num_params < 0)
     throw std::invalid_argument("network: bad parameter counts");
   params_.assign(static_cast<size_t>(spec_.num_params), 0.0f);
@@ -69,6 +82,8 @@ Network::Network(GraphSpec spec) : spec_(std::move(spec)) {
 
 void Network::reserve(int64_t rows) {
   if (rows <= reserved_rows_) return;
+  for (int64_t width : slots_.width)
+    if (rows > kMaxSlotWidth / width) throw std::length_error("network: a batch of " + std::to_string(rows) + " rows is too large");
   for (size_t s = 0; s < slots_.value.size(); ++s) {
     ensure_size(slots_.value[s], rows * slots_.width[s]);
     // Zero-filled: a slot no op writes a gradient into (a dead branch) contributes nothing.

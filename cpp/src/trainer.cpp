@@ -7,10 +7,18 @@
 #include "fitcore/random.hpp"
 
 namespace fitcore {
+namespace {
+
+std::shared_ptr<Network> require_network(std::shared_ptr<Network> network) {
+  if (!network) throw std::invalid_argument("trainer: no network given");
+  return network;
+}
+
+}  // namespace
 
 Trainer::Trainer(std::shared_ptr<Network> network, std::vector<OutputLossSpec> losses, OptimizerSpec optimizer,
                  uint64_t seed)
-    : network_(std::move(network)),
+    : network_(require_network(std::move(network))),
       loss_specs_(std::move(losses)),
       optimizer_(make_optimizer(optimizer.name, optimizer.config, network_->num_trainable())),
       learning_rate_(static_cast<float>(optimizer.config.number("learning_rate"))),
@@ -18,6 +26,15 @@ Trainer::Trainer(std::shared_ptr<Network> network, std::vector<OutputLossSpec> l
   if (loss_specs_.size() != network_->num_outputs())
     throw std::invalid_argument("trainer: one loss per model output expected");
   for (const auto& spec : loss_specs_) losses_.push_back(make_loss(spec.name, spec.config));
+  for (size_t o = 0; o < losses_.size(); ++o)
+    if (loss_specs_[o].target_width != target_width(o))
+      throw std::invalid_argument("trainer: output " + std::to_string(o) + "'s loss '" + loss_specs_[o].name +
+                                  "' reads " + std::to_string(target_width(o)) + " target values per sample, not " +
+                                  std::to_string(loss_specs_[o].target_width));
+  labels_.resize(losses_.size());
+  needs_labels_.resize(losses_.size());
+  needs_floats_.resize(losses_.size());
+  set_metrics({});  // what each output's targets are gathered as
   grads_.assign(static_cast<size_t>(network_->num_params()), 0.0f);
   targets_.resize(losses_.size());
   weights_.resize(losses_.size());
@@ -32,13 +49,59 @@ float Trainer::learning_rate() const {
 
 void Trainer::set_metrics(std::vector<MetricSpec> metrics) {
   std::vector<std::unique_ptr<Metric>> made;
+  for (size_t o = 0; o < losses_.size(); ++o) {
+    needs_labels_[o] = losses_[o]->takes_labels();
+    needs_floats_[o] = !losses_[o]->takes_labels();
+  }
   for (const auto& spec : metrics) {
     if (spec.output < 0 || static_cast<size_t>(spec.output) >= losses_.size())
       throw std::invalid_argument("trainer: metric for a missing output");
     made.push_back(make_metric(spec.name, spec.config));
+    // The output's targets are laid out for its loss; the metric must read them the same way.
+    const auto o = static_cast<size_t>(spec.output);
+    const bool labels = made.back()->takes_labels();
+    const int64_t wanted = labels ? elements_per_sample(o) : network_->output_width(o);
+    if (wanted != target_width(o))
+      throw std::invalid_argument("trainer: metric '" + spec.name + "' reads " + std::to_string(wanted) +
+                                  " target values per sample, but output " + std::to_string(o) + "'s targets have " +
+                                  std::to_string(target_width(o)));
+    (labels ? needs_labels_ : needs_floats_)[o] = true;
   }
   metric_specs_ = std::move(metrics);
   metrics_ = std::move(made);
+}
+
+int64_t Trainer::elements_per_sample(size_t o) const {
+  return network_->output_width(o) / network_->output_last_dim(o);
+}
+
+int64_t Trainer::target_width(size_t o) const {
+  return losses_[o]->takes_labels() ? elements_per_sample(o) : network_->output_width(o);
+}
+
+void Trainer::check_data(const Arrays& data, bool with_targets) const {
+  const Network& net = *network_;
+  const auto count = [](const char* what, size_t got, size_t want) {
+    if (got != want)
+      throw std::invalid_argument("trainer: expected " + std::to_string(want) + " " + what + " arrays, got " +
+                                  std::to_string(got));
+  };
+  count("input", data.inputs.size(), net.num_inputs());
+  const int64_t n = data.rows();
+  for (size_t i = 0; i < net.num_inputs(); ++i)
+    check_array(data.inputs[i], n, net.input_width(i), false, "trainer: input " + std::to_string(i));
+  if (!with_targets) return;
+  count("target", data.targets.size(), net.num_outputs());
+  if (!data.weights.empty()) count("sample weight", data.weights.size(), net.num_outputs());
+  for (size_t o = 0; o < net.num_outputs(); ++o) {
+    const std::string what = "trainer: targets of output " + std::to_string(o);
+    check_array(data.targets[o], n, target_width(o), true, what);
+    if (needs_labels_[o]) check_labels(data.targets[o], net.output_last_dim(o), what);
+    if (data.weights.empty() || !data.weights[o].data) continue;
+    const ArrayRef& w = data.weights[o];
+    const std::string weight = "trainer: sample weights of output " + std::to_string(o);
+    check_array(w, n, w.width == 1 ? 1 : elements_per_sample(o), false, weight);
+  }
 }
 
 void Trainer::reset_metrics() {
@@ -56,6 +119,7 @@ std::vector<double> Trainer::results() const {
 }
 
 void Trainer::set_data(Arrays data) {
+  check_data(data, true);
   data_ = std::move(data);
   cursor_ = 0;
   order_.clear();
@@ -97,11 +161,13 @@ void Trainer::train_steps(int64_t steps) {
 }
 
 void Trainer::train_batch(const Arrays& batch) {
+  check_data(batch, true);
   gather_batch(batch, nullptr, 0, batch.rows());
   step(batch.rows());
 }
 
 const Buffer& Trainer::compute_gradients(const Arrays& batch) {
+  check_data(batch, true);
   const int64_t rows = batch.rows();
   gather_batch(batch, nullptr, 0, rows);
   const uint64_t key = derive_key(seed_, 0x5EED, static_cast<uint64_t>(iterations_));
@@ -113,6 +179,8 @@ const Buffer& Trainer::compute_gradients(const Arrays& batch) {
 }
 
 void Trainer::evaluate(const Arrays& data, int64_t batch_size) {
+  if (batch_size <= 0) throw std::invalid_argument("trainer: batch_size must be positive");
+  check_data(data, true);
   const int64_t n = data.rows();
   for (int64_t first = 0; first < n; first += batch_size) {
     const int64_t rows = std::min(batch_size, n - first);
@@ -122,9 +190,19 @@ void Trainer::evaluate(const Arrays& data, int64_t batch_size) {
   }
 }
 
-void Trainer::predict(const Arrays& data, int64_t batch_size, const std::vector<float*>& outputs) {
+void Trainer::predict(const Arrays& data, int64_t batch_size, const std::vector<MutableArrayRef>& outputs) {
   Network& net = *network_;
+  if (batch_size <= 0) throw std::invalid_argument("trainer: batch_size must be positive");
+  check_data(data, false);
   const int64_t n = data.rows();
+  if (outputs.size() != net.num_outputs())
+    throw std::invalid_argument("trainer: expected " + std::to_string(net.num_outputs()) + " output arrays, got " +
+                                std::to_string(outputs.size()));
+  for (size_t o = 0; o < outputs.size(); ++o)
+    if (!outputs[o].data || outputs[o].rows != n || outputs[o].width != net.output_width(o))
+      throw std::invalid_argument("trainer: output array " + std::to_string(o) + " must have " + std::to_string(n) +
+                                  " rows of " + std::to_string(net.output_width(o)) + " floats, got " +
+                                  std::to_string(outputs[o].rows) + " rows of " + std::to_string(outputs[o].width));
   for (int64_t first = 0; first < n; first += batch_size) {
     const int64_t rows = std::min(batch_size, n - first);
     net.reserve(rows);
@@ -132,7 +210,7 @@ void Trainer::predict(const Arrays& data, int64_t batch_size, const std::vector<
     net.forward(rows, false, 0);
     for (size_t o = 0; o < net.num_outputs(); ++o) {
       const int64_t w = net.output_width(o);
-      std::copy(net.output(o), net.output(o) + rows * w, outputs[o] + first * w);
+      std::copy(net.output(o), net.output(o) + rows * w, outputs[o].data + first * w);
     }
   }
 }
@@ -143,22 +221,28 @@ void Trainer::gather_batch(const Arrays& data, const int64_t* index, int64_t fir
   for (size_t i = 0; i < net.num_inputs(); ++i) gather_rows(data.inputs[i], index, first, rows, net.input_buffer(i));
   for (size_t o = 0; o < losses_.size(); ++o) {
     const ArrayRef& t = data.targets[o];
-    ensure_size(targets_[o], rows * t.width);
-    gather_rows(t, index, first, rows, targets_[o].data());
+    if (needs_floats_[o]) {
+      ensure_size(targets_[o], rows * t.width);
+      gather_rows(t, index, first, rows, targets_[o].data());
+    }
+    if (needs_labels_[o]) {  // checked again per batch: the caller's arrays may change after set_data
+      if (static_cast<int64_t>(labels_[o].size()) < rows * t.width)
+        labels_[o].resize(static_cast<size_t>(rows * t.width));
+      gather_labels(t, index, first, rows, net.output_last_dim(o), labels_[o].data(),
+                    "trainer: targets of output " + std::to_string(o));
+    }
     has_weights_[o] = o < data.weights.size() && data.weights[o].data != nullptr;
     if (!has_weights_[o]) continue;
     // One weight per loss element: a per-sample weight is repeated over the sample's timesteps.
     const ArrayRef& w = data.weights[o];
-    const int64_t per_sample = net.output_width(o) / net.output_last_dim(o);
+    const int64_t per_sample = elements_per_sample(o);
     ensure_size(weights_[o], rows * per_sample);
-    if (w.width == per_sample) {
-      gather_rows(w, index, first, rows, weights_[o].data());
-    } else {
-      for (int64_t r = 0; r < rows; ++r) {
-        const float v = w.data[index ? index[first + r] : first + r];
+    gather_rows(w, index, first, rows, weights_[o].data());
+    if (w.width != per_sample)
+      for (int64_t r = rows; r-- > 0;) {  // spread in place, last row first
+        const float v = weights_[o][static_cast<size_t>(r)];
         std::fill_n(weights_[o].data() + r * per_sample, per_sample, v);
       }
-    }
   }
 }
 
@@ -172,6 +256,7 @@ void Trainer::measure(int64_t rows, bool with_grad) {
     LossArgs a;
     a.pred = net.output(o);
     a.target = targets_[o].data();
+    a.labels = labels_[o].data();
     a.weight = has_weights_[o] ? weights_[o].data() : nullptr;
     a.elements = elements;
     a.dim = dim;
@@ -196,6 +281,7 @@ void Trainer::measure(int64_t rows, bool with_grad) {
     MetricArgs a;
     a.pred = net.output(o);
     a.target = targets_[o].data();
+    a.labels = labels_[o].data();
     a.weight = metric_specs_[m].weighted && has_weights_[o] ? weights_[o].data() : nullptr;
     a.elements = elements;
     a.dim = dim;

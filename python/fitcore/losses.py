@@ -29,7 +29,7 @@ class Loss:
         return width // output_shape[-1] if self.sparse else width
 
     def check_targets(self, y, output_shape, arg, output_name):
-        """Returns y as float32 (n, ...) matching the output, or raises ValueError naming `arg`."""
+        """Returns y (n, ...) matching the output (class ids for sparse losses), or raises ValueError naming `arg`."""
         expected = tuple(output_shape[:-1]) if self.sparse else tuple(output_shape)
         got = tuple(y.shape[1:])
         squeezable = got == expected + (1,) or (got == () and expected == (1,)) or (
@@ -41,7 +41,9 @@ class Loss:
                              f"(None, {', '.join(map(str, output_shape))}); got {y.shape}")
         if self.sparse:
             classes = output_shape[-1]
-            bad = (y < 0) | (y >= classes) | (y != np.floor(y))
+            bad = (y < 0) | (y >= classes)
+            if y.dtype.kind == "f":
+                bad |= y != np.floor(y)
             if np.any(bad):
                 raise ValueError(f"`{arg}` for output '{output_name}' holds labels outside [0, {classes}) "
                                  f"(or non-integers): e.g. {y[bad].flat[0]!r}")

@@ -10,6 +10,9 @@
 
 namespace fitcore {
 
+// The most values one slot may hold per sample, and in a batch: sizes in bytes stay far from overflow.
+constexpr int64_t kMaxSlotWidth = int64_t{1} << 56;
+
 class Network {
  public:
   explicit Network(GraphSpec spec);

@@ -72,9 +72,15 @@ class Trainer {
   // Gradients of the training loss on all rows of `batch`, without updating anything.
   const Buffer& compute_gradients(const Arrays& batch);
   // Forward passes only; outputs[i] receives rows x output_width(i) floats.
-  void predict(const Arrays& data, int64_t batch_size, const std::vector<float*>& outputs);
+  void predict(const Arrays& data, int64_t batch_size, const std::vector<MutableArrayRef>& outputs);
+
+  // Every array of `data` fits the network (count, rows, widths, dtypes; class ids in range),
+  // or std::invalid_argument naming the first that does not. The calls above check with it.
+  void check_data(const Arrays& data, bool with_targets) const;
 
  private:
+  int64_t elements_per_sample(size_t output) const;
+  int64_t target_width(size_t output) const;  // values per sample the output's loss reads
   void gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows);
   void step(int64_t rows);                  // forward, loss, backward, update
   void measure(int64_t rows, bool with_grad);  // losses (and their gradients) + metrics
@@ -94,6 +100,8 @@ class Trainer {
 
   Buffer grads_;
   std::vector<Buffer> targets_, weights_;  // current batch, per output
+  std::vector<std::vector<int64_t>> labels_;  // current batch's class ids, per output that needs them
+  std::vector<bool> needs_floats_, needs_labels_;  // per output: what its loss and metrics read
   std::vector<bool> has_weights_;
   Buffer element_losses_;
   MeanTracker loss_tracker_;

@@ -62,6 +62,15 @@ def as_float32(array):
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
+def as_class_ids(array):
+    """Class ids as C-contiguous int32 or int64, so every id stays exact (float32 rounds ids past
+    2**24): the array itself when it already is (zero-copy), other integers widened, floats (already
+    checked to hold whole numbers) converted."""
+    if array.dtype in (np.int32, np.int64):
+        return np.ascontiguousarray(array)
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
 def check_finite(array, arg):
     if not np.all(np.isfinite(array)):
         raise ValueError(f"`{arg}` must be finite; it holds NaN or inf")
