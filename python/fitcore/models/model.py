@@ -180,5 +180,19 @@ class Model(Trainer):
     def _build_from_data(self, x):
         """Models with declared inputs are built already; Sequential overrides this."""
 
+    def __reduce__(self):
+        """pickle support: the model travels as its model file's bytes (architecture, weights,
+        compile settings, optimizer state; the format of `save`, no pickled code), rebuilt by
+        fitcore.saving.model_file.model_from_bytes."""
+        from fitcore.saving.model_file import model_from_bytes, model_to_bytes
+
+        return model_from_bytes, (model_to_bytes(self),)
+
+    def __deepcopy__(self, memo):
+        """copy.deepcopy: an independent model through the same bytes as pickle."""
+        from fitcore.saving.model_file import model_from_bytes, model_to_bytes
+
+        return model_from_bytes(model_to_bytes(self))
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
