@@ -204,3 +204,140 @@ def test_integer_targets_for_a_float_loss_are_converted_in_the_core():
     core.reset_metrics()
     core.evaluate([x], [y], [], 4)
     assert core.results()[0] == pytest.approx(np.mean((x - y) ** 2))
+
+
+# --- arguments out of range for the core: errors naming them, never pybind11's -------------------
+def compiled_classifier():
+    model, _ = classifier(metrics=["accuracy"])
+    return model
+
+
+X8, Y8 = x_of(8), labels(8)
+INT64_MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize("call, arg", [
+    (lambda m, v: m.fit(X8, Y8, batch_size=v, verbose=0), "batch_size"),
+    (lambda m, v: m.fit(X8, Y8, epochs=INT64_MAX, initial_epoch=v, verbose=0), "initial_epoch"),
+    (lambda m, v: m.fit(X8, Y8, epochs=v, verbose=0), "epochs"),
+    (lambda m, v: m.fit(X8, Y8, steps_per_epoch=v, verbose=0), "steps_per_epoch"),
+    (lambda m, v: m.fit(X8, Y8, validation_split=0.5, validation_batch_size=v, verbose=0), "validation_batch_size"),
+    (lambda m, v: m.fit(X8, Y8, validation_split=0.5, validation_steps=v, verbose=0), "validation_steps"),
+    (lambda m, v: m.evaluate(X8, Y8, batch_size=v, verbose=0), "batch_size"),
+    (lambda m, v: m.evaluate(X8, Y8, steps=v, verbose=0), "steps"),
+    (lambda m, v: m.predict(X8, batch_size=v, verbose=0), "batch_size"),
+    (lambda m, v: m.predict(X8, steps=v, verbose=0), "steps"),
+])
+@pytest.mark.parametrize("value", [2**63, 2**64 + 5, 10**30])
+def test_ints_past_int64_are_a_value_error_naming_the_argument(call, arg, value):
+    """batch_size=2**63 ended in pybind11's "incompatible function arguments" from begin_epoch()."""
+    model = compiled_classifier()
+    with pytest.raises(ValueError, match=f"^`{arg}` must be <= {INT64_MAX} \\(the core counts in int64\\), "
+                                         f"got {value}$"):
+        call(model, value)
+
+
+def test_the_largest_int64_batch_size_is_one_batch_of_everything():
+    model = compiled_classifier()
+    history = model.fit(X8, Y8, batch_size=INT64_MAX, epochs=1, verbose=0)
+    assert history.params["steps"] == 1
+    np.testing.assert_array_equal(model.predict(X8, batch_size=INT64_MAX, verbose=0),
+                                  model.predict(X8, batch_size=3, verbose=0))
+
+
+def test_a_layer_too_large_for_memory_is_refused_before_anything_is_allocated():
+    """Dense(10**9) on one input reached 7.6 GB resident after 17.6 s before its MemoryError; now a
+    ValueError naming the layer comes first, at once (the size is this machine's memory or more)."""
+    import resource
+    import time
+
+    from fitcore.data.validation import physical_memory
+
+    units = max(10**9, physical_memory() // 20 + 1)  # 10**9: 26 GiB of training memory on one input
+    inp = fc.Input((1,))
+    before, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter()
+    with pytest.raises(ValueError, match=rf"^Dense 'big': training it needs at least [\d,.]+ GiB \({units:,} weight "
+                                         rf"values x 20 bytes for the value, its copy in the model, gradient and "
+                                         rf"optimizer slots, plus {units:,} values per sample x 8 bytes .*\), more "
+                                         rf"than this machine's [\d,.]+ GiB of memory$"):
+        fc.layers.Dense(units, name="big")(inp)
+    assert time.perf_counter() - started < 5.0
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50 * 1024  # KiB: nothing was allocated
+
+
+@pytest.mark.parametrize("make, owner", [
+    (lambda: fc.Input((2**40, 2**40)), r"Input 'input_\w*' of `shape` \(1099511627776, 1099511627776\)"),
+    (lambda: fc.Input((2**63,)), r"Input 'input_\w*' of `shape` \(9223372036854775808,\)"),
+    (lambda: fc.layers.Dense(2**64, name="d")(fc.Input((3,))), r"Dense 'd'"),
+    (lambda: fc.layers.Dense(2**20, name="d")(fc.Input((2**20,))), r"Dense 'd'"),
+])
+def test_sizes_past_memory_or_64_bits_are_refused_naming_what_declared_them(make, owner):
+    with pytest.raises(ValueError, match=f"^{owner}: training it needs at least"):
+        make()
+
+
+def test_a_user_layer_with_call_is_a_type_error_saying_what_is_supported():
+    """Subclassing fc.layers.Layer gave pybind11's "incompatible constructor arguments (OpSpec)"."""
+    class Scale(fc.layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    with pytest.raises(TypeError, match=r"^fitcore layers run in the C\+\+ core, which computes their gradients; "
+                                        r"custom Python layers are not supported \(Scale defines call\(\)\)\. Use one "
+                                        r"of: Activation, Add, BatchNormalization, .*Dense.*"):
+        Scale()
+
+    class Nothing(fc.layers.Layer):
+        pass
+
+    with pytest.raises(TypeError, match=r"custom Python layers are not supported \(Nothing names no core kernel\)"):
+        Nothing()(fc.Input((3,)))
+
+    class WiderDense(fc.layers.Dense):  # configuring a fitcore layer is fine
+        def __init__(self, **kwargs):
+            super().__init__(7, **kwargs)
+
+    model = fc.Sequential([fc.Input((3,)), WiderDense()])
+    assert model.predict(np.zeros((2, 3), np.float32), verbose=0).shape == (2, 7)
+
+
+def test_a_user_loss_is_a_type_error_saying_what_is_supported():
+    class MyLoss(fc.losses.Loss):
+        def call(self, y_true, y_pred):
+            return (y_true - y_pred) ** 2
+
+    with pytest.raises(TypeError, match=r"^fitcore losses run in the C\+\+ core, which computes their gradients; "
+                                        r"custom Python losses are not supported \(MyLoss defines call\(\)\)\. Use "
+                                        r"one of: .*mean_squared_error.*"):
+        MyLoss()
+    model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(1)])
+    with pytest.raises(TypeError, match=r"Python-defined loss functions are not supported\. Use one of: .*huber"):
+        model.compile(optimizer="sgd", loss=lambda y_true, y_pred: (y_true - y_pred) ** 2)
+
+    class NoKernel(fc.losses.Loss):
+        pass
+
+    with pytest.raises(TypeError, match=r"custom Python losses are not supported \(NoKernel names no core kernel\)"):
+        model.compile(optimizer="sgd", loss=NoKernel())
+
+
+def test_a_subclassed_model_with_call_is_a_type_error():
+    class MyModel(fc.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = fc.layers.Dense(3)
+
+        def call(self, x):
+            return self.dense(x)
+
+    with pytest.raises(TypeError, match=r"^fitcore models run in the C\+\+ core, .* custom Python models are not "
+                                        r"supported \(MyModel defines call\(\)\)\. Use one of: fc\.Model\(inputs, "
+                                        r"outputs\) .*, fc\.Sequential"):
+        MyModel()
+
+    class Functional(fc.Model):  # Keras's functional subclassing works
+        def __init__(self):
+            inputs = fc.Input((3,))
+            super().__init__(inputs, fc.layers.Dense(2)(inputs))
+
+    assert Functional().predict(np.zeros((2, 3), np.float32), verbose=0).shape == (2, 2)

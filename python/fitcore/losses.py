@@ -3,6 +3,8 @@
 per-element losses divided by the number of elements."""
 import numpy as np
 
+from fitcore.data.validation import check_core_computed, python_defined
+
 
 class Loss:
     """Base class. `core_name` names the core kernel; `sparse` losses take integer class ids."""
@@ -11,6 +13,8 @@ class Loss:
     sparse = False
 
     def __init__(self, name=None, from_logits=False, reduction="sum_over_batch_size"):
+        if python_defined(type(self), "call"):  # at construction: the user's call() would never run
+            check_core_computed(self, "loss", _BY_NAME)
         if reduction != "sum_over_batch_size":
             raise ValueError(f"{type(self).__name__}: only reduction='sum_over_batch_size' is supported, "
                              f"got {reduction!r}")
@@ -139,6 +143,7 @@ _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
 def get(identifier):
     """A Loss from a name (Keras's function or class names) or a Loss instance."""
     if isinstance(identifier, Loss):
+        check_core_computed(identifier, "loss", _BY_NAME)
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
@@ -147,4 +152,7 @@ def get(identifier):
         if cls is not None:
             return cls()
     valid = sorted(set(_BY_NAME) | set(_BY_CLASS_NAME))
+    if callable(identifier) and not isinstance(identifier, type):
+        raise TypeError(f"Unknown loss {identifier!r}: fitcore losses run in the C++ core, which computes their "
+                        f"gradients; Python-defined loss functions are not supported. Use one of: {', '.join(valid)}")
     raise ValueError(f"Unknown loss {identifier!r}; valid losses are: {', '.join(valid)}")

@@ -1,7 +1,8 @@
 """Symbolic tensors and `Input`: how functional models are described before they are lowered."""
 import numpy as np
 
-from fitcore.layers.layer import Layer, unique_name
+from fitcore.data.validation import check_layer_fits
+from fitcore.layers.layer import Layer, _exact_size, unique_name
 
 _DTYPES = ("float32", "float64", "float16", "int32", "int64")
 
@@ -46,4 +47,5 @@ def Input(shape, name=None, dtype="float32"):
     if dtype not in _DTYPES:
         raise ValueError(f"Input: `dtype` must be one of {', '.join(_DTYPES)}, got {dtype!r}")
     layer = InputLayer(tuple(int(d) for d in shape), name=name, dtype=dtype)
+    check_layer_fits(f"Input '{layer.name}' of `shape` {tuple(layer.shape)}", 0, _exact_size(layer.shape))
     return SymbolicTensor((None,) + layer.shape, layer=layer, dtype=dtype)

@@ -7,6 +7,8 @@ import re
 
 import numpy as np
 
+from fitcore.data.validation import check_core_computed, check_layer_fits, python_defined
+
 _name_counters = {}
 # Values that layers may still create (None: no limit). Loading a file sets it, so a file that
 # declares huge layers fails with a clear error instead of allocating what it describes.
@@ -30,6 +32,25 @@ def _claim_weight_values(count, owner):
     if count > budget[0]:
         raise ValueError(f"{owner}: its weights need {count} values, more than the file being loaded carries")
     budget[0] -= count
+
+
+def core_layer_names():
+    """The layer classes fitcore offers: each one op of the core."""
+    import fitcore.layers as layers
+
+    return [name for name, cls in vars(layers).items()
+            if isinstance(cls, type) and issubclass(cls, Layer) and cls.kind is not None]
+
+
+def _exact_size(shape):
+    """The number of values of `shape` (per-sample shapes: a list of them for several), as an exact
+    Python int: numpy's int64 product would wrap around for sizes past 2**63."""
+    if isinstance(shape, list):
+        return sum(_exact_size(s) for s in shape)
+    size = 1
+    for d in shape:
+        size *= int(d)
+    return size
 
 
 def unique_name(base):
@@ -80,6 +101,8 @@ class Layer:
     kind = None
 
     def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+        if python_defined(type(self), "call"):  # at construction: the user's call() would never run
+            check_core_computed(self, "layer", core_layer_names())
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
         if name is not None and not isinstance(name, str):
@@ -107,7 +130,11 @@ class Layer:
 
     # --- shared machinery ---------------------------------------------------------------------
     def add_weight(self, name, shape, initializer, trainable=True, regularizer=None):
-        _claim_weight_values(int(np.prod(shape, dtype=np.float64)), f"{self.name}/{name}")
+        count = _exact_size(shape)
+        # Before the initializer allocates: this layer's weights so far and one sample's output must fit.
+        check_layer_fits(f"{type(self).__name__} '{self.name}'", self.count_params() + count,
+                         _exact_size(self.compute_output_shape(self.input_shape)))
+        _claim_weight_values(count, f"{self.name}/{name}")
         weight = Weight(f"{self.name}/{name}", shape, initializer(tuple(shape)), trainable, regularizer)
         self._weights.append(weight)
         return weight
@@ -125,6 +152,7 @@ class Layer:
         if not flat or not all(isinstance(t, SymbolicTensor) for t in flat):
             raise TypeError(f"{self.name}: layers are called on fc.Input(...) tensors or other layers' outputs, "
                             f"got {type(inputs).__name__}")
+        check_core_computed(self, "layer", core_layer_names())  # a subclass naming no core op
         shapes = [t.shape[1:] for t in flat]
         in_shape = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
         if self.built and self._weights and in_shape != self.input_shape:
@@ -132,7 +160,9 @@ class Layer:
             raise ValueError(f"{self.name}: this layer was built for inputs of shape {_shown(self.input_shape)} "
                              f"and shares its weights between calls; got inputs of shape {_shown(in_shape)}")
         self._ensure_built(in_shape)
-        out = SymbolicTensor((None,) + tuple(self.compute_output_shape(in_shape)), layer=self, inputs=flat)
+        out_shape = tuple(self.compute_output_shape(in_shape))
+        check_layer_fits(f"{type(self).__name__} '{self.name}'", self.count_params(), _exact_size(out_shape))
+        out = SymbolicTensor((None,) + out_shape, layer=self, inputs=flat)
         out.called_with_list = isinstance(inputs, (list, tuple))  # how to call it again when loading
         return out
 

@@ -24,8 +24,17 @@ def _as_tensor_list(value, arg):
     return tensors, names
 
 
+def refuse_python_call(model):
+    """A subclassed model with a Keras-style call() would never have it run: a TypeError saying so."""
+    from fitcore.data.validation import check_core_computed
+
+    check_core_computed(model, "model", ["fc.Sequential([...layers])", "fc.Model(inputs, outputs) (a subclass may "
+                                         "pass them to super().__init__)"])
+
+
 class Model(Trainer):
     def __init__(self, inputs=None, outputs=None, name=None):
+        refuse_python_call(self)
         super().__init__()
         if inputs is None or outputs is None:
             raise TypeError("Model: pass `inputs` and `outputs` (functional API), or use fc.Sequential")
