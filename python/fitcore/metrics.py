@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+from fitcore.saving.serialization import serialize  # noqa: F401 (fc.metrics.serialize, as in Keras)
+
 EPSILON = 1e-7  # Keras's backend epsilon: AUC's end thresholds lie just outside [0, 1]
 
 
@@ -277,11 +279,6 @@ _BY_NAME = {"accuracy": Accuracy, "acc": Accuracy, "mse": MeanSquaredError, "MSE
             "mean_absolute_error": MeanAbsoluteError, "root_mean_squared_error": RootMeanSquaredError,
             "precision": Precision, "recall": Recall}
 _BY_NAME.update({cls.__name__: cls for cls in _CLASSES})
-
-
-def serialize(metric):
-    """{"class_name": ..., "config": ...}, JSON-able."""
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
 
 
 def deserialize(config):

@@ -5,6 +5,8 @@ import numbers
 
 import numpy as np
 
+from fitcore.saving.serialization import serialize  # noqa: F401 (fc.optimizers.schedules.serialize)
+
 
 def _number(owner, name, value, positive=False, low=None):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
@@ -149,11 +151,6 @@ class CosineDecay(LearningRateSchedule):
 
 
 _BY_NAME = {cls.__name__: cls for cls in (ExponentialDecay, PiecewiseConstantDecay, CosineDecay)}
-
-
-def serialize(schedule):
-    """{"class_name": ..., "config": ...}, JSON-able."""
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
 
 
 def deserialize(config):
