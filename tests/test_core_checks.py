@@ -104,7 +104,8 @@ def test_predict_checks_its_output_buffers():
     core.predict([x], 4, [good])
     np.testing.assert_allclose(good, x @ model.get_weights()[0] + model.get_weights()[1], rtol=1e-5, atol=1e-6)
     for out, error, message in [
-            (np.empty((9, 3), np.float32), ValueError, r"output array 0 must have 10 rows of 3 floats, got 9 rows of 3"),
+            (np.empty((9, 3), np.float32), ValueError,
+             r"output array 0 must have 10 rows of 3 floats, got 9 rows of 3"),
             (np.empty((10, 2), np.float32), ValueError, r"must have 10 rows of 3 floats, got 10 rows of 2"),
             (np.empty((10, 3), np.int32), TypeError, "writeable float32"),
             (np.empty((10, 3), np.float32)[::-1], TypeError, "C-contiguous")]:

@@ -39,7 +39,8 @@ ArrayRef as_ref(const py::handle& obj) {
 MutableArrayRef as_output(const py::handle& obj) {
   const ArrayRef r = as_ref(obj);
   auto a = py::reinterpret_borrow<py::array>(obj);
-  if (r.dtype != DType::float32 || !a.writeable()) throw py::type_error("fitcore core writes into writeable float32 arrays");
+  if (r.dtype != DType::float32 || !a.writeable())
+    throw py::type_error("fitcore core writes into writeable float32 arrays");
   return {static_cast<float*>(a.mutable_data()), r.rows, r.width};
 }
 

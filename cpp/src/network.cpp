@@ -14,7 +14,8 @@ Network::Network(GraphSpec spec) : spec_(std::move(spec)) {
   for (const auto& shape : spec_.slot_shapes) {
     int64_t width = 1;
     for (int64_t d : shape) {
-      if (d <= 0 || width > kMaxSlotWidth / d) throw std::invalid_argument("network: a slot shape is empty or too large");
+      if (d <= 0 || width > kMaxSlotWidth / d)
+        throw std::invalid_argument("network: a slot shape is empty or too large");
       width *= d;
     }
   }
@@ -83,7 +84,8 @@ Network::Network(GraphSpec spec) : spec_(std::move(spec)) {
 void Network::reserve(int64_t rows) {
   if (rows <= reserved_rows_) return;
   for (int64_t width : slots_.width)
-    if (rows > kMaxSlotWidth / width) throw std::length_error("network: a batch of " + std::to_string(rows) + " rows is too large");
+    if (rows > kMaxSlotWidth / width)
+      throw std::length_error("network: a batch of " + std::to_string(rows) + " rows is too large");
   for (size_t s = 0; s < slots_.value.size(); ++s) {
     ensure_size(slots_.value[s], rows * slots_.width[s]);
     // Zero-filled: a slot no op writes a gradient into (a dead branch) contributes nothing.

@@ -141,7 +141,18 @@ _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
 
 
 def get(identifier):
-    """A Loss from a name (Keras's function or class names) or a Loss instance."""
+    """A Loss from a name (Keras's function or class names), a Loss class or a Loss instance.
+
+    Args:
+        identifier: the name, class or instance.
+
+    Returns:
+        A Loss the core computes.
+
+    Raises:
+        ValueError: an unknown name.
+        TypeError: a Python-defined loss (a function, a subclass with call()), which the core cannot differentiate.
+    """
     if isinstance(identifier, Loss):
         check_core_computed(identifier, "loss", _BY_NAME)
         return identifier

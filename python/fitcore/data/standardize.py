@@ -52,7 +52,17 @@ def standardize_inputs(model, x, arg="x"):
 
 def standardize_targets(model, y, losses, arg="y"):
     """Per output: the targets its loss reads, checked; class ids (sparse losses) as int32/int64 so
-    every id is exact, anything else as float32. Zero-copy when already in that form."""
+    every id is exact, anything else as float32. Zero-copy when already in that form.
+
+    Args:
+        model: the model (output names and shapes).
+        y: an array, a list by output position or a dict by output name.
+        losses: the compiled Loss per output.
+        arg: the argument's name for messages.
+
+    Returns:
+        A list with one array per output.
+    """
     arrays = _by_position_or_name(y, model.output_names, arg, "output")
     out = []
     for name, shape, loss, value in zip(model.output_names, model.output_shapes, losses, arrays):

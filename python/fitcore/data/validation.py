@@ -87,7 +87,14 @@ def as_float32(array):
 def as_class_ids(array):
     """Class ids as C-contiguous int32 or int64, so every id stays exact (float32 rounds ids past
     2**24): the array itself when it already is (zero-copy), other integers widened, floats (already
-    checked to hold whole numbers) converted."""
+    checked to hold whole numbers) converted.
+
+    Args:
+        array: a numeric numpy array of class ids, checked by the loss.
+
+    Returns:
+        An int32 or int64 C-contiguous array.
+    """
     if array.dtype in (np.int32, np.int64):
         return np.ascontiguousarray(array)
     return np.ascontiguousarray(array, dtype=np.int64)
@@ -125,7 +132,15 @@ def split_at(num_samples, validation_split):
 
 def python_defined(cls, method):
     """The first class in `cls`'s MRO from outside fitcore that defines `method`, or None: code the
-    C++ core cannot run or differentiate (a Keras-style `call`)."""
+    C++ core cannot run or differentiate (a Keras-style `call`).
+
+    Args:
+        cls: a class.
+        method: a method name.
+
+    Returns:
+        A class or None.
+    """
     for klass in cls.__mro__:
         if method in vars(klass) and not klass.__module__.startswith("fitcore."):
             return klass
@@ -154,7 +169,11 @@ def check_core_computed(obj, kind, supported):
 
 
 def physical_memory():
-    """This machine's physical memory in bytes, or None where the system does not say."""
+    """This machine's physical memory.
+
+    Returns:
+        Bytes, or None where the system does not say.
+    """
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, OSError, ValueError):

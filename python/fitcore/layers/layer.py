@@ -35,7 +35,11 @@ def _claim_weight_values(count, owner):
 
 
 def core_layer_names():
-    """The layer classes fitcore offers: each one op of the core."""
+    """The layer classes fitcore offers, each one op of the core.
+
+    Returns:
+        A list of class names.
+    """
     import fitcore.layers as layers
 
     return [name for name, cls in vars(layers).items()
@@ -130,6 +134,18 @@ class Layer:
 
     # --- shared machinery ---------------------------------------------------------------------
     def add_weight(self, name, shape, initializer, trainable=True, regularizer=None):
+        """Declares a weight of this layer (from build), after checking that it can fit in memory.
+
+        Args:
+            name: the weight's name within the layer ("kernel", "bias", ...).
+            shape: its shape.
+            initializer: a function of the shape giving the initial array.
+            trainable: whether optimizers update it.
+            regularizer: an fc.regularizers object, or None.
+
+        Returns:
+            The Weight.
+        """
         count = _exact_size(shape)
         # Before the initializer allocates: this layer's weights so far and one sample's output must fit.
         check_layer_fits(f"{type(self).__name__} '{self.name}'", self.count_params() + count,
@@ -146,6 +162,14 @@ class Layer:
             self.built = True
 
     def __call__(self, inputs):
+        """Applies the layer to symbolic tensors, building it on the first call.
+
+        Args:
+            inputs: an fc.Input(...) / layer-output tensor, or a list of them (merge layers).
+
+        Returns:
+            The output tensor.
+        """
         from fitcore.layers.input_layer import SymbolicTensor
 
         flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]

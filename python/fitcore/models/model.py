@@ -25,7 +25,11 @@ def _as_tensor_list(value, arg):
 
 
 def refuse_python_call(model):
-    """A subclassed model with a Keras-style call() would never have it run: a TypeError saying so."""
+    """A subclassed model with a Keras-style call() would never have it run: a TypeError saying so.
+
+    Args:
+        model: the model being constructed.
+    """
     from fitcore.data.validation import check_core_computed
 
     check_core_computed(model, "model", ["fc.Sequential([...layers])", "fc.Model(inputs, outputs) (a subclass may "
@@ -191,14 +195,24 @@ class Model(Trainer):
 
     def __reduce__(self):
         """pickle support: the model travels as its model file's bytes (architecture, weights,
-        compile settings, optimizer state; the format of `save`, no pickled code), rebuilt by
-        fitcore.saving.model_file.model_from_bytes."""
+        compile settings, optimizer state; the format of `save`, no pickled code).
+
+        Returns:
+            (fitcore.saving.model_file.model_from_bytes, (bytes,)).
+        """
         from fitcore.saving.model_file import model_from_bytes, model_to_bytes
 
         return model_from_bytes, (model_to_bytes(self),)
 
     def __deepcopy__(self, memo):
-        """copy.deepcopy: an independent model through the same bytes as pickle."""
+        """copy.deepcopy: an independent model through the same bytes as pickle.
+
+        Args:
+            memo: deepcopy's memo (unused: nothing of the model is shared with the copy).
+
+        Returns:
+            A new model.
+        """
         from fitcore.saving.model_file import model_from_bytes, model_to_bytes
 
         return model_from_bytes(model_to_bytes(self))

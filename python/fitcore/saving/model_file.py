@@ -201,7 +201,12 @@ def model_from_bytes(data):
 
 
 def write_model(model, f):
-    """Writes the model file's zip archive for `model` into the binary file object `f`."""
+    """Writes the model file's zip archive for `model` into `f`.
+
+    Args:
+        model: a fitcore model.
+        f: a writable binary file object.
+    """
     from fitcore import __version__
 
     core = model._core
@@ -226,7 +231,20 @@ def write_model(model, f):
 # --- load --------------------------------------------------------------------------------------
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model saved by model.save(filepath), compiled as it was (compile=False: not compiled),
-    with its weights, optimizer state and step count, so training continues as it would have."""
+    with its weights, optimizer state and step count, so training continues as it would have.
+
+    Args:
+        filepath: a '.keras' or '.fitcore' file written by fitcore.
+        custom_objects: not supported (fitcore files hold fitcore's own classes only).
+        compile: whether to compile the model as it was saved.
+        safe_mode: accepted for Keras compatibility; loading never runs code from the file.
+
+    Returns:
+        The model.
+
+    Raises:
+        ValueError: a file that is not a readable fitcore model file (damaged, hostile, Keras's own).
+    """
     filepath = _check_path(filepath, "load_model")
     if custom_objects:
         raise ValueError("load_model: `custom_objects` is not supported: fitcore files hold fitcore's own "

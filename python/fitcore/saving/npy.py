@@ -63,7 +63,16 @@ def check_archive(archive, real_size):
 
 def read_exactly(f, nbytes, name):
     """`nbytes` from the open member `f` into one buffer, read a chunk at a time; then checks that
-    nothing follows (reading to the end also checks the CRC)."""
+    nothing follows (reading to the end also checks the CRC).
+
+    Args:
+        f: an open zip member.
+        nbytes: how many bytes it must hold.
+        name: the member's name, for messages.
+
+    Returns:
+        A bytearray of `nbytes`.
+    """
     buffer = bytearray(nbytes)
     view, done = memoryview(buffer), 0
     while done < nbytes:
@@ -78,7 +87,16 @@ def read_exactly(f, nbytes, name):
 
 
 def read_text(archive, info, limit):
-    """A member's bytes, at most `limit` of them (a ValueError beyond), read a chunk at a time."""
+    """A member's bytes, at most `limit` of them (a ValueError beyond), read a chunk at a time.
+
+    Args:
+        archive: an open zipfile.ZipFile (already passed through check_archive).
+        info: the member's ZipInfo.
+        limit: the most bytes accepted.
+
+    Returns:
+        bytes.
+    """
     if info.file_size > limit:
         raise ValueError(f"entry {info.filename!r} declares {info.file_size} bytes, more than {limit}")
     with archive.open(info) as f:
