@@ -342,3 +342,18 @@ def test_a_subclassed_model_with_call_is_a_type_error():
             super().__init__(inputs, fc.layers.Dense(2)(inputs))
 
     assert Functional().predict(np.zeros((2, 3), np.float32), verbose=0).shape == (2, 2)
+
+
+def test_a_refused_metric_list_leaves_the_metrics_that_ran_before():
+    """set_metrics checks every metric before it changes anything: what the kept metrics read stays gathered."""
+    _, core = classifier()
+    core.set_metrics([_core.MetricSpec("sparse_categorical_accuracy", _core.Config(), 0, False)])
+    with pytest.raises(ValueError, match="metric 'mean_squared_error' reads 3 target values"):
+        core.set_metrics([_core.MetricSpec("sparse_categorical_accuracy", _core.Config(), 0, False),
+                          _core.MetricSpec("mean_squared_error", _core.Config(), 0, False)])
+    core.reset_metrics()
+    x = x_of(6)
+    core.evaluate([x], [labels(6)], [], 6)
+    logits = np.empty((6, 3), np.float32)
+    core.predict([x], 6, [logits])
+    assert core.results()[1] == pytest.approx(np.mean(np.argmax(logits, 1) == labels(6)))

@@ -32,8 +32,6 @@ Trainer::Trainer(std::shared_ptr<Network> network, std::vector<OutputLossSpec> l
                                   "' reads " + std::to_string(target_width(o)) + " target values per sample, not " +
                                   std::to_string(loss_specs_[o].target_width));
   labels_.resize(losses_.size());
-  needs_labels_.resize(losses_.size());
-  needs_floats_.resize(losses_.size());
   set_metrics({});  // what each output's targets are gathered as
   grads_.assign(static_cast<size_t>(network_->num_params()), 0.0f);
   targets_.resize(losses_.size());
@@ -49,9 +47,10 @@ float Trainer::learning_rate() const {
 
 void Trainer::set_metrics(std::vector<MetricSpec> metrics) {
   std::vector<std::unique_ptr<Metric>> made;
+  std::vector<bool> labels_needed(losses_.size()), floats_needed(losses_.size());  // kept only if all fit
   for (size_t o = 0; o < losses_.size(); ++o) {
-    needs_labels_[o] = losses_[o]->takes_labels();
-    needs_floats_[o] = !losses_[o]->takes_labels();
+    labels_needed[o] = losses_[o]->takes_labels();
+    floats_needed[o] = !losses_[o]->takes_labels();
   }
   for (const auto& spec : metrics) {
     if (spec.output < 0 || static_cast<size_t>(spec.output) >= losses_.size())
@@ -65,8 +64,10 @@ void Trainer::set_metrics(std::vector<MetricSpec> metrics) {
       throw std::invalid_argument("trainer: metric '" + spec.name + "' reads " + std::to_string(wanted) +
                                   " target values per sample, but output " + std::to_string(o) + "'s targets have " +
                                   std::to_string(target_width(o)));
-    (labels ? needs_labels_ : needs_floats_)[o] = true;
+    (labels ? labels_needed : floats_needed)[o] = true;
   }
+  needs_labels_ = std::move(labels_needed);
+  needs_floats_ = std::move(floats_needed);
   metric_specs_ = std::move(metrics);
   metrics_ = std::move(made);
 }
