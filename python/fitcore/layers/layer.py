@@ -147,10 +147,10 @@ class Layer:
             The Weight.
         """
         count = _exact_size(shape)
+        _claim_weight_values(count, f"{self.name}/{name}")  # a file being loaded: no more than it carries
         # Before the initializer allocates: this layer's weights so far and one sample's output must fit.
         check_layer_fits(f"{type(self).__name__} '{self.name}'", self.count_params() + count,
                          _exact_size(self.compute_output_shape(self.input_shape)))
-        _claim_weight_values(count, f"{self.name}/{name}")
         weight = Weight(f"{self.name}/{name}", shape, initializer(tuple(shape)), trainable, regularizer)
         self._weights.append(weight)
         return weight
