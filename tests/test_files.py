@@ -5,6 +5,7 @@ import io
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -354,3 +355,150 @@ def test_killed_during_fit_with_checkpoints_and_backup(tmp_path):
             model.fit(x, y, batch_size=8, epochs=1, verbose=0,
                       callbacks=[cb.BackupAndRestore(str(path) + ".backup")])
         assert not os.path.exists(str(path) + ".backup")
+
+
+# --- model files whose zip directory lies; where and how save writes -------------------------------
+def lying_model_file(path, units, member_sizes="both"):
+    """A model file of about 1.5 KB whose config declares Dense(units) on one input and whose zip
+    directory declares weight members of the full size (4 * units bytes each); the members hold the
+    npy headers alone. member_sizes: which directory fields lie ("both", or "unpacked" only)."""
+    model = fc.Sequential([fc.Input((1,)), fc.layers.Dense(2)])
+    model.save(path)
+    with zipfile.ZipFile(path) as z:
+        config = json.loads(z.read("config.json"))
+        metadata = z.read("metadata.json")
+    config["architecture"]["layers"][0]["config"]["units"] = units
+    config["weights"] = [{"name": "dense/kernel", "shape": [1, units]}, {"name": "dense/bias", "shape": [units]}]
+    headers = {"weights/0000.npy": npy_bytes(header={"descr": "<f4", "fortran_order": False, "shape": (1, units)}),
+               "weights/0001.npy": npy_bytes(header={"descr": "<f4", "fortran_order": False, "shape": (units,)})}
+    write_zip(path, [("metadata.json", metadata), ("config.json", json.dumps(config))] + list(headers.items()))
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:  # each central directory entry: sizes at +20 (packed) and +24 (unpacked), name at +46
+        name = bytes(data[at + 46:at + 46 + int.from_bytes(data[at + 28:at + 30], "little")]).decode()
+        if name in headers:
+            declared = len(headers[name]) + 4 * units
+            if member_sizes == "both":
+                data[at + 20:at + 24] = declared.to_bytes(4, "little")
+            data[at + 24:at + 28] = declared.to_bytes(4, "little")
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+_PEAK_MEMORY = """
+import json, resource, sys
+import fitcore as fc
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    fc.models.load_model(sys.argv[1])
+    error = None
+except ValueError as e:
+    error = str(e)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"grown_kib": grown, "error": error}))
+"""
+
+
+@pytest.mark.parametrize("units, member_sizes, message", [
+    (575_000_000, "both", r"entry 'weights/0000.npy' declares 2300000128 bytes past the end of a \d+-byte file"),
+    (800_000_000, "both", r"entry 'weights/0000.npy' declares 3200000128 bytes past the end"),
+    (575_000_000, "unpacked", r"'weights/0000.npy' is stored uncompressed but declares 2300000128 bytes for 128"),
+])
+def test_a_file_whose_directory_lies_is_refused_at_its_real_size(tmp_path, units, member_sizes, message):
+    """The reported case: a 1,350-byte file whose zip directory declared 2.3 GB of weights reached
+    2.3 GB resident before its 'truncated' error (a larger declaration asked for 2.98 GiB at once).
+    Now the directory is checked against the file's real size before anything is built: the peak
+    memory of the refusing process grows by less than 50 MB (measured in a fresh process)."""
+    path = lying_model_file(tmp_path / "liar.keras", units, member_sizes)
+    assert path.stat().st_size < 2000
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", _PEAK_MEMORY, str(path)], capture_output=True, text=True, env=env,
+                         timeout=300, check=True).stdout
+    result = json.loads(out.splitlines()[-1])
+    assert result["error"] is not None and re.search(message, result["error"]), result["error"]
+    assert result["error"].startswith(f"load_model: {str(path)!r} is not a readable fitcore model file")
+    assert result["grown_kib"] < 50 * 1024, result
+    print(f"lying file of {path.stat().st_size} bytes declaring {4 * units} bytes of weights: peak RSS grew by "
+          f"{result['grown_kib']} KiB while refusing it")
+
+
+def test_a_deflated_member_beyond_the_compression_ratio_bound_is_refused(tmp_path):
+    path = write_zip(tmp_path / "bomb.weights.npz", [("w0000.npy", npy_bytes(np.zeros((4, 4), np.float32)))],
+                     compression=zipfile.ZIP_DEFLATED)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    data[at + 24:at + 28] = (2**31).to_bytes(4, "little")  # declared unpacked size: 2 GiB from a few bytes
+    path.write_bytes(bytes(data))
+    model = fc.Sequential([fc.Input((4,)), fc.layers.Dense(4, use_bias=False)])
+    with pytest.raises(ValueError, match=r"entry 'w0000.npy' declares 2147483648 bytes from \d+ compressed: a "
+                                         r"ratio beyond 1100:1"):
+        model.load_weights(path)
+
+
+def test_a_keras_file_gets_an_error_that_says_so(tmp_path):
+    """What Keras 3 writes for model.save('m.keras'): config.json, metadata.json, model.weights.h5."""
+    path = write_zip(tmp_path / "from_keras.keras", [
+        ("metadata.json", json.dumps({"keras_version": "3.15.1", "date_saved": "2026-01-01@00:00:00"})),
+        ("config.json", json.dumps({"module": "keras", "class_name": "Sequential", "config": {}})),
+        ("model.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 512)], compression=zipfile.ZIP_DEFLATED)
+    with pytest.raises(ValueError, match=r"is a Keras 3 \.keras file \(config\.json, metadata\.json, "
+                                         r"model\.weights\.h5\), not one fitcore wrote"):
+        fc.models.load_model(path)
+
+
+def saved_weights_equal(path, model):
+    return all(np.array_equal(a, b) for a, b in zip(fc.models.load_model(path).get_weights(), model.get_weights()))
+
+
+@pytest.mark.parametrize("kind", ["save", "save_weights"])
+def test_save_writes_through_a_symlink_to_its_target(tmp_path, kind):
+    suffix = ".keras" if kind == "save" else ".weights.npz"
+    (tmp_path / "store").mkdir()
+    target, link = tmp_path / "store" / f"real{suffix}", tmp_path / f"link{suffix}"
+    old, new = make_model(), make_model()
+    getattr(old, kind)(target)
+    link.symlink_to(target)
+    getattr(new, kind)(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)  # the link is still the same link
+    check = make_model()
+    check.load_weights(target) if kind == "save_weights" else None
+    if kind == "save":
+        assert saved_weights_equal(target, new) and not saved_weights_equal(target, old)
+    else:
+        assert_unchanged(check, new.get_weights())
+    assert sorted(os.listdir(tmp_path / "store")) == [f"real{suffix}"]  # no temporary file left
+    dangling = tmp_path / f"dangling{suffix}"
+    dangling.symlink_to(tmp_path / "store" / f"later{suffix}")
+    getattr(new, kind)(dangling)  # as open(..., "w") would: the link's target is created
+    assert dangling.is_symlink() and (tmp_path / "store" / f"later{suffix}").is_file()
+
+
+@pytest.mark.parametrize("kind", ["save", "save_weights"])
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o604])
+def test_save_over_a_file_keeps_its_permissions(tmp_path, kind, mode):
+    path = tmp_path / ("m.keras" if kind == "save" else "m.weights.npz")
+    model = make_model()
+    getattr(model, kind)(path)
+    os.chmod(path, mode)
+    getattr(model, kind)(path)
+    assert os.stat(path).st_mode & 0o7777 == mode
+
+
+@pytest.mark.parametrize("kind, suffix", [("save", ".keras"), ("save_weights", ".weights.npz")])
+def test_save_works_for_any_name_the_file_system_allows(tmp_path, kind, suffix):
+    """A 250-character name: the temporary name used to add a suffix to it and hit ENAMETOOLONG."""
+    name_max = os.pathconf(tmp_path, "PC_NAME_MAX")
+    for length in (250, name_max):
+        path = tmp_path / ("m" * (length - len(suffix)) + suffix)
+        model = make_model()
+        getattr(model, kind)(path)
+        getattr(model, kind)(path)  # over an existing file too
+        check = make_model()
+        if kind == "save":
+            assert saved_weights_equal(path, model)
+        else:
+            check.load_weights(path)
+            assert_unchanged(check, model.get_weights())
+        assert os.listdir(tmp_path) == [path.name]
+        path.unlink()

@@ -136,10 +136,11 @@ void bench_loss() {
     const int64_t classes = 10;
     Buffer pred = random_buffer(batch * classes, 5);
     for (auto& p : pred) p = p + 0.6f;  // positive, like softmax outputs
-    Buffer target(static_cast<size_t>(batch)), weight(static_cast<size_t>(batch)), losses(static_cast<size_t>(batch)),
+    Buffer weight(static_cast<size_t>(batch)), losses(static_cast<size_t>(batch)),
         grad(static_cast<size_t>(batch * classes));
+    std::vector<int64_t> labels(static_cast<size_t>(batch));  // sparse losses read class ids (int64)
     for (int64_t i = 0; i < batch; ++i) {
-      target[static_cast<size_t>(i)] = static_cast<float>(i % classes);
+      labels[static_cast<size_t>(i)] = i % classes;
       weight[static_cast<size_t>(i)] = 0.5f + static_cast<float>(i % 3);
     }
     auto loss = make_loss("sparse_categorical_crossentropy", Config{});
@@ -147,7 +148,7 @@ void bench_loss() {
     const double s = seconds_per_call([&] {
       LossArgs a;
       a.pred = pred.data();
-      a.target = target.data();
+      a.labels = labels.data();
       a.weight = weight.data();
       a.elements = batch;
       a.dim = classes;

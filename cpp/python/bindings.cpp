@@ -20,18 +20,33 @@ using namespace fitcore;
 
 namespace {
 
-// A numpy array the Python layer has already made float32, C-contiguous and 2-D (rows x width).
+// A view of a C-contiguous float32 / int32 / int64 numpy array, as rows x width (the core checks
+// the shapes it needs).
 ArrayRef as_ref(const py::handle& obj) {
   if (obj.is_none()) return {};
+  if (!py::isinstance<py::array>(obj)) throw py::type_error("fitcore core expects numpy arrays or None");
   auto a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<float>()) || !(a.flags() & py::array::c_style) || a.ndim() < 1)
-    throw py::type_error("fitcore core expects C-contiguous float32 arrays");
+  if (!(a.flags() & py::array::c_style) || a.ndim() < 1)
+    throw py::type_error("fitcore core expects C-contiguous arrays with a batch axis");
   ArrayRef r;
-  r.data = static_cast<const float*>(a.data());
+  if (a.dtype().equal(py::dtype::of<float>())) r.dtype = DType::float32;
+  else if (a.dtype().equal(py::dtype::of<int32_t>())) r.dtype = DType::int32;
+  else if (a.dtype().equal(py::dtype::of<int64_t>())) r.dtype = DType::int64;
+  else throw py::type_error("fitcore core expects float32, int32 or int64 arrays");
+  r.data = a.data();
   r.rows = a.shape(0);
   r.width = a.ndim() == 0 ? 1 : a.size() / std::max<py::ssize_t>(a.shape(0), 1);
   if (a.shape(0) == 0) r.width = 0;
   return r;
+}
+
+// Where predict writes: a writeable C-contiguous float32 array.
+MutableArrayRef as_output(const py::handle& obj) {
+  const ArrayRef r = as_ref(obj);
+  auto a = py::reinterpret_borrow<py::array>(obj);
+  if (r.dtype != DType::float32 || !a.writeable())
+    throw py::type_error("fitcore core writes into writeable float32 arrays");
+  return {static_cast<float*>(a.mutable_data()), r.rows, r.width};
 }
 
 std::vector<ArrayRef> as_refs(const py::list& arrays) {
@@ -162,7 +177,7 @@ PYBIND11_MODULE(_core, m) {
     return OptimizerSpec{std::move(name), std::move(config)};
   }));
 
-  py::class_<Trainer>(m, "Trainer")
+  py::class_<Trainer>(m, "Trainer", py::dynamic_attr())  // _data: the arrays set_data views, kept alive
       .def(py::init<std::shared_ptr<Network>, std::vector<OutputLossSpec>, OptimizerSpec, uint64_t>())
       .def_property("learning_rate", &Trainer::learning_rate, &Trainer::set_learning_rate)
       .def_property("iterations", &Trainer::iterations, &Trainer::set_iterations)
@@ -173,10 +188,14 @@ PYBIND11_MODULE(_core, m) {
       .def("set_metrics", &Trainer::set_metrics)
       .def("reset_metrics", &Trainer::reset_metrics)
       .def("results", &Trainer::results)
-      .def("set_data", [](Trainer& t, const py::list& x, const py::list& y, const py::list& w) {
-        t.set_data(as_arrays(x, y, w));
+      .def("set_data", [](py::object self, const py::list& x, const py::list& y, const py::list& w) {
+        self.cast<Trainer&>().set_data(as_arrays(x, y, w));
+        self.attr("_data") = py::make_tuple(py::tuple(x), py::tuple(y), py::tuple(w));
       })
-      .def("clear_data", &Trainer::clear_data)
+      .def("clear_data", [](py::object self) {
+        self.cast<Trainer&>().clear_data();
+        self.attr("_data") = py::none();
+      })
       .def("begin_epoch", &Trainer::begin_epoch)
       .def("release_thread_state", &Trainer::release_thread_state)
       .def("train_steps", &Trainer::train_steps, py::call_guard<CoreCall>())
@@ -195,8 +214,8 @@ PYBIND11_MODULE(_core, m) {
       .def("predict",
            [](Trainer& t, const py::list& x, int64_t batch_size, const py::list& outputs) {
              Arrays data = as_arrays(x, py::list(), py::list());
-             std::vector<float*> out;
-             for (const auto& o : outputs) out.push_back(const_cast<float*>(as_ref(o).data));
+             std::vector<MutableArrayRef> out;
+             for (const auto& o : outputs) out.push_back(as_output(o));
              CoreCall call;
              t.predict(data, batch_size, out);
            })

@@ -39,6 +39,30 @@ std::unique_ptr<Loss> element_loss(Kernel k) {
   return std::make_unique<ElementLoss<Kernel>>(k);
 }
 
+// A loss of one class id per element (a.labels, exact int64) instead of a target row.
+template <class Kernel>
+class LabelLoss final : public Loss {
+ public:
+  explicit LabelLoss(Kernel kernel) : kernel_(kernel) {}
+  bool takes_labels() const override { return true; }
+  void compute(const LossArgs& a) const override {
+#pragma omp parallel for schedule(static) if (a.elements * a.dim > kParallelGrain)
+    for (int64_t e = 0; e < a.elements; ++e) {
+      const float w = a.weight ? a.weight[e] : 1.0f;
+      float* g = a.grad ? a.grad + e * a.dim : nullptr;
+      a.losses[e] = w * kernel_(a.pred + e * a.dim, a.labels[e], a.dim, g, a.grad_scale * w);
+    }
+  }
+
+ private:
+  Kernel kernel_;
+};
+
+template <class Kernel>
+std::unique_ptr<Loss> label_loss(Kernel k) {
+  return std::make_unique<LabelLoss<Kernel>>(k);
+}
+
 struct MeanSquaredError {
   float operator()(const float* p, const float* t, int64_t dim, float* g, float scale) const {
     float sum = 0.0f;
@@ -148,8 +172,7 @@ struct CategoricalCrossentropy {
 
 struct SparseCategoricalCrossentropy {
   bool from_logits;
-  float operator()(const float* p, const float* t, int64_t dim, float* g, float scale) const {
-    const auto label = static_cast<int64_t>(t[0]);
+  float operator()(const float* p, int64_t label, int64_t dim, float* g, float scale) const {
     return categorical(p, dim, from_logits, g, scale,
                        [&](int64_t j) { return j == label ? 1.0f : 0.0f; });
   }
@@ -312,7 +335,7 @@ std::unique_ptr<Loss> make_loss(const std::string& name, const Config& c) {
   if (name == "huber") return element_loss(Huber{static_cast<float>(c.number("delta", 1.0))});
   if (name == "binary_crossentropy") return element_loss(BinaryCrossentropy{logits, smoothing});
   if (name == "categorical_crossentropy") return element_loss(CategoricalCrossentropy{logits, smoothing});
-  if (name == "sparse_categorical_crossentropy") return element_loss(SparseCategoricalCrossentropy{logits});
+  if (name == "sparse_categorical_crossentropy") return label_loss(SparseCategoricalCrossentropy{logits});
   if (name == "mean_absolute_percentage_error") return element_loss(MeanAbsolutePercentageError{});
   if (name == "mean_squared_logarithmic_error") return element_loss(MeanSquaredLogarithmicError{});
   if (name == "cosine_similarity") return element_loss(CosineSimilarity{});

@@ -35,6 +35,29 @@ std::unique_ptr<Metric> mean_metric(Kernel k) {
   return std::make_unique<MeanMetric<Kernel>>(k);
 }
 
+// A mean metric of one class id per element (a.labels, exact int64) instead of a target row.
+template <class Kernel>
+class LabelMeanMetric final : public Metric {
+ public:
+  explicit LabelMeanMetric(Kernel kernel) : kernel_(kernel) {}
+  bool takes_labels() const override { return true; }
+  void reset() override { mean_.reset(); }
+  void update(const MetricArgs& a) override {
+    for (int64_t e = 0; e < a.elements; ++e)
+      mean_.add(kernel_(a.pred + e * a.dim, a.labels[e], a.dim), a.weight ? a.weight[e] : 1.0);
+  }
+  double result() const override { return mean_.result(); }
+
+ private:
+  Kernel kernel_;
+  MeanTracker mean_;
+};
+
+template <class Kernel>
+std::unique_ptr<Metric> label_metric(Kernel k) {
+  return std::make_unique<LabelMeanMetric<Kernel>>(k);
+}
+
 // Keras's RootMeanSquaredError: the square root of the weighted mean of per-element mse.
 template <class Kernel>
 class RootMeanMetric final : public Metric {
@@ -49,8 +72,8 @@ class RootMeanMetric final : public Metric {
 };
 
 struct SparseCategoricalAccuracy {
-  double operator()(const float* p, const float* t, int64_t dim, int64_t) const {
-    return static_cast<double>(argmax(p, dim) == static_cast<int64_t>(t[0]));
+  double operator()(const float* p, int64_t label, int64_t dim) const {
+    return static_cast<double>(argmax(p, dim) == label);
   }
 };
 
@@ -129,7 +152,7 @@ class LossMeanMetric final : public Metric {
 }  // namespace
 
 std::unique_ptr<Metric> make_metric(const std::string& name, const Config& c) {
-  if (name == "sparse_categorical_accuracy") return mean_metric(SparseCategoricalAccuracy{});
+  if (name == "sparse_categorical_accuracy") return label_metric(SparseCategoricalAccuracy{});
   if (name == "categorical_accuracy") return mean_metric(CategoricalAccuracy{});
   if (name == "binary_accuracy") return mean_metric(BinaryAccuracy{static_cast<float>(c.number("threshold", 0.5))});
   if (name == "mean_squared_error") return mean_metric(MeanSquaredError{});

@@ -11,6 +11,20 @@ namespace fitcore {
 
 Network::Network(GraphSpec spec) : spec_(std::move(spec)) {
   const size_t num_slots = spec_.slot_shapes.size();
+  // Per-sample sizes positive and small enough that no size computed from them overflows.
+  for (const auto& shape : spec_.slot_shapes) {
+    int64_t width = 1;
+    for (int64_t d : shape) {
+      if (d <= 0 || width > kMaxSlotWidth / d)
+        throw std::invalid_argument("network: a slot shape is empty or too large");
+      width *= d;
+    }
+  }
+  for (const auto* ends : {&spec_.inputs, &spec_.outputs}) {
+    if (ends->empty()) throw std::invalid_argument("network: no model inputs or no outputs");
+    for (int s : *ends)
+      if (s < 0 || static_cast<size_t>(s) >= num_slots) throw std::invalid_argument("network: bad slot id");
+  }
   if (spec_.num_trainable > spec_.num_params || spec_.num_params < 0)
     throw std::invalid_argument("network: bad parameter counts");
   params_.assign(static_cast<size_t>(spec_.num_params), 0.0f);
@@ -98,6 +112,9 @@ WorkspaceLease::~WorkspaceLease() {
 
 void Network::reserve(Workspace& ws, int64_t rows) {
   if (rows <= ws.reserved_rows) return;
+  for (int64_t width : ws.slots.width)
+    if (width > 0 && rows > kMaxSlotWidth / width)
+      throw std::length_error("network: a batch of " + std::to_string(rows) + " rows is too large");
   for (size_t s = 0; s < ws.slots.value.size(); ++s) {
     ensure_size(ws.slots.value[s], rows * ws.slots.width[s]);
     // Zero-filled: a slot no op writes a gradient into (a dead branch) contributes nothing.

@@ -9,10 +9,18 @@
 #include "fitcore/random.hpp"
 
 namespace fitcore {
+namespace {
+
+std::shared_ptr<Network> require_network(std::shared_ptr<Network> network) {
+  if (!network) throw std::invalid_argument("trainer: no network given");
+  return network;
+}
+
+}  // namespace
 
 Trainer::Trainer(std::shared_ptr<Network> network, std::vector<OutputLossSpec> losses, OptimizerSpec optimizer,
                  uint64_t seed)
-    : network_(std::move(network)),
+    : network_(require_network(std::move(network))),
       loss_specs_(std::move(losses)),
       optimizer_(make_optimizer(optimizer.name, optimizer.config, network_->num_trainable())),
       learning_rate_(static_cast<float>(optimizer.config.number("learning_rate"))),
@@ -20,6 +28,12 @@ Trainer::Trainer(std::shared_ptr<Network> network, std::vector<OutputLossSpec> l
   if (loss_specs_.size() != network_->num_outputs())
     throw std::invalid_argument("trainer: one loss per model output expected");
   for (const auto& spec : loss_specs_) losses_.push_back(make_loss(spec.name, spec.config));
+  for (size_t o = 0; o < losses_.size(); ++o)
+    if (loss_specs_[o].target_width != target_width(o))
+      throw std::invalid_argument("trainer: output " + std::to_string(o) + "'s loss '" + loss_specs_[o].name +
+                                  "' reads " + std::to_string(target_width(o)) + " target values per sample, not " +
+                                  std::to_string(loss_specs_[o].target_width));
+  set_metrics({});  // what each output's targets are gathered as
   grads_.assign(static_cast<size_t>(network_->num_params()), 0.0f);
   optimizer_->set_variables(trainable_variables(network_->spec()));
 }
@@ -45,12 +59,28 @@ float Trainer::learning_rate() const {
 }
 
 void Trainer::set_metrics(std::vector<MetricSpec> metrics) {
+  std::vector<bool> labels_needed(losses_.size()), floats_needed(losses_.size());  // kept only if all fit
+  for (size_t o = 0; o < losses_.size(); ++o) {
+    labels_needed[o] = losses_[o]->takes_labels();
+    floats_needed[o] = !losses_[o]->takes_labels();
+  }
   for (const auto& spec : metrics) {
     if (spec.output < 0 || static_cast<size_t>(spec.output) >= losses_.size())
       throw std::invalid_argument("trainer: metric for a missing output");
-    make_metric(spec.name, spec.config);  // an unknown name throws here, not in a later call
+    const auto metric = make_metric(spec.name, spec.config);  // an unknown name throws here, not in a later call
+    // The output's targets are laid out for its loss; the metric must read them the same way.
+    const auto o = static_cast<size_t>(spec.output);
+    const bool labels = metric->takes_labels();
+    const int64_t wanted = labels ? elements_per_sample(o) : network_->output_width(o);
+    if (wanted != target_width(o))
+      throw std::invalid_argument("trainer: metric '" + spec.name + "' reads " + std::to_string(wanted) +
+                                  " target values per sample, but output " + std::to_string(o) + "'s targets have " +
+                                  std::to_string(target_width(o)));
+    (labels ? labels_needed : floats_needed)[o] = true;
   }
   std::lock_guard<std::mutex> hold(tallies_mutex_);
+  needs_labels_ = std::move(labels_needed);
+  needs_floats_ = std::move(floats_needed);
   metric_specs_ = std::move(metrics);
   ++metrics_version_;  // every thread's tally remakes its metrics on next use
 }
@@ -61,6 +91,7 @@ Trainer::Tally& Trainer::tally() {
   if (!t) {
     t = std::make_unique<Tally>();
     t->targets.resize(losses_.size());
+    t->labels.resize(losses_.size());
     t->weights.resize(losses_.size());
     t->has_weights.assign(losses_.size(), false);
     t->output_losses.resize(losses_.size());
@@ -77,6 +108,39 @@ Trainer::Tally& Trainer::tally() {
 void Trainer::release_thread_state() {
   std::lock_guard<std::mutex> hold(tallies_mutex_);
   tallies_.erase(std::this_thread::get_id());
+}
+
+int64_t Trainer::elements_per_sample(size_t o) const {
+  return network_->output_width(o) / network_->output_last_dim(o);
+}
+
+int64_t Trainer::target_width(size_t o) const {
+  return losses_[o]->takes_labels() ? elements_per_sample(o) : network_->output_width(o);
+}
+
+void Trainer::check_data(const Arrays& data, bool with_targets) const {
+  const Network& net = *network_;
+  const auto count = [](const char* what, size_t got, size_t want) {
+    if (got != want)
+      throw std::invalid_argument("trainer: expected " + std::to_string(want) + " " + what + " arrays, got " +
+                                  std::to_string(got));
+  };
+  count("input", data.inputs.size(), net.num_inputs());
+  const int64_t n = data.rows();
+  for (size_t i = 0; i < net.num_inputs(); ++i)
+    check_array(data.inputs[i], n, net.input_width(i), false, "trainer: input " + std::to_string(i));
+  if (!with_targets) return;
+  count("target", data.targets.size(), net.num_outputs());
+  if (!data.weights.empty()) count("sample weight", data.weights.size(), net.num_outputs());
+  for (size_t o = 0; o < net.num_outputs(); ++o) {
+    const std::string what = "trainer: targets of output " + std::to_string(o);
+    check_array(data.targets[o], n, target_width(o), true, what);
+    if (needs_labels_[o]) check_labels(data.targets[o], net.output_last_dim(o), what);
+    if (data.weights.empty() || !data.weights[o].data) continue;
+    const ArrayRef& w = data.weights[o];
+    const std::string weight = "trainer: sample weights of output " + std::to_string(o);
+    check_array(w, n, w.width == 1 ? 1 : elements_per_sample(o), false, weight);
+  }
 }
 
 void Trainer::reset_metrics() {
@@ -96,6 +160,7 @@ std::vector<double> Trainer::results() {
 }
 
 void Trainer::set_data(Arrays data) {
+  check_data(data, true);
   data_ = std::move(data);
   cursor_ = 0;
   order_.clear();
@@ -139,6 +204,7 @@ void Trainer::train_steps(int64_t steps) {
 }
 
 void Trainer::train_batch(const Arrays& batch) {
+  check_data(batch, true);
   TrainingGuard training(training_);
   ScopedThreads threads(num_threads());
   Tally& t = tally();
@@ -147,6 +213,7 @@ void Trainer::train_batch(const Arrays& batch) {
 }
 
 const Buffer& Trainer::compute_gradients(const Arrays& batch) {
+  check_data(batch, true);
   TrainingGuard training(training_);
   ScopedThreads threads(num_threads());
   Network& net = *network_;
@@ -166,6 +233,7 @@ const Buffer& Trainer::compute_gradients(const Arrays& batch) {
 
 void Trainer::evaluate(const Arrays& data, int64_t batch_size) {
   if (batch_size <= 0) throw std::invalid_argument("trainer: batch_size must be positive");
+  check_data(data, true);
   ScopedThreads threads(num_threads());
   Network& net = *network_;
   WorkspaceLease lease = net.lease_workspace();
@@ -180,13 +248,22 @@ void Trainer::evaluate(const Arrays& data, int64_t batch_size) {
   }
 }
 
-void Trainer::predict(const Arrays& data, int64_t batch_size, const std::vector<float*>& outputs) {
+void Trainer::predict(const Arrays& data, int64_t batch_size, const std::vector<MutableArrayRef>& outputs) {
   if (batch_size <= 0) throw std::invalid_argument("trainer: batch_size must be positive");
+  check_data(data, false);
   ScopedThreads threads(num_threads());
   Network& net = *network_;
+  const int64_t n = data.rows();
+  if (outputs.size() != net.num_outputs())
+    throw std::invalid_argument("trainer: expected " + std::to_string(net.num_outputs()) + " output arrays, got " +
+                                std::to_string(outputs.size()));
+  for (size_t o = 0; o < outputs.size(); ++o)
+    if (!outputs[o].data || outputs[o].rows != n || outputs[o].width != net.output_width(o))
+      throw std::invalid_argument("trainer: output array " + std::to_string(o) + " must have " + std::to_string(n) +
+                                  " rows of " + std::to_string(net.output_width(o)) + " floats, got " +
+                                  std::to_string(outputs[o].rows) + " rows of " + std::to_string(outputs[o].width));
   WorkspaceLease lease = net.lease_workspace();
   Workspace& ws = *lease;
-  const int64_t n = data.rows();
   for (int64_t first = 0; first < n; first += batch_size) {
     const int64_t rows = std::min(batch_size, n - first);
     net.reserve(ws, rows);
@@ -198,7 +275,7 @@ void Trainer::predict(const Arrays& data, int64_t batch_size, const std::vector<
     }
     for (size_t o = 0; o < net.num_outputs(); ++o) {
       const int64_t w = net.output_width(o);
-      std::copy(net.output(ws, o), net.output(ws, o) + rows * w, outputs[o] + first * w);
+      std::copy(net.output(ws, o), net.output(ws, o) + rows * w, outputs[o].data + first * w);
     }
   }
 }
@@ -210,22 +287,28 @@ void Trainer::gather_batch(const Arrays& data, const int64_t* index, int64_t fir
   for (size_t i = 0; i < net.num_inputs(); ++i) gather_rows(data.inputs[i], index, first, rows, net.input_buffer(ws, i));
   for (size_t o = 0; o < losses_.size(); ++o) {
     const ArrayRef& target = data.targets[o];
-    ensure_size(t.targets[o], rows * target.width);
-    gather_rows(target, index, first, rows, t.targets[o].data());
+    if (needs_floats_[o]) {
+      ensure_size(t.targets[o], rows * target.width);
+      gather_rows(target, index, first, rows, t.targets[o].data());
+    }
+    if (needs_labels_[o]) {  // checked again per batch: the caller's arrays may change after set_data
+      if (static_cast<int64_t>(t.labels[o].size()) < rows * target.width)
+        t.labels[o].resize(static_cast<size_t>(rows * target.width));
+      gather_labels(target, index, first, rows, net.output_last_dim(o), t.labels[o].data(),
+                    "trainer: targets of output " + std::to_string(o));
+    }
     t.has_weights[o] = o < data.weights.size() && data.weights[o].data != nullptr;
     if (!t.has_weights[o]) continue;
     // One weight per loss element: a per-sample weight is repeated over the sample's timesteps.
     const ArrayRef& w = data.weights[o];
-    const int64_t per_sample = net.output_width(o) / net.output_last_dim(o);
+    const int64_t per_sample = elements_per_sample(o);
     ensure_size(t.weights[o], rows * per_sample);
-    if (w.width == per_sample) {
-      gather_rows(w, index, first, rows, t.weights[o].data());
-    } else {
-      for (int64_t r = 0; r < rows; ++r) {
-        const float v = w.data[index ? index[first + r] : first + r];
+    gather_rows(w, index, first, rows, t.weights[o].data());
+    if (w.width != per_sample)
+      for (int64_t r = rows; r-- > 0;) {  // spread in place, last row first
+        const float v = t.weights[o][static_cast<size_t>(r)];
         std::fill_n(t.weights[o].data() + r * per_sample, per_sample, v);
       }
-    }
   }
 }
 
@@ -239,6 +322,7 @@ void Trainer::measure(int64_t rows, bool with_grad, const Workspace& ws, Tally& 
     LossArgs a;
     a.pred = net.output(ws, o);
     a.target = t.targets[o].data();
+    a.labels = t.labels[o].data();
     a.weight = t.has_weights[o] ? t.weights[o].data() : nullptr;
     a.elements = elements;
     a.dim = dim;
@@ -263,6 +347,7 @@ void Trainer::measure(int64_t rows, bool with_grad, const Workspace& ws, Tally& 
     MetricArgs a;
     a.pred = net.output(ws, o);
     a.target = t.targets[o].data();
+    a.labels = t.labels[o].data();
     a.weight = t.metric_specs[m].weighted && t.has_weights[o] ? t.weights[o].data() : nullptr;
     a.elements = elements;
     a.dim = dim;

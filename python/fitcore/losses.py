@@ -3,6 +3,8 @@
 per-element losses divided by the number of elements."""
 import numpy as np
 
+from fitcore.data.validation import check_core_computed, python_defined
+
 
 class Loss:
     """Base class of the losses. `core_name` names the core kernel (the loss's math and its
@@ -19,6 +21,8 @@ class Loss:
     sparse = False
 
     def __init__(self, name=None, from_logits=False, reduction="sum_over_batch_size"):
+        if python_defined(type(self), "call"):  # at construction: the user's call() would never run
+            check_core_computed(self, "loss", _BY_NAME)
         if reduction != "sum_over_batch_size":
             raise ValueError(f"{type(self).__name__}: only reduction='sum_over_batch_size' is supported, "
                              f"got {reduction!r}")
@@ -51,16 +55,7 @@ class Loss:
         return width // output_shape[-1] if self.sparse else width
 
     def check_targets(self, y, output_shape, arg, output_name):
-        """Checks targets against the output they train, before any step.
-
-        Args:
-            y: the targets as a float32 array, batch axis first.
-            output_shape: the output's per-sample shape.
-            arg: the argument's name for error messages.
-            output_name: the output's name for error messages.
-
-        Returns:
-            y; raises ValueError naming `arg` for a wrong shape or (sparse losses) bad class ids."""
+        """Returns y (n, ...) matching the output (class ids for sparse losses), or raises ValueError naming `arg`."""
         expected = tuple(output_shape[:-1]) if self.sparse else tuple(output_shape)
         got = tuple(y.shape[1:])
         squeezable = got == expected + (1,) or (got == () and expected == (1,)) or (
@@ -72,7 +67,9 @@ class Loss:
                              f"(None, {', '.join(map(str, output_shape))}); got {y.shape}")
         if self.sparse:
             classes = output_shape[-1]
-            bad = (y < 0) | (y >= classes) | (y != np.floor(y))
+            bad = (y < 0) | (y >= classes)
+            if y.dtype.kind == "f":
+                bad |= y != np.floor(y)
             if np.any(bad):
                 raise ValueError(f"`{arg}` for output '{output_name}' holds labels outside [0, {classes}) "
                                  f"(or non-integers): e.g. {y[bad].flat[0]!r}")
@@ -354,15 +351,20 @@ _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
 
 
 def get(identifier):
-    """A Loss from an identifier, as keras.losses.get.
+    """A Loss from a name (Keras's function or class names), a Loss class or a Loss instance.
 
     Args:
-        identifier: a Loss instance or class, or a name (Keras's function, alias or class names:
-            "mse", "MeanSquaredError", "kld", "hinge", ...).
+        identifier: the name, class or instance.
 
     Returns:
-        A Loss; ValueError listing the valid names otherwise."""
+        A Loss the core computes.
+
+    Raises:
+        ValueError: an unknown name.
+        TypeError: a Python-defined loss (a function, a subclass with call()), which the core cannot differentiate.
+    """
     if isinstance(identifier, Loss):
+        check_core_computed(identifier, "loss", _BY_NAME)
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
@@ -371,4 +373,7 @@ def get(identifier):
         if cls is not None:
             return cls()
     valid = sorted(set(_BY_NAME) | set(_BY_CLASS_NAME))
+    if callable(identifier) and not isinstance(identifier, type):
+        raise TypeError(f"Unknown loss {identifier!r}: fitcore losses run in the C++ core, which computes their "
+                        f"gradients; Python-defined loss functions are not supported. Use one of: {', '.join(valid)}")
     raise ValueError(f"Unknown loss {identifier!r}; valid losses are: {', '.join(valid)}")

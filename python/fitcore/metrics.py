@@ -7,6 +7,8 @@ import numbers
 
 import numpy as np
 
+from fitcore.saving.serialization import serialize  # noqa: F401 (fc.metrics.serialize, as in Keras)
+
 EPSILON = 1e-7  # Keras's backend epsilon: AUC's end thresholds lie just outside [0, 1]
 
 
@@ -572,17 +574,6 @@ _BY_NAME.update({"true_positives": TruePositives, "false_positives": FalsePositi
                  "log_cosh_error": LogCoshError, "logcosh": LogCoshError, "kl_divergence": KLDivergence,
                  "poisson": Poisson})
 _BY_NAME.update({cls.__name__: cls for cls in _CLASSES})
-
-
-def serialize(metric):
-    """A metric as JSON-able data.
-
-    Args:
-        metric: a Metric.
-
-    Returns:
-        {"class_name": ..., "config": ...}."""
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
 
 
 def deserialize(config):

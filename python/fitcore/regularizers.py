@@ -5,6 +5,8 @@ import numbers
 
 import numpy as np
 
+from fitcore.saving import serialization
+
 
 def _coefficient(cls, arg, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
@@ -74,6 +76,12 @@ def get(identifier, arg="regularizer"):
 
 
 def serialize(regularizer):
-    if regularizer is None:
-        return None
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    """None for no regularizer, else {"class_name", "config"} (the one serialize of fitcore objects).
+
+    Args:
+        regularizer: an fc.regularizers object or None.
+
+    Returns:
+        A JSON-able dict, or None.
+    """
+    return None if regularizer is None else serialization.serialize(regularizer)

@@ -12,6 +12,7 @@ namespace fitcore {
 struct LossArgs {
   const float* pred = nullptr;    // elements x dim
   const float* target = nullptr;  // elements x target_dim
+  const int64_t* labels = nullptr;  // one class id in [0, dim) per element, for losses that take_labels()
   const float* weight = nullptr;  // one per element, or null for all ones
   int64_t elements = 0;
   int64_t dim = 0;
@@ -25,6 +26,8 @@ class Loss {
  public:
   virtual ~Loss() = default;
   virtual void compute(const LossArgs& args) const = 0;
+  // True: reads `labels` (class ids, exact at any size), not `target`.
+  virtual bool takes_labels() const { return false; }
 };
 
 // The one registry of losses by name; throws std::invalid_argument for an unknown name.

@@ -13,6 +13,7 @@ namespace fitcore {
 struct MetricArgs {
   const float* pred = nullptr;    // elements x dim
   const float* target = nullptr;  // elements x target_dim
+  const int64_t* labels = nullptr;  // one class id in [0, dim) per element, for metrics that take_labels()
   const float* weight = nullptr;  // one per element, or null for all ones
   int64_t elements = 0;
   int64_t dim = 0;
@@ -25,6 +26,8 @@ class Metric {
   virtual void reset() = 0;
   virtual void update(const MetricArgs& args) = 0;
   virtual double result() const = 0;
+  // True: reads `labels` (class ids, exact at any size), not `target`.
+  virtual bool takes_labels() const { return false; }
 };
 
 // The one registry of metrics by name; throws std::invalid_argument for an unknown name.

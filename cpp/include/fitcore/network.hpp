@@ -14,6 +14,8 @@
 
 namespace fitcore {
 
+// The most values one slot may hold per sample, and in a batch: sizes in bytes stay far from overflow.
+constexpr int64_t kMaxSlotWidth = int64_t{1} << 56;
 // Everything a pass writes besides the parameters: every slot's values and gradients, and the ops
 // (each op keeps its own scratch). Training uses the network's own workspace; each inference call
 // checks one out of a pool, so threads predict at once without sharing anything they write.

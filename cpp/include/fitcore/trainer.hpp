@@ -82,7 +82,11 @@ class Trainer {
   // Gradients of the training loss on all rows of `batch`, without updating anything.
   const Buffer& compute_gradients(const Arrays& batch);
   // Forward passes only; outputs[i] receives rows x output_width(i) floats.
-  void predict(const Arrays& data, int64_t batch_size, const std::vector<float*>& outputs);
+  void predict(const Arrays& data, int64_t batch_size, const std::vector<MutableArrayRef>& outputs);
+
+  // Every array of `data` fits the network (count, rows, widths, dtypes; class ids in range),
+  // or std::invalid_argument naming the first that does not. The calls above check with it.
+  void check_data(const Arrays& data, bool with_targets) const;
 
  private:
   // One thread's accumulators and current batch (targets and weights per output).
@@ -91,6 +95,7 @@ class Trainer {
     std::vector<std::unique_ptr<Metric>> metrics;
     uint64_t metrics_version = 0;
     std::vector<Buffer> targets, weights;
+    std::vector<std::vector<int64_t>> labels;  // class ids, per output whose loss or metrics read them
     std::vector<bool> has_weights;
     Buffer element_losses;
     MeanTracker loss;
@@ -102,6 +107,8 @@ class Trainer {
   void gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows, Workspace& ws, Tally& t);
   void step(int64_t rows, Tally& t);         // forward, loss, backward, update
   void measure(int64_t rows, bool with_grad, const Workspace& ws, Tally& t);  // losses (+ gradients), metrics
+  int64_t elements_per_sample(size_t output) const;
+  int64_t target_width(size_t output) const;  // values per sample the output's loss reads
   void next_pass();
 
   std::shared_ptr<Network> network_;
@@ -120,6 +127,7 @@ class Trainer {
   ThreadChooser thread_chooser_;  // all threads or one, by measured speed (train_steps)
 
   Buffer grads_;
+  std::vector<bool> needs_floats_, needs_labels_;  // per output: what its loss and metrics read
 
   Arrays data_;
   std::vector<int64_t> order_;

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from fitcore.data.validation import as_float32, as_numeric_array, check_finite, check_real
+from fitcore.data.validation import as_class_ids, as_float32, as_numeric_array, check_finite, check_real
 
 
 def _by_position_or_name(value, names, arg, kind):
@@ -61,23 +61,24 @@ def standardize_inputs(model, x, arg="x"):
 
 
 def standardize_targets(model, y, losses, arg="y"):
-    """The targets as one float32 array per model output, checked by each output's loss.
+    """Per output: the targets its loss reads, checked; class ids (sparse losses) as int32/int64 so
+    every id is exact, anything else as float32. Zero-copy when already in that form.
 
     Args:
-        model: the model.
-        y: an array, a list/tuple by position or a dict by output name.
-        losses: the compiled losses (one per output).
-        arg: the argument's name, for errors.
+        model: the model (output names and shapes).
+        y: an array, a list by output position or a dict by output name.
+        losses: the compiled Loss per output.
+        arg: the argument's name for messages.
 
     Returns:
-        A list of C-contiguous float32 arrays in the model's output order.
+        A list with one array per output.
     """
     arrays = _by_position_or_name(y, model.output_names, arg, "output")
     out = []
     for name, shape, loss, value in zip(model.output_names, model.output_shapes, losses, arrays):
         label = arg if len(arrays) == 1 else f"{arg}['{name}']"
         array = loss.check_targets(as_numeric_array(value, label), shape, label, name)
-        out.append(as_float32(array))
+        out.append(as_class_ids(array) if loss.sparse else as_float32(array))
     return out
 
 

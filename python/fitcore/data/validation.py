@@ -7,8 +7,12 @@ from collections.abc import Collection
 import numpy as np
 
 
-def check_int(name, value, low=None, allow_none=False, owner=None):
-    """An int (numpy's too, never a bool) at least `low`, or an error naming the argument.
+INT64_MAX = 2**63 - 1  # counts, sizes and indices reach the core as int64
+
+
+def check_int(name, value, low=None, allow_none=False, owner=None, high=INT64_MAX):
+    """`value` as an int in [low, high] (numpy's ints too, never a bool; None passes when allowed), or
+    an error naming the argument.
 
     Args:
         name: the argument's name.
@@ -16,9 +20,14 @@ def check_int(name, value, low=None, allow_none=False, owner=None):
         low: the least value allowed, or None.
         allow_none: None is accepted and returned.
         owner: the class or function whose argument it is, prefixed to the message.
+        high: the largest allowed value; by default int64's, as the core counts in int64.
 
     Returns:
         `value` as a Python int (or None).
+
+    Raises:
+        TypeError: not an int.
+        ValueError: outside [low, high].
     """
     if value is None and allow_none:
         return None
@@ -28,6 +37,9 @@ def check_int(name, value, low=None, allow_none=False, owner=None):
     value = int(value)
     if low is not None and value < low:
         raise ValueError(f"{where}`{name}` must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{where}`{name}` must be <= {high}{' (the core counts in int64)' if high == INT64_MAX else ''}, "
+                         f"got {value}")
     return value
 
 
@@ -182,6 +194,22 @@ def as_float32(array):
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
+def as_class_ids(array):
+    """Class ids as C-contiguous int32 or int64, so every id stays exact (float32 rounds ids past
+    2**24): the array itself when it already is (zero-copy), other integers widened, floats (already
+    checked to hold whole numbers) converted.
+
+    Args:
+        array: a numeric numpy array of class ids, checked by the loss.
+
+    Returns:
+        An int32 or int64 C-contiguous array.
+    """
+    if array.dtype in (np.int32, np.int64):
+        return np.ascontiguousarray(array)
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
 def check_finite(array, arg):
     """ValueError naming `arg` when `array` holds NaN or inf.
 
@@ -284,3 +312,81 @@ def split_at(num_samples, validation_split):
         floor(n * (1 - validation_split)): the first validation row.
     """
     return int(math.floor(num_samples * (1.0 - validation_split)))
+
+
+def python_defined(cls, method):
+    """The first class in `cls`'s MRO from outside fitcore that defines `method`, or None: code the
+    C++ core cannot run or differentiate (a Keras-style `call`).
+
+    Args:
+        cls: a class.
+        method: a method name.
+
+    Returns:
+        A class or None.
+    """
+    for klass in cls.__mro__:
+        if method in vars(klass) and not klass.__module__.startswith("fitcore."):
+            return klass
+    return None
+
+
+def check_core_computed(obj, kind, supported):
+    """TypeError unless `obj` is computed by the core: a `kind` ("layer", "loss", "model") defining
+    `call` in Python, or (layers, losses) naming no core kernel, is not supported; the message lists
+    what is.
+
+    Args:
+        obj: the layer or loss.
+        kind: "layer" or "loss", for the message.
+        supported: the names of what fitcore offers instead.
+    """
+    cls = type(obj)
+    own = python_defined(cls, "call")
+    kernel = {"layer": "kind", "loss": "core_name"}.get(kind)
+    if own is None and (kernel is None or getattr(obj, kernel, None) is not None):
+        return
+    kinds = kind + ("es" if kind.endswith("s") else "s")
+    why = f"{own.__name__} defines call()" if own is not None else f"{cls.__name__} names no core kernel"
+    raise TypeError(f"fitcore {kinds} run in the C++ core, which computes their gradients; custom Python {kinds} "
+                    f"are not supported ({why}). Use one of: {', '.join(sorted(supported))}")
+
+
+def physical_memory():
+    """This machine's physical memory.
+
+    Returns:
+        Bytes, or None where the system does not say.
+    """
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+# Training keeps per weight value: the layer's value and its copy in the model's flat buffer (both
+# alive while the model is built), its gradient and up to two optimizer slots (Adam), float32 each;
+# per output value of a sample: the activation and its gradient.
+BYTES_PER_WEIGHT_VALUE = 5 * 4
+BYTES_PER_ACTIVATION_VALUE = 2 * 4
+
+
+def check_layer_fits(owner, weight_values, sample_values):
+    """ValueError naming `owner` when training it could not fit in physical memory even on one sample:
+    its weights (value, model copy, gradient, optimizer slots) plus one sample's output and gradient.
+    Checked before anything is allocated.
+
+    Args:
+        owner: the layer (or input) name for the message, e.g. "Dense 'dense'".
+        weight_values: how many weight values it holds (an exact int, any size).
+        sample_values: how many values one sample's output holds.
+    """
+    memory = physical_memory()
+    needed = BYTES_PER_WEIGHT_VALUE * weight_values + BYTES_PER_ACTIVATION_VALUE * sample_values
+    if memory is not None and needed > memory:
+        parts = [f"{weight_values:,} weight values x {BYTES_PER_WEIGHT_VALUE} bytes for the value, its copy in the "
+                 f"model, gradient and optimizer slots"] if weight_values else []
+        parts.append(f"{sample_values:,} values per sample x {BYTES_PER_ACTIVATION_VALUE} bytes for the values "
+                     f"and their gradients")
+        raise ValueError(f"{owner}: training it needs at least {needed / 2**30:,.1f} GiB ({', plus '.join(parts)}), "
+                         f"more than this machine's {memory / 2**30:,.1f} GiB of memory")

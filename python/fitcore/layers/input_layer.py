@@ -3,7 +3,8 @@ import numbers
 
 import numpy as np
 
-from fitcore.layers.layer import Layer, unique_name
+from fitcore.data.validation import check_layer_fits
+from fitcore.layers.layer import Layer, _exact_size, unique_name
 
 _DTYPES = ("float32", "float64", "float16", "int32", "int64")
 
@@ -148,6 +149,7 @@ def Input(shape=None, batch_size=None, dtype="float32", batch_shape=None, name=N
     if dtype not in _DTYPES:
         raise ValueError(f"Input: `dtype` must be one of {', '.join(_DTYPES)}, got {dtype!r}")
     layer = InputLayer(tuple(int(d) for d in shape), name=name, dtype=dtype)
+    check_layer_fits(f"Input '{layer.name}' of `shape` {tuple(layer.shape)}", 0, _exact_size(layer.shape))
     tensor = SymbolicTensor((None,) + layer.shape, layer=layer, dtype=dtype)
     layer._first_call = (tensor, tensor)  # an input layer's input and output are its tensor
     return tensor

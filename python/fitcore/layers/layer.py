@@ -7,6 +7,8 @@ import re
 
 import numpy as np
 
+from fitcore.data.validation import check_core_computed, check_layer_fits, python_defined
+
 _name_counters = {}
 # Values that layers may still create (None: no limit). Loading a file sets it, so a file that
 # declares huge layers fails with a clear error instead of allocating what it describes.
@@ -30,6 +32,29 @@ def _claim_weight_values(count, owner):
     if count > budget[0]:
         raise ValueError(f"{owner}: its weights need {count} values, more than the file being loaded carries")
     budget[0] -= count
+
+
+def core_layer_names():
+    """The layer classes fitcore offers, each one op of the core.
+
+    Returns:
+        A list of class names.
+    """
+    import fitcore.layers as layers
+
+    return [name for name, cls in vars(layers).items()
+            if isinstance(cls, type) and issubclass(cls, Layer) and cls.kind is not None]
+
+
+def _exact_size(shape):
+    """The number of values of `shape` (per-sample shapes: a list of them for several), as an exact
+    Python int: numpy's int64 product would wrap around for sizes past 2**63."""
+    if isinstance(shape, list):
+        return sum(_exact_size(s) for s in shape)
+    size = 1
+    for d in shape:
+        size *= int(d)
+    return size
 
 
 def unique_name(base):
@@ -179,6 +204,8 @@ class Layer:
     kind = None
 
     def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+        if python_defined(type(self), "call"):  # at construction: the user's call() would never run
+            check_core_computed(self, "layer", core_layer_names())
         self._input_shape_arg = _pop_input_shape(type(self).__name__, kwargs)
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
@@ -225,18 +252,23 @@ class Layer:
 
     # --- shared machinery ---------------------------------------------------------------------
     def add_weight(self, name, shape, initializer, trainable=True, regularizer=None):
-        """Creates a weight of this layer.
+        """Declares a weight of this layer (from build), after checking that it can fit in memory.
 
         Args:
-            name: the weight's name within the layer.
+            name: the weight's name within the layer ("kernel", "bias", ...).
             shape: its shape.
-            initializer: a callable from shape to initial values.
-            trainable: whether the optimizer updates it.
+            initializer: a function of the shape giving the initial array.
+            trainable: whether optimizers update it.
             regularizer: an fc.regularizers object, or None.
 
         Returns:
-            The new Weight."""
-        _claim_weight_values(int(np.prod(shape, dtype=np.float64)), f"{self.name}/{name}")
+            The Weight.
+        """
+        count = _exact_size(shape)
+        _claim_weight_values(count, f"{self.name}/{name}")  # a file being loaded: no more than it carries
+        # Before the initializer allocates: this layer's weights so far and one sample's output must fit.
+        check_layer_fits(f"{type(self).__name__} '{self.name}'", self.count_params() + count,
+                         _exact_size(self.compute_output_shape(self.input_shape)))
         weight = Weight(f"{self.name}/{name}", shape, initializer(tuple(shape)), trainable, regularizer)
         self._weights.append(weight)
         return weight
@@ -276,6 +308,7 @@ class Layer:
         from fitcore.layers.input_layer import SymbolicTensor
 
         flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        check_core_computed(self, "layer", core_layer_names())  # a subclass naming no core op
         shapes = [t.shape[1:] for t in flat]
         in_shape = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
         if self.built and self._weights and in_shape != self.input_shape:
@@ -283,7 +316,9 @@ class Layer:
             raise ValueError(f"{self.name}: this layer was built for inputs of shape {_shown(self.input_shape)} "
                              f"and shares its weights between calls; got inputs of shape {_shown(in_shape)}")
         self._ensure_built(in_shape)
-        out = SymbolicTensor((None,) + tuple(self.compute_output_shape(in_shape)), layer=self, inputs=flat)
+        out_shape = tuple(self.compute_output_shape(in_shape))
+        check_layer_fits(f"{type(self).__name__} '{self.name}'", self.count_params(), _exact_size(out_shape))
+        out = SymbolicTensor((None,) + out_shape, layer=self, inputs=flat)
         out.called_with_list = isinstance(inputs, (list, tuple))  # how to call it again when loading
         if record and self._first_call is None:
             self._first_call = (list(inputs) if isinstance(inputs, (list, tuple)) else inputs, out)

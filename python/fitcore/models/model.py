@@ -39,6 +39,18 @@ def _as_tensor_list(value, arg):
     return tensors, names
 
 
+def refuse_python_call(model):
+    """A subclassed model with a Keras-style call() would never have it run: a TypeError saying so.
+
+    Args:
+        model: the model being constructed.
+    """
+    from fitcore.data.validation import check_core_computed
+
+    check_core_computed(model, "model", ["fc.Sequential([...layers])", "fc.Model(inputs, outputs) (a subclass may "
+                                         "pass them to super().__init__)"])
+
+
 class Model(Trainer):
     """A model: a graph of layers from fc.Input(...) tensors to outputs (Keras's functional API),
     with compile / fit / evaluate / predict. Called on symbolic tensors it is a layer of another
@@ -49,6 +61,7 @@ class Model(Trainer):
         outputs: a tensor computed from the inputs, a list or a dict of them (outputs by name).
         name: the model's name."""
     def __init__(self, inputs=None, outputs=None, name=None):
+        refuse_python_call(self)
         super().__init__()
         if inputs is None or outputs is None:
             raise TypeError("Model: pass `inputs` and `outputs` (functional API), or use fc.Sequential")
@@ -392,6 +405,30 @@ class Model(Trainer):
 
     def _build_from_data(self, x):
         """Models with declared inputs are built already; Sequential overrides this."""
+
+    def __reduce__(self):
+        """pickle support: the model travels as its model file's bytes (architecture, weights,
+        compile settings, optimizer state; the format of `save`, no pickled code).
+
+        Returns:
+            (fitcore.saving.model_file.model_from_bytes, (bytes,)).
+        """
+        from fitcore.saving.model_file import model_from_bytes, model_to_bytes
+
+        return model_from_bytes, (model_to_bytes(self),)
+
+    def __deepcopy__(self, memo):
+        """copy.deepcopy: an independent model through the same bytes as pickle.
+
+        Args:
+            memo: deepcopy's memo (unused: nothing of the model is shared with the copy).
+
+        Returns:
+            A new model.
+        """
+        from fitcore.saving.model_file import model_from_bytes, model_to_bytes
+
+        return model_from_bytes(model_to_bytes(self))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"

@@ -3,7 +3,7 @@ import numpy as np
 
 from fitcore.layers.input_layer import Input, InputLayer, SymbolicTensor
 from fitcore.layers.layer import Layer, unique_name
-from fitcore.models.model import Model
+from fitcore.models.model import Model, refuse_python_call
 from fitcore.trainers.trainer import Trainer
 
 
@@ -16,6 +16,7 @@ class Sequential(Model):
     """
 
     def __init__(self, layers=None, name=None):
+        refuse_python_call(self)
         Trainer.__init__(self)
         self.name = name or unique_name("sequential")
         self._stack = []

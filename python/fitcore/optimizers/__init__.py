@@ -6,20 +6,9 @@ from fitcore.optimizers.adam import Adam
 from fitcore.optimizers.adamw import AdamW
 from fitcore.optimizers.rmsprop import RMSprop
 from fitcore.optimizers.sgd import SGD
+from fitcore.saving.serialization import serialize  # fc.optimizers.serialize, as in Keras
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
-
-
-def serialize(optimizer):
-    """An optimizer as JSON-able data.
-
-    Args:
-        optimizer: an `fc.optimizers` instance.
-
-    Returns:
-        `{"class_name": ..., "config": ...}` (a schedule nests the same way).
-    """
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 
 def deserialize(config):

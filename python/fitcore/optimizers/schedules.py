@@ -4,6 +4,7 @@ schedules.cpp) at every step, at the optimizer's iteration count before the step
 import numpy as np
 
 from fitcore.data.validation import check_real
+from fitcore.saving.serialization import serialize  # noqa: F401 (fc.optimizers.schedules.serialize)
 
 
 def _number(owner, name, value, positive=False, low=None):

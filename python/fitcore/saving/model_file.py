@@ -7,8 +7,10 @@ A model file is a zip archive (written atomically: temporary name, then rename) 
   weights/NNNN.npy     model.weights in order (plain float32 .npy, never pickled)
   optimizer/NNNN.npy   the optimizer's slot variables, as the core holds them
 Loading executes nothing from the file: JSON is parsed, classes are looked up by name among
-fitcore's own (serialization.py), and every array's declared size is checked against the
-manifest and the bytes actually present before anything is allocated.
+fitcore's own (serialization.py), the zip directory's sizes are checked against the bytes
+really present (npy.check_archive), and the weights the architecture declares must fit in those
+bytes before any layer is built, so memory follows the file's real size, never what it claims.
+The same bytes carry a model through pickle and copy.deepcopy (model_to_bytes / model_from_bytes).
 """
 import io
 import json
@@ -20,6 +22,7 @@ import zlib
 import numpy as np
 
 from fitcore.saving import keras_format
+from fitcore.saving.npy import check_archive, npy_bytes, read_array, read_text
 from fitcore.saving.serialization import check_json_value, deserialize, serialize
 from fitcore.saving.weights import atomic_write
 
@@ -158,12 +161,56 @@ def _compile_from(model, settings):
 
 # --- save --------------------------------------------------------------------------------------
 def save_model(model, filepath):
-    from fitcore import __version__
+    """Writes `model` to `filepath` atomically (through a symlink; an existing file's permissions kept).
 
+    Args:
+        model: a built fitcore model.
+        filepath: a path ending in '.keras' or '.fitcore'.
+    """
     filepath = _check_path(filepath, "save")
     if not model.built:
         raise ValueError("save: the model has no weights yet; give it an fc.Input(...) first, call "
                          "build(input_shape), or fit it on data")
+    atomic_write(filepath, lambda f: write_model(model, f))
+
+
+def model_to_bytes(model):
+    """The model file's bytes for `model` (built or not): what pickle and copy.deepcopy carry.
+
+    Args:
+        model: a fitcore model.
+
+    Returns:
+        bytes, loadable with model_from_bytes.
+    """
+    buffer = io.BytesIO()
+    write_model(model, buffer)
+    return buffer.getvalue()
+
+
+def model_from_bytes(data):
+    """The model that model_to_bytes wrote, compiled as it was, with its weights and optimizer state.
+
+    Args:
+        data: bytes from model_to_bytes.
+
+    Returns:
+        A new model.
+    """
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"model_from_bytes: `data` must be bytes, got {type(data).__name__}")
+    return _load_file(io.BytesIO(data), len(data), "<bytes>", compile=True)
+
+
+def write_model(model, f):
+    """Writes the model file's zip archive for `model` into `f`.
+
+    Args:
+        model: a fitcore model.
+        f: a writable binary file object.
+    """
+    from fitcore import __version__
+
     core = model._core
     state = core.optimizer_state() if core is not None else []
     config = {"architecture": _architecture(model), "compile": _compile_settings(model),
@@ -174,22 +221,13 @@ def save_model(model, filepath):
     metadata = {"format": FORMAT, "version": VERSION, "fitcore_version": __version__,
                 "seed": None if core is None else int(core.seed)}
 
-    def write(f):
-        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr("metadata.json", json.dumps(metadata, indent=1))
-            archive.writestr("config.json", json.dumps(config, indent=1))
-            for i, w in enumerate(model.weights):
-                archive.writestr(f"weights/{i:04d}.npy", _npy_bytes(w.numpy()))
-            for i, (_, view) in enumerate(state):
-                archive.writestr(f"optimizer/{i:04d}.npy", _npy_bytes(view))
-
-    atomic_write(filepath, write)
-
-
-def _npy_bytes(array):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-    return buffer.getvalue()
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("metadata.json", json.dumps(metadata, indent=1))
+        archive.writestr("config.json", json.dumps(config, indent=1))
+        for i, w in enumerate(model.weights):
+            archive.writestr(f"weights/{i:04d}.npy", npy_bytes(w.numpy(), np.float32))
+        for i, (_, view) in enumerate(state):
+            archive.writestr(f"optimizer/{i:04d}.npy", npy_bytes(view, np.float32))
 
 
 # --- load --------------------------------------------------------------------------------------
@@ -201,34 +239,46 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     entries (a Keras file holds model.weights.h5), not by the suffix.
 
     Args:
-        filepath: a '.keras' or '.fitcore' file.
-        custom_objects: not supported (None).
+        filepath: a '.keras' file (Keras 3's format, or fitcore's own under that name) or a '.fitcore' file.
+        custom_objects: not supported (fitcore files hold fitcore's own classes only).
         compile: whether to compile the model as it was saved.
-        safe_mode: accepted for Keras compatibility; loading never executes code from the file.
+        safe_mode: accepted for Keras compatibility; loading never runs code from the file.
 
     Returns:
         The model.
-    """
-    from fitcore.layers.layer import weight_budget
 
+    Raises:
+        ValueError: a file that is not a readable fitcore model file (damaged, hostile, Keras's own).
+    """
     filepath = _check_path(filepath, "load_model")
     if custom_objects:
         raise ValueError("load_model: `custom_objects` is not supported: fitcore files hold fitcore's own "
                          "layers only")
     if not os.path.isfile(filepath):
         raise FileNotFoundError(f"load_model: no file at {filepath!r}")
+    with open(filepath, "rb") as f:
+        return _load_file(f, os.fstat(f.fileno()).st_size, filepath, compile)
+
+
+def _load_file(f, real_size, filepath, compile):
     try:
-        with zipfile.ZipFile(filepath) as archive:
+        with zipfile.ZipFile(f) as archive:
+            try:
+                check_archive(archive, real_size)
+            except ValueError as error:
+                raise ValueError(f"load_model: {filepath!r} is not a readable model file: {error}") from None
             members = {info.filename: info for info in archive.infolist()}
             if keras_format.is_keras_archive(members):  # told apart by content, whatever the suffix
                 return keras_format.load_model(archive, members, filepath, compile)
-            return _load(archive, filepath, compile, weight_budget)
+            return _load(archive, filepath, compile)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, UnicodeDecodeError, NotImplementedError,
             struct.error, zlib.error) as error:  # what a damaged archive makes zipfile raise
         raise ValueError(f"load_model: {filepath!r} is not a readable fitcore model file: {error}") from None
 
 
-def _load(archive, filepath, compile, weight_budget):
+def _load(archive, filepath, compile):
+    from fitcore.layers.layer import weight_budget
+
     members = {info.filename: info for info in archive.infolist()}
     strange = sorted(n for n in members if not _expected_member(n))
     if strange:
@@ -241,9 +291,10 @@ def _load(archive, filepath, compile, weight_budget):
         raise ValueError(f"load_model: {filepath!r} is not a fitcore model file of version {VERSION} "
                          f"(format {metadata.get('format')!r}, version {metadata.get('version')!r})")
     manifest = _manifest(config.get("weights"), "weights")
-    # No layer may create more weight values than the file actually carries.
+    # No layer may create more weight values than the file actually carries (check_archive has
+    # bounded every declared size by the bytes present).
     present = sum(info.file_size for name, info in members.items() if name.startswith("weights/"))
-    declared = sum(int(np.prod(shape)) for _, shape in manifest)
+    declared = sum(int(np.prod(shape, dtype=np.float64)) for _, shape in manifest)
     if declared * 4 > present:
         raise ValueError(f"load_model: {filepath!r} declares {declared} weight values but carries only "
                          f"{present} bytes of weights (truncated or corrupted)")
@@ -255,7 +306,9 @@ def _load(archive, filepath, compile, weight_budget):
     weights = model.weights
     if [tuple(shape) for _, shape in manifest] != [w.shape for w in weights]:
         raise ValueError(f"load_model: the weights in {filepath!r} do not match its architecture")
-    model.set_weights([_read_npy(archive, members, f"weights/{i:04d}.npy", w.shape) for i, w in enumerate(weights)])
+    if weights:
+        model.set_weights([_read_npy(archive, members, f"weights/{i:04d}.npy", w.shape)
+                           for i, w in enumerate(weights)])
 
     settings = config.get("compile")
     if compile and settings is not None:
@@ -269,8 +322,9 @@ def _load(archive, filepath, compile, weight_budget):
 def _restore_optimizer(model, archive, members, saved, seed):
     if saved is None or any(loss is None for loss in model._compile_config.losses):
         return
-    if not isinstance(saved, dict) or not isinstance(saved.get("iterations"), int) or saved["iterations"] < 0:
-        raise ValueError("config.json: `optimizer` must hold a non-negative int `iterations`")
+    if not isinstance(saved, dict) or not isinstance(saved.get("iterations"), int) or \
+            not 0 <= saved["iterations"] < 2**63:
+        raise ValueError("config.json: `optimizer` must hold a non-negative int64 `iterations`")
     if isinstance(seed, int) and 0 <= seed < 2**63:
         model._next_core_seed = seed  # the same shuffles and dropout masks as the saved run would draw
     core = model._core_trainer("load_model")
@@ -297,8 +351,9 @@ def _json(archive, members, name):
         raise ValueError(f"load_model: the file has no {name}: not a fitcore model file")
     if info.file_size > _MAX_JSON_BYTES:
         raise ValueError(f"load_model: {name} declares {info.file_size} bytes, more than a model description needs")
+    text = read_text(archive, info, _MAX_JSON_BYTES)
     try:
-        value = json.loads(archive.read(name).decode("utf-8"))
+        value = json.loads(text.decode("utf-8"))
     except (ValueError, RecursionError) as error:
         raise ValueError(f"load_model: {name} is not valid JSON: {str(error)[:200]}") from None
     if not isinstance(value, dict):
@@ -317,22 +372,11 @@ def _manifest(entries, where):
 
 
 def _read_npy(archive, members, name, shape):
-    """The float32 array `name`, which must have `shape`; its header is checked before its data is read."""
+    """The array `name`, which must have `shape`; its header is checked before its data is read."""
     info = members.get(name)
     if info is None:
         raise ValueError(f"load_model: the file lacks {name} (truncated)")
-    with archive.open(info) as f:
-        try:
-            version = np.lib.format.read_magic(f)
-            header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                      else np.lib.format.read_array_header_2_0)(f)
-        except ValueError as error:
-            raise ValueError(f"load_model: {name} is not a valid .npy array: {error}") from None
-        got_shape, fortran, dtype = header
-        if tuple(got_shape) != tuple(shape) or dtype != np.dtype("<f4") or fortran:
-            raise ValueError(f"load_model: {name} holds {dtype} {tuple(got_shape)}, expected float32 {tuple(shape)}")
-        nbytes = int(np.prod(shape)) * 4
-        data = f.read(nbytes)
-    if len(data) != nbytes:
-        raise ValueError(f"load_model: {name} is truncated")
-    return np.frombuffer(data, dtype="<f4").reshape(shape)
+    try:
+        return read_array(archive, info, shape)
+    except ValueError as error:
+        raise ValueError(f"load_model: {error}") from None

@@ -22,7 +22,15 @@ def _resolve(dotted):
 
 
 def serialize(obj):
-    """{"class_name", "config"} for any fitcore object with get_config()."""
+    """The one serialized form of fitcore objects (layers, losses, metrics, optimizers, schedules,
+    regularizers): {"class_name", "config"}, JSON-able.
+
+    Args:
+        obj: any fitcore object with get_config().
+
+    Returns:
+        A dict {"class_name": str, "config": dict}.
+    """
     return {"class_name": type(obj).__name__, "config": obj.get_config()}
 
 

@@ -1,20 +1,26 @@
 """Weights files: a numpy .npz of plain arrays (never pickled), written atomically, read defensively.
 
-Reading never trusts the file: member names must be plain names the caller expects, each member's
-npy header (dtype, shape) is checked against what the caller expects BEFORE its data is read, and
-object dtypes are refused, so a hostile or corrupted file gives a ValueError without running code,
-touching other paths or allocating more than the expected arrays.
+Reading never trusts the file: member names must be plain names the caller expects, the zip
+directory's sizes must fit the file, each member's npy header (dtype, shape) is checked against
+what the caller expects BEFORE its data is read (saving/npy.py), and object dtypes are refused, so
+a hostile or corrupted file gives a ValueError without running code, touching other paths or
+allocating more than the expected arrays.
+
+Writing goes through a temporary file beside the target, renamed over it: through a symlink to
+its target (the link stays), keeping an existing file's permissions.
 """
 import os
 import re
+import stat
 import tempfile
 import zipfile
 
 import numpy as np
-from numpy.lib import format as npy
+
+from fitcore.saving.npy import MAX_TEXT_BYTES, check_archive, read_array  # noqa: F401 (MAX_TEXT_BYTES: API)
 
 _MEMBER = re.compile(r"[A-Za-z0-9_]{1,64}\.npy")  # no directories, no '..', nothing absolute
-MAX_TEXT_BYTES = 1 << 24  # a text member (BackupAndRestore's metadata) is at most 16 MiB
+_RANDOM_CHARS = 8  # what tempfile.mkstemp adds to a prefix
 
 
 def _npz_path(filepath):
@@ -25,18 +31,31 @@ def _npz_path(filepath):
 
 
 def atomic_write(filepath, write):
-    """Calls write(file) on a temporary file beside `filepath` (named temporary_prefix(filepath) + a
-    random part), then renames it into place: a crash mid-write never leaves a half-written file
-    under the final name."""
-    directory = os.path.dirname(os.path.abspath(filepath))
-    fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(filepath), dir=directory)
+    """Writes a file atomically: a crash mid-write never leaves a half-written file under its name.
+
+    Calls write(file) on a temporary file in the destination's directory (named
+    temporary_prefix(filepath) + a random part), then renames it over the destination. A symlink is
+    written through: its target gets the new content and the link stays a link. An existing
+    file's permission bits are kept; a new file gets the usual 0666 & ~umask.
+
+    Args:
+        filepath: the destination path.
+        write: a function of one binary file object that writes the content.
+    """
+    target = os.path.realpath(filepath)  # through symlinks (a dangling one: its target is created)
+    directory = os.path.dirname(target)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(target), dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the file gets the usual permissions
-        os.replace(tmp, filepath)
+        os.chmod(tmp, mode)  # mkstemp makes 0600
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -45,8 +64,16 @@ def atomic_write(filepath, write):
 
 
 def temporary_prefix(filepath):
-    """How atomic_write names its temporary files for `filepath`: what a killed writer leaves behind."""
-    return ".tmp-" + os.path.basename(filepath) + "-"
+    """How atomic_write names its temporary files for `filepath`: what a killed writer leaves
+    behind. The file's name is shortened so the temporary name fits the file system's limit
+    whatever the length of the name itself."""
+    directory = os.path.dirname(os.path.abspath(filepath))
+    try:
+        name_max = os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    room = max(1, name_max - _RANDOM_CHARS - len(".tmp--"))
+    return ".tmp-" + os.path.basename(filepath)[:room] + "-"
 
 
 def _umask():
@@ -68,46 +95,13 @@ def _fsync_directory(directory):
         os.close(fd)
 
 
-def _read_member(archive, info, shape, what):
-    """One member's array, its header checked before its data is read. shape: the expected shape,
-    or None for a text (unicode string) member."""
-    name = info.filename[:-4]
-    with archive.open(info) as f:
-        version = npy.read_magic(f)
-        if version == (1, 0):
-            got_shape, fortran, dtype = npy.read_array_header_1_0(f)
-        elif version == (2, 0):
-            got_shape, fortran, dtype = npy.read_array_header_2_0(f)
-        else:
-            raise ValueError(f"entry {name!r} has an unsupported npy format version {version}")
-        if dtype.hasobject:
-            raise ValueError(f"entry {name!r} holds Python objects (dtype {dtype}); only plain arrays are read")
-        if shape is None:
-            if dtype.kind != "U" or got_shape != ():
-                raise ValueError(f"entry {name!r} must be a text string, got dtype {dtype} and shape {got_shape}")
-        elif dtype.kind not in "biuf":
-            raise ValueError(f"entry {name!r} must hold numbers, got dtype {dtype}")
-        elif tuple(got_shape) != tuple(shape):
-            raise ValueError(f"entry {name!r} has shape {got_shape}, expected {tuple(shape)}")
-        nbytes = int(np.prod(got_shape, dtype=np.int64)) * dtype.itemsize
-        if shape is None and nbytes > MAX_TEXT_BYTES:
-            raise ValueError(f"entry {name!r} declares {nbytes} bytes of text, more than {MAX_TEXT_BYTES}")
-        if info.file_size != f.tell() + nbytes:
-            raise ValueError(f"entry {name!r} is truncated or padded: {info.file_size - f.tell()} data bytes "
-                             f"for a {dtype} array of shape {got_shape}")
-        data = f.read(nbytes)
-        if len(data) != nbytes or f.read(1):  # reading to the end also checks the CRC
-            raise ValueError(f"entry {name!r} is truncated")
-    array = np.frombuffer(data, dtype=dtype).reshape(got_shape, order="F" if fortran else "C")
-    return array.copy()
-
-
 def read_npz(filepath, shapes, texts=(), what="load_weights"):
     """{name: array} from an .npz holding exactly the members `shapes` ({name: expected shape}) and
     `texts` (names of text members). Any other content is a ValueError naming the file."""
     expected = set(shapes) | set(texts)
     try:
         with zipfile.ZipFile(filepath) as archive:
+            check_archive(archive, os.path.getsize(filepath))
             infos = archive.infolist()
             names = [i.filename for i in infos]
             strange = [n for n in names if not _MEMBER.fullmatch(n)]
@@ -121,7 +115,7 @@ def read_npz(filepath, shapes, texts=(), what="load_weights"):
                 raise ValueError(f"expected {len(expected)} entries, found {len(found)}"
                                  + (f"; missing {missing[:5]}" if missing else "")
                                  + (f"; unexpected {extra[:5]}" if extra else ""))
-            return {i.filename[:-4]: _read_member(archive, i, shapes.get(i.filename[:-4]), what) for i in infos}
+            return {i.filename[:-4]: read_array(archive, i, shapes.get(i.filename[:-4])) for i in infos}
     except FileNotFoundError:
         raise
     except Exception as error:  # any malformed content: a bad zip, a bad header, a CRC mismatch...
