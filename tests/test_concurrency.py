@@ -17,7 +17,9 @@ import fitcore as fc
 L = fc.layers
 RNG = np.random.default_rng(5)
 HERE = os.path.dirname(os.path.abspath(__file__))
-PYTHON_DIR = os.path.join(os.path.dirname(HERE), "python")
+# Where the fitcore this test imports lives (the source tree's python/ in development, site-packages
+# when installed as CI does): the child processes must import the same one.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(fc.__file__)))
 
 
 def run_script(code, timeout=120, env=None):

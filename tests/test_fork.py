@@ -9,8 +9,12 @@ import textwrap
 
 import pytest
 
+import fitcore as fc
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-PYTHON_DIR = os.path.join(os.path.dirname(HERE), "python")
+# Where the fitcore this test imports lives (the source tree's python/ in development, site-packages
+# when installed as CI does): the child processes must import the same one.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(fc.__file__)))
 
 # A model big enough that fit and predict run OpenMP teams on two threads.
 SETUP = """
