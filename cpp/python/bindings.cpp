@@ -185,6 +185,7 @@ PYBIND11_MODULE(_core, m) {
       .def("exclude_from_weight_decay",
            [](Trainer& t, std::vector<ParamSpec> excluded) { t.optimizer().exclude_from_weight_decay(std::move(excluded)); })
       .def_property_readonly("seed", &Trainer::seed)
+      .def("set_collective", &Trainer::set_collective, py::arg("collective").none(true))
       .def("set_metrics", &Trainer::set_metrics)
       .def("reset_metrics", &Trainer::reset_metrics)
       .def("results", &Trainer::results)
@@ -206,11 +207,13 @@ PYBIND11_MODULE(_core, m) {
              t.train_batch(batch);
            })
       .def("evaluate",
-           [](Trainer& t, const py::list& x, const py::list& y, const py::list& w, int64_t batch_size) {
+           [](Trainer& t, const py::list& x, const py::list& y, const py::list& w, int64_t batch_size,
+              bool own_rows) {
              Arrays data = as_arrays(x, y, w);
              CoreCall call;
-             t.evaluate(data, batch_size);
-           })
+             t.evaluate(data, batch_size, own_rows);
+           },
+           py::arg("x"), py::arg("y"), py::arg("w"), py::arg("batch_size"), py::arg("own_rows") = false)
       .def("predict",
            [](Trainer& t, const py::list& x, int64_t batch_size, const py::list& outputs) {
              Arrays data = as_arrays(x, py::list(), py::list());

@@ -24,6 +24,7 @@ class MeanMetric final : public Metric {
                 a.weight ? a.weight[e] : 1.0);
   }
   double result() const override { return mean_.result(); }
+  std::vector<double*> state() override { return mean_.state(); }
 
  private:
   Kernel kernel_;
@@ -47,6 +48,7 @@ class LabelMeanMetric final : public Metric {
       mean_.add(kernel_(a.pred + e * a.dim, a.labels[e], a.dim), a.weight ? a.weight[e] : 1.0);
   }
   double result() const override { return mean_.result(); }
+  std::vector<double*> state() override { return mean_.state(); }
 
  private:
   Kernel kernel_;
@@ -66,6 +68,7 @@ class RootMeanMetric final : public Metric {
   void reset() override { mean_.reset(); }
   void update(const MetricArgs& a) override { mean_.update(a); }
   double result() const override { return std::sqrt(mean_.result()); }
+  std::vector<double*> state() override { return mean_.state(); }
 
  private:
   MeanMetric<Kernel> mean_;
@@ -141,6 +144,7 @@ class LossMeanMetric final : public Metric {
       mean_.add(sign_ * values_[static_cast<size_t>(e)], a.weight ? a.weight[e] : 1.0);
   }
   double result() const override { return mean_.result(); }
+  std::vector<double*> state() override { return mean_.state(); }
 
  private:
   std::unique_ptr<Loss> loss_;

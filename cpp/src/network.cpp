@@ -124,8 +124,12 @@ void Network::reserve(Workspace& ws, int64_t rows) {
   ws.reserved_rows = rows;
 }
 
-Pass Network::make_pass(Workspace& ws, int64_t rows, bool training, uint64_t key, float* grads) {
+Pass Network::make_pass(Workspace& ws, int64_t rows, bool training, uint64_t key, float* grads,
+                        const Shard& shard) {
   if (rows > ws.reserved_rows) throw std::logic_error("network: batch larger than reserved");
+  const int64_t batch_rows = shard.batch_rows < 0 ? rows : shard.batch_rows;
+  if (shard.first_row < 0 || shard.first_row + rows > batch_rows)
+    throw std::logic_error("network: shard rows outside their batch");
   Pass p;
   p.rows = rows;
   p.training = training;
@@ -134,20 +138,22 @@ Pass Network::make_pass(Workspace& ws, int64_t rows, bool training, uint64_t key
   p.state = params_.data();
   p.grads = grads;
   p.slots = &ws.slots;
+  p.shard = shard;
+  p.shard.batch_rows = batch_rows;
   return p;
 }
 
-void Network::forward(Workspace& ws, int64_t rows, bool training, uint64_t key) {
-  Pass p = make_pass(ws, rows, training, key, nullptr);
+void Network::forward(Workspace& ws, int64_t rows, bool training, uint64_t key, const Shard& shard) {
+  Pass p = make_pass(ws, rows, training, key, nullptr, shard);
   for (size_t i = 0; i < ws.ops.size(); ++i) {
     p.key = derive_key(key, i);  // each op draws its own random stream
     ws.ops[i]->forward(p);
   }
 }
 
-void Network::backward(int64_t rows, uint64_t key, float* grads) {
+void Network::backward(int64_t rows, uint64_t key, float* grads, const Shard& shard) {
   auto& ops = training_.ops;
-  Pass p = make_pass(training_, rows, true, key, grads);
+  Pass p = make_pass(training_, rows, true, key, grads, shard);
   for (size_t i = ops.size(); i-- > 0;) {
     p.key = derive_key(key, i);
     if (!shares_params_[i]) {

@@ -152,11 +152,52 @@ void Trainer::reset_metrics() {
 
 std::vector<double> Trainer::results() {
   Tally& t = tally();
-  std::vector<double> out{t.loss.result()};
+  std::vector<double> out{t.loss.result()};  // losses are the whole batches' already (measure)
   if (t.output_losses.size() > 1)
     for (const auto& tracker : t.output_losses) out.push_back(tracker.result());
+  // Data-parallel: each process's metrics saw its own rows. Their accumulators, added over the
+  // processes, give the results; the local ones are put back so later batches add to them alone.
+  std::vector<double*> state;
+  std::vector<double> local, summed;
+  if (collective_) {
+    for (const auto& m : t.metrics)
+      for (double* v : m->state()) state.push_back(v);
+    for (double* v : state) local.push_back(*v);
+    summed = local;
+    collective_->sum(summed.data(), static_cast<int64_t>(summed.size()));
+    for (size_t i = 0; i < state.size(); ++i) *state[i] = summed[i];
+  }
   for (const auto& m : t.metrics) out.push_back(m->result());
+  for (size_t i = 0; i < state.size(); ++i) *state[i] = local[i];
   return out;
+}
+
+Shard Trainer::split_batch(int64_t rows, int64_t& mine) const {
+  Shard shard;
+  mine = rows;
+  if (!collective_) return shard;
+  const int64_t k = collective_->size(), r = collective_->rank();
+  shard.first_row = rows * r / k;
+  mine = rows * (r + 1) / k - shard.first_row;
+  shard.batch_rows = rows;
+  shard.collective = collective_.get();
+  return shard;
+}
+
+Shard Trainer::place_own_rows(int64_t rows) {
+  Shard shard;
+  if (!collective_) return shard;
+  std::vector<double> counts(static_cast<size_t>(collective_->size()), 0.0);
+  counts[static_cast<size_t>(collective_->rank())] = static_cast<double>(rows);
+  collective_->sum(counts.data(), static_cast<int64_t>(counts.size()));
+  shard.batch_rows = 0;
+  for (int r = 0; r < collective_->size(); ++r) {
+    if (r == collective_->rank()) shard.first_row = shard.batch_rows;
+    shard.batch_rows += static_cast<int64_t>(counts[static_cast<size_t>(r)]);
+  }
+  if (shard.batch_rows == 0) throw std::invalid_argument("trainer: no process has rows in this batch");
+  shard.collective = collective_.get();
+  return shard;
 }
 
 void Trainer::set_data(Arrays data) {
@@ -194,10 +235,13 @@ void Trainer::train_steps(int64_t steps) {
   for (int64_t s = 0; s < steps; ++s) {
     if (cursor_ >= n) next_pass();
     const int64_t rows = std::min(batch_size_, n - cursor_);
+    int64_t mine = 0;
+    const Shard shard = split_batch(rows, mine);
     threads.set(thread_chooser_.next(max_threads));
     const auto start = std::chrono::steady_clock::now();
-    gather_batch(data_, order_.empty() ? nullptr : order_.data(), cursor_, rows, network_->training_workspace(), t);
-    step(rows, t);
+    gather_batch(data_, order_.empty() ? nullptr : order_.data(), cursor_ + shard.first_row, mine,
+                 network_->training_workspace(), t);
+    step(mine, shard, t);
     thread_chooser_.record(rows, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     cursor_ += rows;
   }
@@ -208,8 +252,9 @@ void Trainer::train_batch(const Arrays& batch) {
   TrainingGuard training(training_);
   ScopedThreads threads(num_threads());
   Tally& t = tally();
+  const Shard shard = place_own_rows(batch.rows());
   gather_batch(batch, nullptr, 0, batch.rows(), network_->training_workspace(), t);
-  step(batch.rows(), t);
+  step(batch.rows(), shard, t);
 }
 
 const Buffer& Trainer::compute_gradients(const Arrays& batch) {
@@ -224,14 +269,14 @@ const Buffer& Trainer::compute_gradients(const Arrays& batch) {
   std::unique_lock<ParamLock> writing(net.param_lock(), std::defer_lock);
   if (net.has_non_trainable()) writing.lock();  // BatchNormalization's statistics move
   net.forward(rows, true, key);
-  measure(rows, true, net.training_workspace(), t);
+  measure(rows, true, Shard{}, net.training_workspace(), t);
   net.backward(rows, key, grads_.data());
   net.add_penalty_gradients(grads_.data());
   if (writing.owns_lock()) net.bump_generation();
   return grads_;
 }
 
-void Trainer::evaluate(const Arrays& data, int64_t batch_size) {
+void Trainer::evaluate(const Arrays& data, int64_t batch_size, bool own_rows) {
   if (batch_size <= 0) throw std::invalid_argument("trainer: batch_size must be positive");
   check_data(data, true);
   ScopedThreads threads(num_threads());
@@ -241,10 +286,12 @@ void Trainer::evaluate(const Arrays& data, int64_t batch_size) {
   const int64_t n = data.rows();
   for (int64_t first = 0; first < n; first += batch_size) {
     const int64_t rows = std::min(batch_size, n - first);
-    gather_batch(data, nullptr, first, rows, *lease, t);
+    int64_t mine = rows;
+    const Shard shard = own_rows ? place_own_rows(rows) : split_batch(rows, mine);
+    gather_batch(data, nullptr, own_rows ? first : first + shard.first_row, mine, *lease, t);
     std::shared_lock<ParamLock> reading(net.param_lock());  // one finished step's weights per batch
-    net.forward(*lease, rows, false, 0);
-    measure(rows, false, *lease, t);
+    net.forward(*lease, mine, false, 0, shard);
+    measure(mine, false, shard, *lease, t);
   }
 }
 
@@ -312,12 +359,14 @@ void Trainer::gather_batch(const Arrays& data, const int64_t* index, int64_t fir
   }
 }
 
-void Trainer::measure(int64_t rows, bool with_grad, const Workspace& ws, Tally& t) {
+void Trainer::measure(int64_t rows, bool with_grad, const Shard& shard, const Workspace& ws, Tally& t) {
   Network& net = *network_;
-  double total = 0.0;
+  const int64_t batch_rows = shard.batch_rows < 0 ? rows : shard.batch_rows;
+  std::vector<double> sums(losses_.size(), 0.0);
   for (size_t o = 0; o < losses_.size(); ++o) {
     const int64_t dim = net.output_last_dim(o);
-    const int64_t elements = rows * (net.output_width(o) / dim);
+    const int64_t per_sample = net.output_width(o) / dim;
+    const int64_t elements = rows * per_sample;
     ensure_size(t.element_losses, elements);
     LossArgs a;
     a.pred = net.output(ws, o);
@@ -326,19 +375,24 @@ void Trainer::measure(int64_t rows, bool with_grad, const Workspace& ws, Tally& 
     a.weight = t.has_weights[o] ? t.weights[o].data() : nullptr;
     a.elements = elements;
     a.dim = dim;
-    a.target_dim = loss_specs_[o].target_width * rows / elements;
+    a.target_dim = loss_specs_[o].target_width / per_sample;
     a.losses = t.element_losses.data();
     a.grad = with_grad ? net.output_grad(o) : nullptr;  // only training passes take gradients
-    a.grad_scale = loss_specs_[o].weight / static_cast<float>(elements);
+    // The mean over the whole batch's elements (every process's, when data-parallel).
+    a.grad_scale = loss_specs_[o].weight / static_cast<float>(batch_rows * per_sample);
     losses_[o]->compute(a);
-    double sum = 0.0;  // in element order, so the thread count never changes the result
-    for (int64_t e = 0; e < elements; ++e) sum += t.element_losses[static_cast<size_t>(e)];
-    const double value = static_cast<float>(sum / static_cast<double>(elements));
-    t.output_losses[o].add(value, static_cast<double>(rows));
+    for (int64_t e = 0; e < elements; ++e) sums[o] += t.element_losses[static_cast<size_t>(e)];  // in order: thread-count independent
+  }
+  if (shard.collective) shard.collective->sum(sums.data(), static_cast<int64_t>(sums.size()));
+  double total = 0.0;
+  for (size_t o = 0; o < losses_.size(); ++o) {
+    const int64_t elements = batch_rows * (net.output_width(o) / net.output_last_dim(o));
+    const double value = static_cast<float>(sums[o] / static_cast<double>(elements));
+    t.output_losses[o].add(value, static_cast<double>(batch_rows));
     total += loss_specs_[o].weight * value;
   }
   total += net.penalty();  // as Keras: the reported loss (training and validation) includes regularizers
-  t.loss.add(total, static_cast<double>(rows));
+  t.loss.add(total, static_cast<double>(batch_rows));
 
   for (size_t m = 0; m < t.metrics.size(); ++m) {
     const auto o = static_cast<size_t>(t.metric_specs[m].output);
@@ -351,21 +405,24 @@ void Trainer::measure(int64_t rows, bool with_grad, const Workspace& ws, Tally& 
     a.weight = t.metric_specs[m].weighted && t.has_weights[o] ? t.weights[o].data() : nullptr;
     a.elements = elements;
     a.dim = dim;
-    a.target_dim = loss_specs_[o].target_width * rows / elements;
+    a.target_dim = loss_specs_[o].target_width / (net.output_width(o) / dim);
     t.metrics[m]->update(a);
   }
 }
 
-void Trainer::step(int64_t rows, Tally& t) {
+void Trainer::step(int64_t rows, const Shard& shard, Tally& t) {
   Network& net = *network_;
   const uint64_t key = derive_key(seed_, 0x5EED, static_cast<uint64_t>(iterations_));
   // Readers on other threads must never see a half-applied step: the update holds the parameters
   // alone, and so does the whole pass when it moves non-trainable weights (BatchNormalization).
   std::unique_lock<ParamLock> writing(net.param_lock(), std::defer_lock);
   if (net.has_non_trainable()) writing.lock();
-  net.forward(rows, true, key);
-  measure(rows, true, net.training_workspace(), t);
-  net.backward(rows, key, grads_.data());
+  net.forward(rows, true, key, shard);
+  measure(rows, true, shard, net.training_workspace(), t);
+  net.backward(rows, key, grads_.data(), shard);
+  // Data-parallel: one sum of the trainable weights' gradients over the processes (each process's
+  // are already scaled by the whole batch's size), then every process applies the same update.
+  if (shard.collective) shard.collective->sum(grads_.data(), net.num_trainable());
   net.add_penalty_gradients(grads_.data());
   const float lr = learning_rate();  // Keras reads the rate before incrementing iterations
   ++iterations_;

@@ -26,6 +26,9 @@ class Metric {
   virtual void reset() = 0;
   virtual void update(const MetricArgs& args) = 0;
   virtual double result() const = 0;
+  // The accumulators, each a sum over the samples seen so far: a data-parallel run adds them over
+  // its processes to read the result of the whole batches.
+  virtual std::vector<double*> state() = 0;
   // True: reads `labels` (class ids, exact at any size), not `target`.
   virtual bool takes_labels() const { return false; }
 };
@@ -39,6 +42,7 @@ class MeanTracker {
   void reset() { total_ = 0.0; count_ = 0.0; }
   void add(double value, double weight = 1.0) { total_ += value * weight; count_ += weight; }
   double result() const { return count_ > 0.0 ? total_ / count_ : 0.0; }
+  std::vector<double*> state() { return {&total_, &count_}; }
 
  private:
   double total_ = 0.0;

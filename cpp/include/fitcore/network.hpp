@@ -78,9 +78,11 @@ class Network {
   float* input_buffer(size_t i) { return input_buffer(training_, i); }
   const float* output(size_t i) const { return output(training_, i); }
   float* output_grad(size_t i) { return training_.slots.grad[static_cast<size_t>(spec_.outputs.at(i))].data(); }
-  void forward(int64_t rows, bool training, uint64_t key) { forward(training_, rows, training, key); }
+  void forward(int64_t rows, bool training, uint64_t key, const Shard& shard = {}) {
+    forward(training_, rows, training, key, shard);
+  }
   // Expects output_grad(i) filled for every output; writes parameter gradients into `grads`.
-  void backward(int64_t rows, uint64_t key, float* grads);
+  void backward(int64_t rows, uint64_t key, float* grads, const Shard& shard = {});
 
   // --- any workspace ---------------------------------------------------------------------------
   WorkspaceLease lease_workspace();  // an inference workspace of the pool (a new one when all are out)
@@ -91,7 +93,7 @@ class Network {
   const float* output(const Workspace& ws, size_t i) const {
     return ws.slots.value[static_cast<size_t>(spec_.outputs.at(i))].data();
   }
-  void forward(Workspace& ws, int64_t rows, bool training, uint64_t key);
+  void forward(Workspace& ws, int64_t rows, bool training, uint64_t key, const Shard& shard = {});
 
   int64_t input_width(size_t i) const { return spec_.width(spec_.inputs.at(i)); }
   int64_t output_width(size_t i) const { return spec_.width(spec_.outputs.at(i)); }
@@ -123,7 +125,7 @@ class Network {
 
  private:
   friend class WorkspaceLease;
-  Pass make_pass(Workspace& ws, int64_t rows, bool training, uint64_t key, float* grads);
+  Pass make_pass(Workspace& ws, int64_t rows, bool training, uint64_t key, float* grads, const Shard& shard);
   std::unique_ptr<Workspace> make_workspace() const;
   void check_range(int64_t offset, int64_t size) const;
 

@@ -10,6 +10,18 @@
 
 namespace fitcore {
 
+class Collective;
+
+// Where a pass's rows sit in a data-parallel step: this process holds rows [first_row, first_row +
+// rows) of a batch of batch_rows rows spread over the processes of `collective`. Ops that draw
+// random numbers key them by the batch's row, and ops with batch statistics sum them over the
+// processes, so K processes compute what one would on the whole batch. One process: the default.
+struct Shard {
+  int64_t first_row = 0;
+  int64_t batch_rows = -1;  // -1: the pass's own rows are the whole batch
+  Collective* collective = nullptr;
+};
+
 // Every slot's values and gradients for one batch, rows x width, reused across batches.
 struct Slots {
   std::vector<Buffer> value;
@@ -26,6 +38,7 @@ struct Pass {
   float* state = nullptr;  // the same buffer, writable: ops update their non-trainable weights
   float* grads = nullptr;  // parameter gradients; null outside training
   Slots* slots = nullptr;
+  Shard shard;             // batch_rows always set (make_pass fills in the default)
 };
 
 // How backward delivers a gradient to one of the op's inputs.

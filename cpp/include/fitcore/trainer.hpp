@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fitcore/buffer.hpp"
+#include "fitcore/collective.hpp"
 #include "fitcore/config.hpp"
 #include "fitcore/data.hpp"
 #include "fitcore/losses.hpp"
@@ -57,6 +58,13 @@ class Trainer {
   void set_iterations(int64_t n) { iterations_ = n; }
   uint64_t seed() const { return seed_; }
 
+  // Data-parallel training over the processes of `collective` (null: this process alone). Every
+  // process calls the same methods in the same order with the same arguments, except for the rows
+  // it is handed where a method says they are its own; each step then runs on this process's part
+  // of the batch, the gradients are summed over the processes once and every process applies the
+  // same update; losses, metrics and BatchNormalization's statistics are those of the whole batch.
+  void set_collective(std::shared_ptr<Collective> collective) { collective_ = std::move(collective); }
+
   // Metrics: results() is [loss, each output's loss when there are several, each metric]. Each
   // calling thread accumulates its own (the batch's targets, losses and metrics), so threads can
   // evaluate one model at once; release_thread_state() frees the calling thread's.
@@ -69,17 +77,21 @@ class Trainer {
   // while another call of them runs. Inference (evaluate, predict) runs beside it and beside other
   // inference calls, each on its own workspace, and sees the weights of a finished step.
   // In-memory training: begin_epoch draws the epoch's order; train_steps runs steps from it,
-  // starting a reshuffled pass when the data runs out (steps_per_epoch beyond one pass).
+  // starting a reshuffled pass when the data runs out (steps_per_epoch beyond one pass). Every
+  // process holds the same arrays and reads only its part of each batch.
   void set_data(Arrays data);
   void clear_data() { data_ = Arrays{}; }
   void begin_epoch(int64_t epoch, bool shuffle, int64_t batch_size);
   void train_steps(int64_t steps);
 
-  // One batch made of all rows of `batch` (generators, train_on_batch).
+  // One batch made of all rows of `batch` (generators, train_on_batch); data-parallel: this
+  // process's part of the batch, the processes' parts following each other in rank order.
   void train_batch(const Arrays& batch);
-  // Accumulates metrics over the rows of `data` in order, `batch_size` at a time.
-  void evaluate(const Arrays& data, int64_t batch_size);
-  // Gradients of the training loss on all rows of `batch`, without updating anything.
+  // Accumulates metrics over the rows of `data` in order, `batch_size` at a time. Data-parallel:
+  // every process is handed the same rows and evaluates its part of each batch, or, with
+  // `own_rows`, each process's `data` is its own part of the batches.
+  void evaluate(const Arrays& data, int64_t batch_size, bool own_rows = false);
+  // Gradients of the training loss on all rows of `batch` (this process's alone), updating nothing.
   const Buffer& compute_gradients(const Arrays& batch);
   // Forward passes only; outputs[i] receives rows x output_width(i) floats.
   void predict(const Arrays& data, int64_t batch_size, const std::vector<MutableArrayRef>& outputs);
@@ -105,8 +117,14 @@ class Trainer {
 
   Tally& tally();  // the calling thread's, with the current metrics
   void gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows, Workspace& ws, Tally& t);
-  void step(int64_t rows, Tally& t);         // forward, loss, backward, update
-  void measure(int64_t rows, bool with_grad, const Workspace& ws, Tally& t);  // losses (+ gradients), metrics
+  void step(int64_t rows, const Shard& shard, Tally& t);  // forward, loss, backward, update
+  // Losses (+ gradients), metrics.
+  void measure(int64_t rows, bool with_grad, const Shard& shard, const Workspace& ws, Tally& t);
+  // This process's part of a batch of `rows` rows every process holds: `mine` rows from the
+  // shard's first_row (one process: all of them).
+  Shard split_batch(int64_t rows, int64_t& mine) const;
+  // Where this process's own `rows` rows sit in the batch all processes' rows make up.
+  Shard place_own_rows(int64_t rows);
   int64_t elements_per_sample(size_t output) const;
   int64_t target_width(size_t output) const;  // values per sample the output's loss reads
   void next_pass();
@@ -125,6 +143,7 @@ class Trainer {
   int64_t iterations_ = 0;
   uint64_t seed_;
   ThreadChooser thread_chooser_;  // all threads or one, by measured speed (train_steps)
+  std::shared_ptr<Collective> collective_;  // data-parallel processes, or null
 
   Buffer grads_;
   std::vector<bool> needs_floats_, needs_labels_;  // per output: what its loss and metrics read

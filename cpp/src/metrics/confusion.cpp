@@ -35,6 +35,12 @@ class ConfusionMetric : public Metric {
     positives_.assign(thresholds_.size() + 1, 0.0);
     negatives_.assign(thresholds_.size() + 1, 0.0);
   }
+  std::vector<double*> state() override {
+    std::vector<double*> out;
+    for (auto* counts : {&positives_, &negatives_})
+      for (double& v : *counts) out.push_back(&v);
+    return out;
+  }
   void update(const MetricArgs& a) override {
     if (a.target_dim != a.dim || class_id_ >= a.dim)
       throw std::invalid_argument("confusion metric: targets must match the output shape");

@@ -1,9 +1,48 @@
 #include "fitcore/ops/batch_normalization.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
+#include "fitcore/collective.hpp"
+#include "fitcore/parallel.hpp"
+
 namespace fitcore {
+namespace {
+
+constexpr int64_t kStatRows = 256;  // rows per block of channel_sums (fixed: bits independent of threads)
+
+// A data-parallel step's statistics are those of the whole batch: per-channel sums added over
+// the processes, in place.
+void sum_over_processes(const Pass& p, std::vector<double>& sums) {
+  if (p.shard.collective != nullptr) p.shard.collective->sum(sums.data(), static_cast<int64_t>(sums.size()));
+}
+
+}  // namespace
+
+void BatchNormalization::channel_sums(int64_t M, const float* a, const float* b, const float* shift,
+                                      std::vector<double>& sum, std::vector<double>* sum_b) {
+  const int64_t C = channels_, blocks = (M + kStatRows - 1) / kStatRows;
+  const int64_t per_block = sum_b ? 2 * C : C;
+  partial_.assign(static_cast<size_t>(blocks * per_block), 0.0);
+  parallel_for(blocks, M * C > kParallelGrain, [&](int64_t block) {
+    double* s = partial_.data() + block * per_block;
+    double* s2 = s + C;
+    for (int64_t r = block * kStatRows; r < std::min(M, (block + 1) * kStatRows); ++r)
+      for (int64_t c = 0; c < C; ++c) {
+        const double v = static_cast<double>(a[r * C + c]) - (shift ? shift[c] : 0.0f);
+        s[c] += v;
+        if (sum_b) s2[c] += b ? v * b[r * C + c] : v * v;
+      }
+  });
+  std::fill(sum.begin(), sum.end(), 0.0);
+  if (sum_b) std::fill(sum_b->begin(), sum_b->end(), 0.0);
+  for (int64_t block = 0; block < blocks; ++block)
+    for (int64_t c = 0; c < C; ++c) {
+      sum[static_cast<size_t>(c)] += partial_[static_cast<size_t>(block * per_block + c)];
+      if (sum_b) (*sum_b)[static_cast<size_t>(c)] += partial_[static_cast<size_t>(block * per_block + C + c)];
+    }
+}
 
 BatchNormalization::BatchNormalization(const OpSpec& spec, const GraphSpec& graph)
     : Op(spec, graph),
@@ -35,22 +74,19 @@ void BatchNormalization::forward(Pass& p) {
   float* xhat = xhat_.data();
   std::vector<float> mean(static_cast<size_t>(C));
   if (batch_statistics(p)) {
-    // Two passes in row order, accumulated in double: exact enough and thread-count independent.
-    std::fill(sum_.begin(), sum_.end(), 0.0);
-    std::fill(sum2_.begin(), sum2_.end(), 0.0);
-    for (int64_t r = 0; r < M; ++r)
-      for (int64_t c = 0; c < C; ++c) sum_[static_cast<size_t>(c)] += x[r * C + c];
-    for (int64_t c = 0; c < C; ++c) mean[static_cast<size_t>(c)] = static_cast<float>(sum_[static_cast<size_t>(c)] / M);
-    for (int64_t r = 0; r < M; ++r)
-      for (int64_t c = 0; c < C; ++c) {
-        const double d = static_cast<double>(x[r * C + c]) - mean[static_cast<size_t>(c)];
-        sum2_[static_cast<size_t>(c)] += d * d;
-      }
+    // Two passes, accumulated in double: the mean, then squared deviations from it.
+    const int64_t batch_M = p.shard.batch_rows * output_width() / C;  // over every process's rows
+    channel_sums(M, x, nullptr, nullptr, sum_, nullptr);
+    sum_over_processes(p, sum_);
+    for (int64_t c = 0; c < C; ++c)
+      mean[static_cast<size_t>(c)] = static_cast<float>(sum_[static_cast<size_t>(c)] / batch_M);
+    channel_sums(M, x, nullptr, mean.data(), sum_, &sum2_);
+    sum_over_processes(p, sum2_);
     float* mm = state(p, moving_mean_);
     float* mv = state(p, moving_variance_);
     for (int64_t c = 0; c < C; ++c) {
       const auto k = static_cast<size_t>(c);
-      const auto var = static_cast<float>(sum2_[k] / M);
+      const auto var = static_cast<float>(sum2_[k] / batch_M);
       inv_std_[k] = 1.0f / std::sqrt(var + epsilon_);
       mm[c] = mm[c] * momentum_ + mean[k] * (1.0f - momentum_);
       mv[c] = mv[c] * momentum_ + var * (1.0f - momentum_);
@@ -78,14 +114,9 @@ void BatchNormalization::backward(Pass& p) {
   const int64_t C = channels_, M = p.rows * output_width() / C;
   float* gy = output_grad(p);  // only this op reads it: becomes dL/dx in place
   const float* xhat = xhat_.data();
-  // dbeta = sum gy, dgamma = sum gy * xhat, per channel in row order.
-  std::fill(sum_.begin(), sum_.end(), 0.0);
-  std::fill(sum2_.begin(), sum2_.end(), 0.0);
-  for (int64_t r = 0; r < M; ++r)
-    for (int64_t c = 0; c < C; ++c) {
-      sum_[static_cast<size_t>(c)] += gy[r * C + c];
-      sum2_[static_cast<size_t>(c)] += static_cast<double>(gy[r * C + c]) * xhat[r * C + c];
-    }
+  // dbeta = sum gy, dgamma = sum gy * xhat, per channel: this process's rows (the step adds the
+  // processes' gradients), then the whole batch's for the means below.
+  channel_sums(M, gy, xhat, nullptr, sum_, &sum2_);
   if (!frozen_) {
     if (scale_) {
       float* g = param_grad(p, gamma_);
@@ -99,10 +130,15 @@ void BatchNormalization::backward(Pass& p) {
   if (grad_mode_[0] == GradMode::skip) return;
   const float* gamma = scale_ ? param(p, gamma_) : nullptr;
   const bool batch = !frozen_;  // backward runs in training: batch statistics unless frozen
+  if (batch) {
+    sum_over_processes(p, sum_);
+    sum_over_processes(p, sum2_);
+  }
+  const int64_t batch_M = p.shard.batch_rows * output_width() / C;
   std::vector<float> mean_g(static_cast<size_t>(C)), mean_gx(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
-    mean_g[static_cast<size_t>(c)] = batch ? static_cast<float>(sum_[static_cast<size_t>(c)] / M) : 0.0f;
-    mean_gx[static_cast<size_t>(c)] = batch ? static_cast<float>(sum2_[static_cast<size_t>(c)] / M) : 0.0f;
+    mean_g[static_cast<size_t>(c)] = batch ? static_cast<float>(sum_[static_cast<size_t>(c)] / batch_M) : 0.0f;
+    mean_gx[static_cast<size_t>(c)] = batch ? static_cast<float>(sum2_[static_cast<size_t>(c)] / batch_M) : 0.0f;
   }
   // dx = gamma * inv_std * (gy - mean(gy) - xhat * mean(gy * xhat)); the means vanish when the
   // statistics are constants (frozen layer).

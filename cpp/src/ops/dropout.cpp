@@ -59,9 +59,10 @@ void Dropout::apply_mask(const Pass& p, const float* x, float* y) const {
 #pragma omp parallel for schedule(static) if (n > kParallelGrain)
       for (int64_t r = 0; r < p.rows; ++r)
         k.dropout(pass_key, 0, threshold, scale, x + r * width, y + r * width, width);
-    } else {  // element i of the batch draws counter i
+    } else {  // element i of the (whole, data-parallel) batch draws counter i
+      const int64_t first = p.shard.first_row * width;
       parallel_chunks(n, [&](int64_t lo, int64_t hi) {
-        k.dropout(pass_key, static_cast<uint64_t>(lo), threshold, scale, x + lo, y + lo, hi - lo);
+        k.dropout(pass_key, static_cast<uint64_t>(first + lo), threshold, scale, x + lo, y + lo, hi - lo);
       });
     }
     return;
@@ -72,7 +73,8 @@ void Dropout::apply_mask(const Pass& p, const float* x, float* y) const {
 }
 
 float Dropout::keep_scale(const Pass& p, int64_t row, int64_t j) const {
-  const int64_t counter = (shared_batch_ ? 0 : row * mask_width_) + mask_index_[static_cast<size_t>(j)];
+  const int64_t batch_row = row + p.shard.first_row;
+  const int64_t counter = (shared_batch_ ? 0 : batch_row * mask_width_) + mask_index_[static_cast<size_t>(j)];
   const bool keep = uniform01(key(p), static_cast<uint64_t>(counter)) >= rate_;
   return keep && rate_ < 1.0f ? 1.0f / (1.0f - rate_) : 0.0f;
 }

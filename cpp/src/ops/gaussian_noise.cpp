@@ -21,8 +21,9 @@ void GaussianNoise::forward(Pass& p) {
   }
   const uint64_t k = key(p);
   const float s = stddev_;
+  const int64_t first = p.shard.first_row * output_width();  // element i of the whole batch draws counter i
 #pragma omp parallel for schedule(static) if (n > kParallelGrain / 8)
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] + s * standard_normal(k, static_cast<uint64_t>(i));
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] + s * standard_normal(k, static_cast<uint64_t>(first + i));
 }
 
 void GaussianNoise::backward(Pass& p) { send_grad(p, 0, output_grad(p)); }  // additive: dy/dx = 1

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from fitcore.callbacks.callback import Callback
+from fitcore.distribution import is_chief
 from fitcore.saving.weights import atomic_write, read_npz, temporary_prefix
 
 _FILE = "backup.npz"
@@ -127,7 +128,7 @@ class BackupAndRestore(Callback):
         atomic_write(self.backup_path, lambda f: np.savez(f, **arrays))
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.exists(self.backup_path):
+        if self.delete_checkpoint and is_chief() and os.path.exists(self.backup_path):
             os.unlink(self.backup_path)
             # A run killed while writing its backup left a temporary file of ours: it goes too.
             for leftover in glob.glob(os.path.join(glob.escape(self.backup_dir), temporary_prefix(_FILE) + "*")):

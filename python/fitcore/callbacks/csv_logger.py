@@ -3,6 +3,7 @@ import csv
 import os
 
 from fitcore.callbacks.callback import Callback
+from fitcore.distribution import is_chief
 
 
 class CSVLogger(Callback):
@@ -28,6 +29,8 @@ class CSVLogger(Callback):
         self._writer = None
 
     def on_train_begin(self, logs=None):
+        if not is_chief():  # a data-parallel run's process 0 writes the log
+            return
         write_header = True
         if self.append and os.path.exists(self.filename):
             with open(self.filename, encoding="utf-8") as f:
@@ -37,6 +40,8 @@ class CSVLogger(Callback):
         self._writer = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._file is None:
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

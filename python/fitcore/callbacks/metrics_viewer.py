@@ -7,6 +7,7 @@ import math
 import sys
 
 from fitcore.callbacks.callback import Callback
+from fitcore.distribution import is_chief
 
 _SPARKS = "▁▂▃▄▅▆▇█"
 _TEXT_WIDTH = 30  # epochs shown in the text chart (the latest ones)
@@ -105,7 +106,7 @@ class MetricsViewer(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         history = getattr(self.model, "history", None)  # History has recorded this epoch already
-        if history is None or not history.history:
+        if history is None or not history.history or not is_chief():
             return
         if self.mode == "plot":
             self._draw_plot(history)

@@ -8,6 +8,7 @@ import sys
 import time
 
 from fitcore.callbacks.callback import Callback
+from fitcore.distribution import is_chief
 from fitcore.callbacks.metrics_viewer import in_notebook
 
 _REDRAW_INTERVAL = 0.1  # seconds between two redraws of the bar
@@ -166,6 +167,8 @@ class ProgbarLogger(Callback):
         return self.stream or sys.stdout
 
     def _write(self, text):
+        if not is_chief():  # a data-parallel run's other processes show the same progress
+            return
         out = self._out()
         out.write(text)
         out.flush()

@@ -6,6 +6,7 @@ import os
 import time
 
 from fitcore.callbacks.callback import Callback
+from fitcore.distribution import is_chief
 
 _IGNORED = {"histogram_freq": 0, "write_graph": True, "write_images": False, "profile_batch": 0,
             "embeddings_freq": 0, "embeddings_metadata": None}
@@ -83,6 +84,8 @@ class TensorBoard(Callback):
         return self._writers[run]
 
     def _scalars(self, run, values, step):
+        if not is_chief():  # a data-parallel run's process 0 writes the logs
+            return
         _, event_class, summary_class = _event_writer_classes()
         summary = summary_class(value=[summary_class.Value(tag=tag, simple_value=float(v))
                                        for tag, v in values.items()])

@@ -38,10 +38,16 @@ def atomic_write(filepath, write):
     written through: its target gets the new content and the link stays a link. An existing
     file's permission bits are kept; a new file gets the usual 0666 & ~umask.
 
+    In a data-parallel run, process 0 alone writes (the others hold the same content).
+
     Args:
         filepath: the destination path.
         write: a function of one binary file object that writes the content.
     """
+    from fitcore.distribution import is_chief
+
+    if not is_chief():
+        return
     target = os.path.realpath(filepath)  # through symlinks (a dangling one: its target is created)
     directory = os.path.dirname(target)
     try:

@@ -24,6 +24,7 @@ import warnings
 from typing import NamedTuple, Optional
 
 from fitcore.data.batch_stream import standardize_element
+from fitcore.distribution.data_parallel import ONE_PROCESS
 
 # Between two progress updates the core runs for about this long.
 PROGRESS_INTERVAL = 0.1
@@ -69,16 +70,19 @@ class EpochIterator:
             a new epoch's order from the arrays it holds.
         stepwise: arrays in memory go one batch at a time through Python (gathered in the core's
             own order), for metrics computed in Python.
+        distribution: the processes of a data-parallel run (see fitcore.distribution): every
+            process gets runs of the same lengths, a stream ends in all of them at once, and
+            lazily read arrays are read by each process for its part of every batch.
     """
 
     def __init__(self, adapter, model, batch_size, steps=None, shuffle=False, seed=0, class_weight=None,
                  losses=None, training=False, reuse=False, need_targets=True, arg="x", begin_pass=None,
-                 stepwise=False):
+                 stepwise=False, distribution=ONE_PROCESS):
         self.adapter, self.model, self.batch_size = adapter, model, batch_size
         self.steps, self.shuffle, self.seed = steps, shuffle, seed
         self.class_weight, self.losses, self.training = class_weight, losses, training
         self.reuse, self.need_targets, self.arg = reuse, need_targets, arg
-        self.begin_pass, self.stepwise = begin_pass, stepwise
+        self.begin_pass, self.stepwise, self.distribution = begin_pass, stepwise, distribution
         self.ran_out = False
         self._iterator = None      # the current pass over a streamed source
         self._pass = None          # (epoch the run of passes began at, pass within it): the shuffle seed
@@ -140,7 +144,8 @@ class EpochIterator:
             done += chunk
             if not one_step_at_a_time:
                 elapsed = max(time.perf_counter() - started, 1e-6)
-                chunk = max(1, min(chunk * 10, int(chunk * interval / elapsed)))
+                # Every process runs the same steps per core call (the core's collectives pair up).
+                chunk = self.distribution.smallest(max(1, min(chunk * 10, int(chunk * interval / elapsed))))
 
     def _rows(self, first_step, count):
         """The rows of `count` steps from `first_step`, as views of the arrays (evaluate, predict)."""
@@ -151,13 +156,25 @@ class EpochIterator:
     def _new_pass(self, epoch, continuing=False):
         self._pass = (self._pass[0], self._pass[1] + 1) if continuing else (epoch, 0)
         self._pass_steps = 0
-        self._iterator = iter(self.adapter.iterate(self.batch_size, self.shuffle, (self.seed, *self._pass)))
+        seed = (self.seed, *self._pass)
+        if self.adapter.splits_by_row and self.distribution.distributed:
+            part = (self.distribution.data_shard_id, self.distribution.num_processes)
+            self._iterator = iter(self.adapter.iterate(self.batch_size, self.shuffle, seed, part=part))
+        else:
+            self._iterator = iter(self.adapter.iterate(self.batch_size, self.shuffle, seed))
 
     def _next_element(self):
         try:
-            return next(self._iterator)
+            element = next(self._iterator)
         except StopIteration:
+            element = _END
+        # A pass ends for every process of a data-parallel run when it ends for one.
+        if self.distribution.any(element is _END) and element is not _END:
+            warnings.warn(f"`{self.arg}` of process {self.distribution.data_shard_id} had more batches than another "
+                          f"process's; each process's data must yield as many batches (the extra ones are skipped)",
+                          UserWarning, stacklevel=2)
             return _END
+        return element
 
     def _training_batches(self, epoch):
         """Training: whole passes (steps=None) or N steps a pass continues, repeats or restarts to fill."""

@@ -6,7 +6,7 @@ from contextlib import closing
 
 import numpy as np
 
-from fitcore import _core
+from fitcore import _core, distribution
 from fitcore.callbacks.callback_list import CallbackList
 from fitcore.callbacks.metrics_viewer import resolve_view_metrics
 from fitcore.callbacks.progbar_logger import resolve_verbose
@@ -89,9 +89,12 @@ class Trainer:
         """True once compile() was called."""
         return self._compile_config is not None
 
-    def _core_trainer(self, what):
+    def _core_trainer(self, what, dist=None):
         """The core trainer, made on first use after compile (and after a re-lowering)."""
         self._require_compiled(what)
+        if dist is not None and dist.distributed and self._compile_config.has_python_metrics:
+            raise ValueError(f"{what}: metrics written in Python are not supported in a data-parallel run (their "
+                             f"state cannot be summed over the processes); use fitcore's own metrics")
         if self._core is None:
             cfg = self._compile_config
             opt = cfg.optimizer
@@ -154,14 +157,15 @@ class Trainer:
         return get_adapter(x, self, y, sample_weight, losses, arg_prefix, one_batch=in_memory)
 
     def _iterator(self, adapter, batch_size, **kwargs):
-        """The EpochIterator of `adapter`; step by step when a Python-defined metric is compiled."""
+        """The EpochIterator of `adapter`; step by step when a Python-defined metric is compiled.
+        `distribution` (keyword) splits the batches over the processes of a data-parallel run."""
         config = self._compile_config
         seed = self._core.seed if self._core is not None else 0
         kwargs.setdefault("stepwise", config is not None and config.has_python_metrics)
         return EpochIterator(adapter, self, batch_size, seed=seed, losses=config.losses if config else None,
                              **kwargs)
 
-    def _run_epoch(self, iterator, epoch, step, hooks, every_batch, show_progress, stoppable=False):
+    def _run_epoch(self, iterator, epoch, step, hooks, every_batch, show_progress, stopping=None):
         """Runs the steps `iterator` hands out for `epoch`, calling `step(run)` on each run.
 
         Args:
@@ -171,7 +175,8 @@ class Trainer:
             hooks: the (begin, end) batch hooks of the callback list.
             every_batch: a callback needs every step's hooks (runs of one step).
             show_progress: a progress bar is drawn (the end hook after every run).
-            stoppable: stop when a callback sets model.stop_training (training).
+            stopping: training: the distribution, whose processes all stop when a callback sets
+                model.stop_training in any of them; None: evaluation, which does not stop.
 
         Returns:
             The number of steps run.
@@ -185,7 +190,7 @@ class Trainer:
                 done = run.begin + run.count
                 if every_batch or show_progress:
                     hooks[1](done - 1, batch_logs)
-                if stoppable and self.stop_training:
+                if stopping is not None and stopping.any(self.stop_training):
                     break
         return done
 
@@ -236,29 +241,34 @@ class Trainer:
             A `History`: `history.history` maps "loss", each metric and "val_*" (sorted, as Keras
             3) to per-epoch values; `params` holds verbose, epochs and steps.
         """
-        check_int("epochs", epochs, low=0)
-        check_int("initial_epoch", initial_epoch, low=0)
-        check_verbose(verbose)
-        check_bool("shuffle", shuffle)
-        check_view_metrics(view_metrics)
-        should_validate = check_validation_freq(validation_freq)
-        train, val = self._fit_data(x, y, sample_weight, class_weight, batch_size, validation_split,
-                                    validation_data, validation_batch_size, steps_per_epoch)
-        core = self._core_trainer("fit")
-        train_it, val_it = self._fit_iterators(core, train, val, batch_size, shuffle, class_weight, steps_per_epoch,
-                                               validation_steps, validation_batch_size)
-        callback_list = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
-                                     extra=[resolve_view_metrics(view_metrics, resolve_verbose(verbose), epochs,
-                                                                 self._compile_config.has_metrics)],
-                                     verbose=verbose, epochs=epochs, steps=train_it.num_steps)
-        if train_it.steps == -1 and not callback_list.needs_every_batch and train.reiterable:
-            raise ValueError("`steps_per_epoch`=-1 trains until a callback sets model.stop_training, "
-                             "but no callback has batch hooks to do so")
-        self.history = self._train_epochs(core, train_it, val_it, callback_list, initial_epoch, epochs,
-                                          should_validate, verbose)
+        dist = distribution.active()
+        with dist.checking_together("fit"):
+            check_int("epochs", epochs, low=0)
+            check_int("initial_epoch", initial_epoch, low=0)
+            check_verbose(verbose)
+            check_bool("shuffle", shuffle)
+            check_view_metrics(view_metrics)
+            should_validate = check_validation_freq(validation_freq)
+            train, val = self._fit_data(x, y, sample_weight, class_weight, batch_size, validation_split,
+                                        validation_data, validation_batch_size, steps_per_epoch)
+            core = self._core_trainer("fit", dist)
+            train_it, val_it = self._fit_iterators(core, train, val, batch_size, shuffle, class_weight,
+                                                   steps_per_epoch, validation_steps, validation_batch_size, dist)
+            callback_list = CallbackList(callbacks, model=self, add_history=True, add_progbar=verbose != 0,
+                                         extra=[resolve_view_metrics(view_metrics, resolve_verbose(verbose), epochs,
+                                                                     self._compile_config.has_metrics)],
+                                         verbose=verbose, epochs=epochs, steps=train_it.num_steps)
+            if train_it.steps == -1 and not callback_list.needs_every_batch and train.reiterable:
+                raise ValueError("`steps_per_epoch`=-1 trains until a callback sets model.stop_training, "
+                                 "but no callback has batch hooks to do so")
+        dist.join(self, core)
+        with dist.failing_together():
+            self.history = self._train_epochs(core, train_it, val_it, callback_list, initial_epoch, epochs,
+                                              should_validate, verbose, dist)
         return self.history
 
-    def _train_epochs(self, core, train_it, val_it, callback_list, initial_epoch, epochs, should_validate, verbose):
+    def _train_epochs(self, core, train_it, val_it, callback_list, initial_epoch, epochs, should_validate, verbose,
+                      dist):
         """fit's epochs: each one's training steps, then its validation; returns the History."""
         self.stop_training, self._initial_epoch, logs = False, None, {}
         try:
@@ -271,13 +281,13 @@ class Trainer:
                 callback_list.on_epoch_begin(epoch, {})
                 if not self._run_epoch(train_it, epoch, lambda run: self._train_step(core, run),
                                        (callback_list.on_train_batch_begin, callback_list.on_train_batch_end),
-                                       callback_list.needs_every_batch, _shows_progress(verbose, train_it), True):
+                                       callback_list.needs_every_batch, _shows_progress(verbose, train_it), dist):
                     break  # the data ran out before a single step: the epoch does not count
                 logs = self._logs(core)
                 if val_it is not None and should_validate(epoch):
                     logs.update(self._validate(val_it, callback_list, epoch))
                 callback_list.on_epoch_end(epoch, logs)
-                if self.stop_training or train_it.ran_out:
+                if dist.any(self.stop_training) or train_it.ran_out:
                     break
             callback_list.on_train_end(logs)
         finally:
@@ -314,17 +324,19 @@ class Trainer:
         return train, val
 
     def _fit_iterators(self, core, train, val, batch_size, shuffle, class_weight, steps_per_epoch, validation_steps,
-                       validation_batch_size):
+                       validation_batch_size, dist):
         """The iterators of fit's training data and validation data (None without validation)."""
         batch_size = batch_size or 32
         validation_steps = check_positive_int("validation_steps", validation_steps, allow_none=True)
         train_it = self._iterator(train, batch_size, steps=steps_per_epoch, shuffle=bool(shuffle), training=True,
                                   class_weight=None if train.arrays is not None else class_weight,
-                                  begin_pass=lambda epoch: core.begin_epoch(epoch, bool(shuffle), batch_size))
+                                  begin_pass=lambda epoch: core.begin_epoch(epoch, bool(shuffle), batch_size),
+                                  distribution=dist)
         if train_it.in_core:
             self._prepare_metrics(core, train.targets)
         val_it = None if val is None else self._iterator(val, validation_batch_size or batch_size,
-                                                         steps=validation_steps, reuse=True, arg="validation_data")
+                                                         steps=validation_steps, reuse=True, arg="validation_data",
+                                                         distribution=dist)
         return train_it, val_it
 
     def _train_step(self, core, run):
@@ -379,7 +391,8 @@ class Trainer:
         inputs, targets, weights = run.batch
         self._prepare_metrics(core, targets)
         rows = iterator.batch_size if iterator.in_core else inputs[0].shape[0]
-        self._step_python_metrics(core, run.batch, lambda: core.evaluate(inputs, targets, weights, rows))
+        own_rows = not iterator.in_core  # streamed batches are each process's own part
+        self._step_python_metrics(core, run.batch, lambda: core.evaluate(inputs, targets, weights, rows, own_rows))
         return self._logs(core)
 
     @guarded("evaluate")
@@ -402,19 +415,23 @@ class Trainer:
             The loss (a float) when nothing else was compiled, else a list in compile order (loss
             first), or a dict when `return_dict`.
         """
-        check_positive_int("batch_size", batch_size, allow_none=True)
-        steps = check_positive_int("steps", steps, allow_none=True)
-        check_verbose(verbose)
-        if x is None:
-            raise ValueError("evaluate: `x` is required")
-        self._require_compiled("evaluate")
-        data = self._adapter(x, y, sample_weight)
-        self._check_batching(data, batch_size, y, "evaluate")
-        self._core_trainer("evaluate")
-        iterator = self._iterator(data, batch_size or 32, steps=steps)
-        callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
-                                     steps=iterator.num_steps)
-        logs = self._evaluate(iterator, callback_list, show_progress=_shows_progress(verbose, iterator))
+        dist = distribution.active()
+        with dist.checking_together("evaluate"):
+            check_positive_int("batch_size", batch_size, allow_none=True)
+            steps = check_positive_int("steps", steps, allow_none=True)
+            check_verbose(verbose)
+            if x is None:
+                raise ValueError("evaluate: `x` is required")
+            self._require_compiled("evaluate")
+            data = self._adapter(x, y, sample_weight)
+            self._check_batching(data, batch_size, y, "evaluate")
+            core = self._core_trainer("evaluate", dist)
+            iterator = self._iterator(data, batch_size or 32, steps=steps, distribution=dist)
+            callback_list = CallbackList(callbacks, model=self, add_progbar=verbose != 0, verbose=verbose, epochs=1,
+                                         steps=iterator.num_steps)
+        dist.join(self, core)
+        with dist.failing_together():
+            logs = self._evaluate(iterator, callback_list, show_progress=_shows_progress(verbose, iterator))
         if logs is None:
             raise ValueError("evaluate: `x` yielded no batches")
         if return_dict:
@@ -484,16 +501,20 @@ class Trainer:
         Returns:
             The batch's loss and metrics (before the update), as `evaluate` returns them.
         """
-        self._require_compiled("train_on_batch")
-        batch = self._adapter(x, y, sample_weight, in_memory=True)
-        core = self._core_trainer("train_on_batch")
-        if batch.targets is None:
-            raise ValueError("train_on_batch: `y` is required")
-        if class_weight is not None:
-            batch = batch.with_class_weight(class_weight, self, self._compile_config.losses)
-        self._prepare_metrics(core, batch.targets)
+        dist = distribution.active()
+        with dist.checking_together("train_on_batch"):
+            self._require_compiled("train_on_batch")
+            batch = self._adapter(x, y, sample_weight, in_memory=True)
+            core = self._core_trainer("train_on_batch", dist)
+            if batch.targets is None:
+                raise ValueError("train_on_batch: `y` is required")
+            if class_weight is not None:
+                batch = batch.with_class_weight(class_weight, self, self._compile_config.losses)
+            self._prepare_metrics(core, batch.targets)
+        dist.join(self, core, once=True)
         self._reset_metrics(core)  # as Keras 3: the logs are this batch's alone
-        self._step_python_metrics(core, batch.arrays, lambda: core.train_batch(*batch.arrays))
+        with dist.failing_together():
+            self._step_python_metrics(core, batch.arrays, lambda: core.train_batch(*batch.arrays))
         return self._batch_result(core, return_dict)
 
     @guarded("test_on_batch")
@@ -509,14 +530,19 @@ class Trainer:
         Returns:
             The loss and metrics, as `evaluate` returns them.
         """
-        self._require_compiled("test_on_batch")
-        batch = self._adapter(x, y, sample_weight, in_memory=True)
-        core = self._core_trainer("test_on_batch")
-        if batch.targets is None:
-            raise ValueError("test_on_batch: `y` is required")
-        self._prepare_metrics(core, batch.targets)
+        dist = distribution.active()
+        with dist.checking_together("test_on_batch"):
+            self._require_compiled("test_on_batch")
+            batch = self._adapter(x, y, sample_weight, in_memory=True)
+            core = self._core_trainer("test_on_batch", dist)
+            if batch.targets is None:
+                raise ValueError("test_on_batch: `y` is required")
+            self._prepare_metrics(core, batch.targets)
+        dist.join(self, core, once=True)
         self._reset_metrics(core)
-        self._step_python_metrics(core, batch.arrays, lambda: core.evaluate(*batch.arrays, batch.num_samples))
+        with dist.failing_together():  # each process's batch is its own part of the batch
+            self._step_python_metrics(core, batch.arrays,
+                                      lambda: core.evaluate(*batch.arrays, batch.num_samples, own_rows=True))
         return self._batch_result(core, return_dict)
 
     @guarded("predict_on_batch")

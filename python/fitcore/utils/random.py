@@ -22,6 +22,16 @@ def set_random_seed(seed):
     _state["generator"] = np.random.default_rng(int(seed))
 
 
+def reseed(seed):
+    """Restarts fitcore's own stream (initial weights, core seeds) from `seed`, leaving Python's and
+    numpy's global generators alone (DataParallel gives every process the same stream).
+
+    Args:
+        seed: a non-negative int.
+    """
+    _state["generator"] = np.random.default_rng(int(seed))
+
+
 def generator():
     """The numpy Generator initializers draw from.
 

@@ -17,6 +17,11 @@ class BatchNormalization final : public Op {
 
  private:
   bool batch_statistics(const Pass& p) const { return p.training && !frozen_; }
+  // Per channel: sum[c] = sum over the M rows of a(r, c), and, with b, sum_b[c] = sum of a(r, c) *
+  // b(r, c) - a - shift[c] squared when b is null and shift given. Rows go in fixed blocks whose
+  // partial sums are added in block order: parallel, and the same bits with any thread count.
+  void channel_sums(int64_t M, const float* a, const float* b, const float* shift, std::vector<double>& sum,
+                    std::vector<double>* sum_b);
 
   int64_t channels_;
   float momentum_, epsilon_;
@@ -25,6 +30,7 @@ class BatchNormalization final : public Op {
   Buffer xhat_;                  // normalized input of the last training forward
   std::vector<float> inv_std_;   // per channel, of the last forward
   std::vector<double> sum_, sum2_;
+  std::vector<double> partial_;  // channel_sums' per-block sums
 };
 
 }  // namespace fitcore

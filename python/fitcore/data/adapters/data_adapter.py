@@ -18,6 +18,10 @@ class DataAdapter:
     #: the data makes its own batches (generators, datasets): `batch_size`, `y`, `sample_weight` and
     #: `validation_split` do not apply
     makes_batches = False
+    #: rows every process of a data-parallel run holds alike (lazily read arrays): `iterate` takes
+    #: `part=(index, count)` and reads only that part of each batch. Otherwise each process's data
+    #: is its own part of every batch.
+    splits_by_row = False
 
     @property
     def num_samples(self):

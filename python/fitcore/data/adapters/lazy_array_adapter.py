@@ -155,15 +155,32 @@ class LazyArrayAdapter(DataAdapter):
     def take(self, start, stop):
         return LazyArrayAdapter(self.x, self.y, self.sample_weight, self.start + start, self.start + stop)
 
-    def iterate(self, batch_size, shuffle, seed):
+    splits_by_row = True
+
+    def iterate(self, batch_size, shuffle, seed, part=(0, 1)):
+        """One pass in batches, each read from the arrays when it is due.
+
+        Args:
+            batch_size: rows per batch.
+            shuffle: visit the rows in the core's seeded permutation rather than in order.
+            seed: `(seed, epoch, pass)` as the core's `epoch_permutation` takes them.
+            part: `(index, count)`: only rows [rows * index // count, rows * (index + 1) // count)
+                of each batch are read (a data-parallel process's part), as the core splits them.
+
+        Returns:
+            An iterator of `(x, y, sample_weight)` batches.
+        """
         n = self.num_samples
+        index_of_part, parts = part
         # The core's own order for in-memory arrays, so a shuffled fit sees the same batches either way.
         order = _core.epoch_permutation(*seed, n) + self.start if shuffle else None
         for first in range(0, n, batch_size):
+            rows = min(n, first + batch_size) - first
+            lo, hi = first + rows * index_of_part // parts, first + rows * (index_of_part + 1) // parts
             if order is None:
-                index, restore = slice(self.start + first, self.start + min(n, first + batch_size)), None
+                index, restore = slice(self.start + lo, self.start + hi), None
             else:  # read in increasing row order (sequential reads; h5py needs it), then permuted back
-                batch = order[first:first + batch_size]
+                batch = order[lo:hi]
                 ascending = np.argsort(batch, kind="stable")
                 index, restore = batch[ascending], np.argsort(ascending)
             yield (_rows(self.x, index, restore), _rows(self.y, index, restore),
