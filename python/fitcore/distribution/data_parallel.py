@@ -14,12 +14,14 @@ ending for all at once, `stop_training` set anywhere stopping everywhere).
 """
 import os
 import sys
+import time
 import traceback
 from contextlib import contextmanager
 
 import numpy as np
 
 # Launchers set these in every process they start: MPICH's Hydra (PMI_*), Open MPI, PMIx, Slurm.
+ABORT_GRACE_SECONDS = 0.5
 _LAUNCHER_RANK_VARIABLES = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "MPI_LOCALRANKID")
 
 
@@ -201,10 +203,13 @@ ONE_PROCESS = OneProcess()
 
 def abort(comm, error):
     """Prints `error` with this process's rank and ends every process of the job."""
-    sys.stderr.write(f"fitcore: process {comm.Get_rank()} of {comm.Get_size()} failed; ending every process:\n")
+    sys.stderr.write(f"fitcore: process {comm.Get_rank()} of {comm.Get_size()} failed with "
+                     f"{type(error).__name__}: {error}; ending every process\n")
     traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
     sys.stderr.flush()
+    time.sleep(ABORT_GRACE_SECONDS)  # the launcher forwards the output before it ends the processes
     comm.Abort(1)
+    os._exit(1)  # MPI_Abort may return before the launcher ends this process: nothing more may run here
 
 
 def _mpi():
