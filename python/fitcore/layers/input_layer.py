@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from fitcore.data.validation import check_layer_fits
+from fitcore.data.validation import check_choice, check_layer_fits, check_positive_int
 from fitcore.layers.layer import Layer, _exact_size, unique_name
 
 _DTYPES = ("float32", "float64", "float16", "int32", "int64")
@@ -136,9 +136,7 @@ def Input(shape=None, batch_size=None, dtype="float32", batch_shape=None, name=N
             raise ValueError(f"Input: `batch_shape` must be a tuple with the batch axis first, e.g. (None, 784); "
                              f"got {batch_shape!r}")
         shape = tuple(batch_shape[1:])
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-                                   or batch_size < 1):
-        raise ValueError(f"Input: `batch_size` must be a positive int or None, got {batch_size!r}")
+    check_positive_int("batch_size", batch_size, allow_none=True, owner="Input")
     if shape is None:
         raise ValueError("Input: pass `shape` (per-sample, e.g. (784,)) or `batch_shape` (e.g. (None, 784))")
     if isinstance(shape, (int, np.integer)):
@@ -146,8 +144,7 @@ def Input(shape=None, batch_size=None, dtype="float32", batch_shape=None, name=N
     if not isinstance(shape, (tuple, list)) or not shape or not all(
             isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
         raise ValueError(f"Input: `shape` must be a non-empty tuple of positive ints (no batch axis), got {shape!r}")
-    if dtype not in _DTYPES:
-        raise ValueError(f"Input: `dtype` must be one of {', '.join(_DTYPES)}, got {dtype!r}")
+    check_choice("dtype", dtype, _DTYPES, owner="Input")
     layer = InputLayer(tuple(int(d) for d in shape), name=name, dtype=dtype)
     check_layer_fits(f"Input '{layer.name}' of `shape` {tuple(layer.shape)}", 0, _exact_size(layer.shape))
     tensor = SymbolicTensor((None,) + layer.shape, layer=layer, dtype=dtype)
