@@ -436,6 +436,14 @@ def test_embedding_argument_errors():
     (lambda: L.Concatenate(axis=True), TypeError, "Concatenate: `axis` must be an int, got True"),
     (lambda: fc.Input((3,), batch_size=0), ValueError, "Input: `batch_size` must be >= 1, got 0"),
     (lambda: fc.Input((3,), batch_size=2.5), TypeError, "Input: `batch_size` must be an int or None, got 2.5"),
+    (lambda: fc.Input((3, 0)), ValueError,
+     "Input: `shape` must be a non-empty tuple of positive ints (no batch axis), got (3, 0)"),
+    (lambda: fc.Input(batch_shape=(None,)), ValueError,
+     "Input: `batch_shape` must be a tuple with the batch axis first, e.g. (None, 784); got (None,)"),
+    (lambda: L.Dense(2, input_shape=(0,)), ValueError,
+     "Dense: `input_shape` must be a non-empty tuple of positive ints (no batch axis), got (0,)"),
+    (lambda: L.Dense(2, batch_input_shape=(4,)), ValueError,
+     "Dense: `batch_input_shape` must be a tuple with the batch axis first, e.g. (None, 784); got (4,)"),
     (lambda: fc.Input((3,), dtype="int8"), ValueError,
      "Input: `dtype` must be one of 'float32', 'float64', 'float16', 'int32', 'int64', got 'int8'"),
     (lambda: L.Flatten(data_format="channels_first"), ValueError,
@@ -462,6 +470,8 @@ def test_constructor_arguments_accept_numpy_numbers_as_python_ones():
     dropout = L.Dropout(np.float32(0.25), seed=np.int64(7))
     assert (dropout.rate, dropout.seed) == (0.25, 7) and type(dropout.rate) is float and type(dropout.seed) is int
     assert fc.Input((2,), batch_size=np.int64(4)).shape == (None, 2)
+    assert fc.Input(np.int64(3)).shape == (None, 3) and fc.Input(batch_shape=[None, 2, 5]).shape == (None, 2, 5)
+    assert L.Dense(2, input_shape=np.int32(4))._input_shape_arg == (4,)
     assert L.Conv2D(4, 3, padding="SAME").padding == "same"
     assert L.UpSampling2D(interpolation="Nearest").interpolation == "nearest"
 

@@ -15,6 +15,20 @@ def _named(name, owner):
     return f"{owner}: `{name}`" if owner else f"`{name}`"
 
 
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _int_tuple(value, low, n=None):
+    """`value` (an int, or a tuple/list of ints) as a tuple of ints >= `low`: `n` of them, or (n None)
+    any number but none; None when it is not one."""
+    items = (value,) * (n or 1) if _is_int(value) else value
+    if not isinstance(items, (tuple, list)) or not items or len(items) != (n or len(items)) \
+            or not all(_is_int(v) and v >= low for v in items):
+        return None
+    return tuple(int(v) for v in items)
+
+
 def check_int(name, value, low=None, allow_none=False, owner=None, high=INT64_MAX, why=None):
     """`value` as an int in [low, high] (numpy's ints too, never a bool; None passes when allowed), or
     an error naming the argument.
@@ -175,15 +189,46 @@ def check_int_tuple(name, value, n, low=1, owner=None):
     Returns:
         A tuple of `n` Python ints.
     """
-    def is_int(v):
-        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-    items = (value,) * n if is_int(value) else value
-    if not isinstance(items, (tuple, list)) or len(items) != n or not all(is_int(v) and v >= low for v in items):
+    items = _int_tuple(value, low, n)
+    if items is None:
         kind = "positive" if low == 1 else "non-negative"
-        raise ValueError(f"{_named(name, owner)} must be a {kind} int or a tuple of {n} {kind} "
-                         f"ints, got {value!r}")
-    return tuple(int(v) for v in items)
+        raise ValueError(f"{_named(name, owner)} must be a {kind} int or a tuple of {n} {kind} ints, got {value!r}")
+    return items
+
+
+def check_sample_shape(name, value, owner=None):
+    """A per-sample shape (no batch axis): an int (a 1-tuple) or a non-empty tuple of positive ints.
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        A tuple of Python ints.
+    """
+    shape = _int_tuple(value, 1)
+    if shape is None:
+        raise ValueError(f"{_named(name, owner)} must be a non-empty tuple of positive ints (no batch axis), "
+                         f"got {value!r}")
+    return shape
+
+
+def check_batch_shape(name, value, owner=None):
+    """A shape with the batch axis first (`batch_shape`, `batch_input_shape`), e.g. (None, 784).
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        The per-sample part, a tuple (for check_sample_shape).
+    """
+    if not isinstance(value, (tuple, list)) or len(value) < 2:
+        raise ValueError(f"{_named(name, owner)} must be a tuple with the batch axis first, e.g. (None, 784); "
+                         f"got {value!r}")
+    return tuple(value[1:])
 
 
 def check_padding(value, allowed=("valid", "same"), owner=None):
