@@ -269,7 +269,6 @@ def test_a_layer_too_large_for_memory_is_refused_before_anything_is_allocated():
 @pytest.mark.parametrize("make, owner", [
     (lambda: fc.Input((2**40, 2**40)), r"Input 'input_\w*' of `shape` \(1099511627776, 1099511627776\)"),
     (lambda: fc.Input((2**63,)), r"Input 'input_\w*' of `shape` \(9223372036854775808,\)"),
-    (lambda: fc.layers.Dense(2**64, name="d")(fc.Input((3,))), r"Dense 'd'"),
     (lambda: fc.layers.Dense(2**20, name="d")(fc.Input((2**20,))), r"Dense 'd'"),
 ])
 def test_sizes_past_memory_or_64_bits_are_refused_naming_what_declared_them(make, owner):
@@ -321,6 +320,51 @@ def test_a_user_loss_is_a_type_error_saying_what_is_supported():
 
     with pytest.raises(TypeError, match=r"`loss` is the Loss subclass NoKernel; fitcore.s core computes the gradients of its own losses only"):
         model.compile(optimizer="sgd", loss=NoKernel())
+
+
+def test_a_python_layer_in_a_model_is_refused_before_the_model_is_lowered():
+    """Construction (a call() in Python) and the symbolic call (no core kernel) refuse a Python-defined
+    layer, so lowering a model to the core never meets one."""
+    class Scale(fc.layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    class Nothing(fc.layers.Layer):
+        pass
+
+    inp = fc.Input((3,))
+    with pytest.raises(TypeError, match=r"^fitcore layers run in the C\+\+ core, which computes their gradients; "
+                                        r"custom Python layers are not supported \(Scale defines call\(\)\)\. "
+                                        r"Use one of: Activation, .*Dense"):
+        fc.Model(inp, fc.layers.Dense(2)(Scale()(inp)))
+    for build in (lambda: fc.Model(inp, Nothing()(fc.layers.Dense(2)(inp))),
+                  lambda: fc.Sequential([fc.Input((3,)), fc.layers.Dense(2), Nothing()])):
+        with pytest.raises(TypeError, match=r"^fitcore layers run in the C\+\+ core, .* custom Python layers are "
+                                            r"not supported \(Nothing names no core kernel\)\. Use one of: "):
+            build()
+
+
+def test_a_python_loss_is_refused_by_losses_get_the_one_place_compile_goes_through():
+    def squared(y_true, y_pred):
+        return (y_true - y_pred) ** 2
+
+    class NoKernel(fc.losses.Loss):
+        pass
+
+    listed = ", ".join(sorted(set(fc.losses._BY_NAME) | set(fc.losses._BY_CLASS_NAME)))
+    model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(1)])
+    for loss, what in [(squared, "the Python function 'squared'"), (NoKernel(), "the Loss subclass NoKernel"),
+                       (NoKernel, "the Loss subclass NoKernel")]:
+        message = (f"`loss` is {what}; fitcore's core computes the gradients of its own losses only and cannot "
+                   f"differentiate Python code. Available losses: {listed}. (Python-defined *metrics* work: they "
+                   f"need no gradient.)")
+        with pytest.raises(TypeError) as info:
+            model.compile(optimizer="sgd", loss=loss)
+        assert type(info.value) is TypeError and str(info.value) == "compile: " + message
+        with pytest.raises(TypeError) as info:
+            fc.losses.get(loss)
+        assert type(info.value) is TypeError and str(info.value) == message
+    assert "huber" in listed.split(", ") and "MeanSquaredError" in listed.split(", ")
 
 
 def test_a_subclassed_model_with_call_is_a_type_error():

@@ -226,11 +226,11 @@ def test_dropout_layer_seed_changes_the_mask():
 
 
 def test_dropout_and_noise_argument_errors():
-    with pytest.raises(ValueError, match=r"Dropout: `rate` must be a float in \[0, 1\], got 1.5"):
+    with pytest.raises(ValueError, match=r"^Dropout: `rate` must be in \[0, 1\], got 1.5$"):
         L.Dropout(1.5)
-    with pytest.raises(ValueError, match="Dropout: `seed` must be None or a non-negative int"):
+    with pytest.raises(TypeError, match="^Dropout: `seed` must be an int or None, got 'x'$"):
         L.Dropout(0.1, seed="x")
-    with pytest.raises(ValueError, match="GaussianNoise: `stddev` must be a non-negative float, got -1"):
+    with pytest.raises(ValueError, match=r"^GaussianNoise: `stddev` must be in \[0, inf\], got -1.0$"):
         L.GaussianNoise(-1)
 
 
@@ -333,7 +333,7 @@ def test_frozen_batch_norm_uses_moving_statistics_in_training():
 
 
 def test_batch_norm_argument_errors():
-    with pytest.raises(ValueError, match=r"BatchNormalization: `momentum` must be a float in \[0, 1\], got 2"):
+    with pytest.raises(ValueError, match=r"^BatchNormalization: `momentum` must be in \[0, 1\], got 2.0$"):
         L.BatchNormalization(momentum=2)
     with pytest.raises(ValueError, match="only the last axis"):
         fc.Sequential([fc.Input((3, 4)), L.BatchNormalization(axis=1)])
@@ -398,10 +398,82 @@ def test_embedding_core_is_defensive_against_bad_ids():
 
 
 def test_embedding_argument_errors():
-    with pytest.raises(ValueError, match="Embedding: `input_dim` must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="^Embedding: `input_dim` must be >= 1, got 0$"):
         L.Embedding(0, 3)
-    with pytest.raises(ValueError, match="at most 2\\*\\*24"):
+    with pytest.raises(ValueError, match=r"^Embedding: `input_dim` must be <= 16777216 \(2\*\*24: ids are exact "
+                                         r"float32 in the core\), got 16777217$"):
         L.Embedding(2**24 + 1, 3)
+    L.Embedding(2**24, 1)  # the largest table the core's float32 ids address exactly
+
+
+# Every constructor argument check goes through fitcore.data.validation: a wrong type is a TypeError,
+# a value out of range a ValueError, each naming the layer and the argument.
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: L.Dense(0), ValueError, "Dense: `units` must be >= 1, got 0"),
+    (lambda: L.Dense(2.5), TypeError, "Dense: `units` must be an int, got 2.5"),
+    (lambda: L.Dense(True), TypeError, "Dense: `units` must be an int, got True"),
+    (lambda: L.Dense(2**64), ValueError,
+     "Dense: `units` must be <= 9223372036854775807 (the core counts in int64), got 18446744073709551616"),
+    (lambda: L.Dropout(1.5), ValueError, "Dropout: `rate` must be in [0, 1], got 1.5"),
+    (lambda: L.Dropout("0.5"), TypeError, "Dropout: `rate` must be a number, got '0.5'"),
+    (lambda: L.Dropout(float("nan")), ValueError, "Dropout: `rate` must be a finite number, got nan"),
+    (lambda: L.Dropout(0.1, seed=-1), ValueError, "Dropout: `seed` must be >= 0, got -1"),
+    (lambda: L.SpatialDropout1D(-0.1), ValueError, "SpatialDropout1D: `rate` must be in [0, 1], got -0.1"),
+    (lambda: L.GaussianNoise(0.1, seed=1.5), TypeError, "GaussianNoise: `seed` must be an int or None, got 1.5"),
+    (lambda: L.GaussianNoise(float("inf")), ValueError, "GaussianNoise: `stddev` must be a finite number, got inf"),
+    (lambda: L.Embedding(True, 3), TypeError, "Embedding: `input_dim` must be an int, got True"),
+    (lambda: L.Embedding(5, 0), ValueError, "Embedding: `output_dim` must be >= 1, got 0"),
+    (lambda: L.Embedding(5, 2, mask_zero=True), ValueError,
+     "Embedding: mask_zero=True is not supported (fitcore has no masking)"),
+    (lambda: L.BatchNormalization(epsilon=0), ValueError, "BatchNormalization: `epsilon` must be in (0, inf], got 0.0"),
+    (lambda: L.BatchNormalization(momentum="0.9"), TypeError,
+     "BatchNormalization: `momentum` must be a number, got '0.9'"),
+    (lambda: L.BatchNormalization(axis=0), ValueError,
+     "BatchNormalization: `axis` must be a non-zero int (axis 0 is the batch), got 0"),
+    (lambda: L.BatchNormalization(axis=-1.0), TypeError, "BatchNormalization: `axis` must be an int, got -1.0"),
+    (lambda: L.Concatenate(axis=0), ValueError,
+     "Concatenate: `axis` must be a non-zero int (axis 0 is the batch), got 0"),
+    (lambda: L.Concatenate(axis=True), TypeError, "Concatenate: `axis` must be an int, got True"),
+    (lambda: fc.Input((3,), batch_size=0), ValueError, "Input: `batch_size` must be >= 1, got 0"),
+    (lambda: fc.Input((3,), batch_size=2.5), TypeError, "Input: `batch_size` must be an int or None, got 2.5"),
+    (lambda: fc.Input((3, 0)), ValueError,
+     "Input: `shape` must be a non-empty tuple of positive ints (no batch axis), got (3, 0)"),
+    (lambda: fc.Input(batch_shape=(None,)), ValueError,
+     "Input: `batch_shape` must be a tuple with the batch axis first, e.g. (None, 784); got (None,)"),
+    (lambda: L.Dense(2, input_shape=(0,)), ValueError,
+     "Dense: `input_shape` must be a non-empty tuple of positive ints (no batch axis), got (0,)"),
+    (lambda: L.Dense(2, batch_input_shape=(4,)), ValueError,
+     "Dense: `batch_input_shape` must be a tuple with the batch axis first, e.g. (None, 784); got (4,)"),
+    (lambda: fc.Input((3,), dtype="int8"), ValueError,
+     "Input: `dtype` must be one of 'float32', 'float64', 'float16', 'int32', 'int64', got 'int8'"),
+    (lambda: L.Flatten(data_format="channels_first"), ValueError,
+     "Flatten: `data_format` must be one of None, 'channels_last', got 'channels_first'"),
+    (lambda: L.GlobalMaxPooling2D(keepdims=1), TypeError,
+     "GlobalMaxPooling2D: `keepdims` must be True or False, got 1"),
+    (lambda: L.Rescaling("2"), TypeError, "Rescaling: `scale` must be a number, got '2'"),
+    (lambda: L.Rescaling(2.0, offset=float("inf")), ValueError, "Rescaling: `offset` must be a finite number, got inf"),
+    (lambda: L.Conv1D(2.0, 3), TypeError, "Conv1D: `filters` must be an int, got 2.0"),
+    (lambda: L.Conv2D(4, 3, padding="FULL"), ValueError,
+     "Conv2D: `padding` must be one of 'valid', 'same', got 'FULL'"),
+    (lambda: L.UpSampling1D("2"), TypeError, "UpSampling1D: `size` must be an int, got '2'"),
+])
+def test_constructor_argument_errors_name_layer_and_argument(make, error, message):
+    with pytest.raises(error) as info:
+        make()
+    assert type(info.value) is error and str(info.value) == message
+
+
+def test_constructor_arguments_accept_numpy_numbers_as_python_ones():
+    dense, embedding = L.Dense(np.int64(3)), L.Embedding(np.int32(5), np.uint8(2))
+    assert (dense.units, embedding.input_dim, embedding.output_dim) == (3, 5, 2)
+    assert {type(dense.units), type(embedding.input_dim), type(embedding.output_dim)} == {int}
+    dropout = L.Dropout(np.float32(0.25), seed=np.int64(7))
+    assert (dropout.rate, dropout.seed) == (0.25, 7) and type(dropout.rate) is float and type(dropout.seed) is int
+    assert fc.Input((2,), batch_size=np.int64(4)).shape == (None, 2)
+    assert fc.Input(np.int64(3)).shape == (None, 3) and fc.Input(batch_shape=[None, 2, 5]).shape == (None, 2, 5)
+    assert L.Dense(2, input_shape=np.int32(4))._input_shape_arg == (4,)
+    assert L.Conv2D(4, 3, padding="SAME").padding == "same"
+    assert L.UpSampling2D(interpolation="Nearest").interpolation == "nearest"
 
 
 # --- activations and Dense over the last axis -----------------------------------------------

@@ -250,7 +250,7 @@ def test_rescaling_layer_and_shape_layer_errors():
     model = fc.Model(x, L.Rescaling(1 / 255.0, offset=-1.0)(x))
     data = normal(4, 3)
     np.testing.assert_allclose(model.predict(data, verbose=0), data * np.float32(1 / 255.0) - 1, rtol=1e-6)
-    with pytest.raises(ValueError, match="Rescaling: `scale` must be a finite number"):
+    with pytest.raises(TypeError, match="^Rescaling: `scale` must be a number, got '2'$"):
         L.Rescaling("2")
     with pytest.raises(TypeError, match="Expected an integer value for `n`"):
         L.RepeatVector(2.0)

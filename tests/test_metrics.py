@@ -238,11 +238,26 @@ def test_unknown_metric_lists_the_valid_names():
     (lambda: fc.metrics.Precision(thresholds=1.5), r"Threshold values must be in \[0, 1\]"),
     (lambda: fc.metrics.Recall(thresholds=[0.3, 0.6]), "`thresholds` must be one number"),
     (lambda: fc.metrics.Recall(top_k=2), "`top_k` is not supported"),
-    (lambda: fc.metrics.TopKCategoricalAccuracy(k=0), "`k` must be a positive int"),
+    (lambda: fc.metrics.TopKCategoricalAccuracy(k=0), "^TopKCategoricalAccuracy: `k` must be >= 1, got 0$"),
+    (lambda: fc.metrics.Precision(class_id=-1), "^Precision: `class_id` must be >= 0, got -1$"),
+    (lambda: fc.metrics.BinaryAccuracy(threshold=float("nan")),
+     "^BinaryAccuracy: `threshold` must be a finite number, got nan$"),
 ])
 def test_bad_metric_arguments_name_the_argument(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: fc.metrics.TopKCategoricalAccuracy(k=2.0), "TopKCategoricalAccuracy: `k` must be an int, got 2.0"),
+    (lambda: fc.metrics.Recall(class_id="a"), "Recall: `class_id` must be an int or None, got 'a'"),
+    (lambda: fc.metrics.BinaryAccuracy(threshold="a"), "BinaryAccuracy: `threshold` must be a number, got 'a'"),
+    (lambda: fc.metrics.AUC(thresholds=[0.5, "x"]), "AUC: `thresholds` must be a number, got 'x'"),
+])
+def test_metric_arguments_of_the_wrong_type_are_type_errors(make, message):
+    with pytest.raises(TypeError) as info:
+        make()
+    assert type(info.value) is TypeError and str(info.value) == message
 
 
 @pytest.mark.parametrize("metric", ["mse", "auc", "top_k_categorical_accuracy", fc.metrics.Precision(class_id=0)])

@@ -177,7 +177,8 @@ def test_input_shape_on_the_first_layer(kwargs):
         model = fc.Sequential([L.Dense(3, activation="relu", **kwargs), L.Dense(1)])
     assert model.built and model.input_shapes == [(4,)]
     assert model.count_params() == 4 * 3 + 3 + 3 + 1
-    with pytest.raises(ValueError, match="Dense: `input_shape` must be a tuple of positive ints"):
+    with pytest.raises(ValueError, match=r"^Dense: `input_shape` must be a non-empty tuple of positive ints \(no batch "
+                                         r"axis\), got \(0,\)$"):
         L.Dense(3, input_shape=(0,))
 
 

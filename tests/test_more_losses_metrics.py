@@ -169,6 +169,20 @@ def test_loss_names_and_classes_resolve_as_keras():
         fc.losses.get("hingee")
 
 
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: fc.losses.Huber(delta=0), ValueError, "Huber: `delta` must be in (0, inf], got 0.0"),
+    (lambda: fc.losses.Huber(delta="1"), TypeError, "Huber: `delta` must be a number, got '1'"),
+    (lambda: fc.losses.CategoricalCrossentropy(label_smoothing=1.5), ValueError,
+     "CategoricalCrossentropy: `label_smoothing` must be in [0, 1], got 1.5"),
+    (lambda: fc.losses.BinaryCrossentropy(label_smoothing="x"), TypeError,
+     "BinaryCrossentropy: `label_smoothing` must be a number, got 'x'"),
+])
+def test_loss_argument_errors_name_loss_and_argument(make, error, message):
+    with pytest.raises(error) as info:
+        make()
+    assert type(info.value) is error and str(info.value) == message
+
+
 def test_hinge_converts_labels_per_batch_as_keras():
     """Keras maps {0, 1} to {-1, 1} only when every target of the batch is 0 or 1: a batch that also
     holds a -1 is taken as it is, so the same rows give another loss."""

@@ -31,8 +31,12 @@ def test_bad_regularizers_are_value_errors_at_construction():
     with pytest.raises(ValueError, match="Unknown `kernel_regularizer` 'l3'; expected None, an "
                                          "fc.regularizers.L1/L2/L1L2 instance or one of the names: l1, l2, l1l2"):
         fc.layers.Dense(2, kernel_regularizer="l3")
-    with pytest.raises(ValueError, match="L2: `l2` must be a non-negative float, got -1"):
+    with pytest.raises(ValueError, match=r"^L2: `l2` must be in \[0, inf\], got -1.0$"):
         R.L2(-1)
+    with pytest.raises(TypeError, match="^L1: `l1` must be a number, got 'a'$"):
+        R.L1("a")
+    with pytest.raises(ValueError, match="^L1L2: `l2` must be a finite number, got inf$"):
+        R.L1L2(l2=float("inf"))
     with pytest.raises(ValueError, match="Unknown `embeddings_regularizer`"):
         fc.layers.Embedding(3, 2, embeddings_regularizer=0.1)
 

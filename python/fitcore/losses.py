@@ -3,7 +3,7 @@
 per-element losses divided by the number of elements."""
 import numpy as np
 
-from fitcore.data.validation import check_core_computed, python_defined
+from fitcore.data.validation import check_core_computed, check_real, python_defined
 
 
 class Loss:
@@ -119,10 +119,7 @@ class Huber(Loss):
 
     def __init__(self, delta=1.0, name="huber_loss", reduction="sum_over_batch_size"):
         super().__init__(name=name, reduction=reduction)
-        if isinstance(delta, bool) or not isinstance(delta, (int, float, np.floating)) or not delta > 0 \
-                or not np.isfinite(delta):
-            raise ValueError(f"Huber: `delta` must be a positive float, got {delta!r}")
-        self.delta = float(delta)
+        self.delta = check_real("delta", delta, low=0, low_open=True, owner="Huber")
 
     def core_config(self):
         return {"delta": self.delta}
@@ -134,9 +131,8 @@ class Huber(Loss):
 class _SmoothedCrossentropy(Loss):
     def __init__(self, from_logits=False, label_smoothing=0.0, name=None, reduction="sum_over_batch_size"):
         super().__init__(name=name, from_logits=from_logits, reduction=reduction)
-        if not 0.0 <= float(label_smoothing) <= 1.0:
-            raise ValueError(f"{type(self).__name__}: `label_smoothing` must be in [0, 1], got {label_smoothing!r}")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = check_real("label_smoothing", label_smoothing, low=0, high=1,
+                                          owner=type(self).__name__)
 
     def core_config(self):
         return {**super().core_config(), "label_smoothing": self.label_smoothing}
@@ -350,30 +346,38 @@ _BY_NAME = {
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_NAME.values()}
 
 
-def get(identifier):
-    """A Loss from a name (Keras's function or class names), a Loss class or a Loss instance.
+def get(identifier, owner=None):
+    """A Loss from a name (Keras's function or class names), a Loss class or a Loss instance: the one
+    place every loss passes (compile too) before the core computes it.
 
     Args:
         identifier: the name, class or instance.
+        owner: the function whose argument it is (e.g. "compile"), prefixed to a TypeError's message.
 
     Returns:
         A Loss the core computes.
 
     Raises:
         ValueError: an unknown name.
-        TypeError: a Python-defined loss (a function, a subclass with call()), which the core cannot differentiate.
+        TypeError: a Python-defined loss (a function, a subclass with call() or naming no core kernel),
+            which the core cannot differentiate.
     """
-    if isinstance(identifier, Loss):
-        check_core_computed(identifier, "loss", _BY_NAME)
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier) or _BY_CLASS_NAME.get(identifier)
-        if cls is not None:
-            return cls()
     valid = sorted(set(_BY_NAME) | set(_BY_CLASS_NAME))
-    if callable(identifier) and not isinstance(identifier, type):
-        raise TypeError(f"Unknown loss {identifier!r}: fitcore losses run in the C++ core, which computes their "
-                        f"gradients; Python-defined loss functions are not supported. Use one of: {', '.join(valid)}")
-    raise ValueError(f"Unknown loss {identifier!r}; valid losses are: {', '.join(valid)}")
+    if isinstance(identifier, Loss) or (isinstance(identifier, type) and issubclass(identifier, Loss)):
+        cls = identifier if isinstance(identifier, type) else type(identifier)
+        if getattr(identifier, "core_name", None) is None or python_defined(cls, "call"):
+            what = f"the Loss subclass {cls.__name__}"
+        else:
+            return identifier() if isinstance(identifier, type) else identifier
+    elif isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier) or _BY_CLASS_NAME.get(identifier)
+        if cls is None:
+            raise ValueError(f"Unknown loss {identifier!r}; valid losses are: {', '.join(valid)}")
+        return cls()
+    elif callable(identifier) and not isinstance(identifier, type):
+        what = f"the Python function {getattr(identifier, '__name__', type(identifier).__name__)!r}"
+    else:
+        raise ValueError(f"Unknown loss {identifier!r}; valid losses are: {', '.join(valid)}")
+    raise TypeError(f"{f'{owner}: ' if owner else ''}`loss` is {what}; fitcore's core computes the gradients of its "
+                    f"own losses only and cannot differentiate Python code. Available losses: {', '.join(valid)}. "
+                    f"(Python-defined *metrics* work: they need no gradient.)")

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from fitcore.data.validation import check_int, check_positive_int, check_real
 from fitcore.saving.serialization import serialize  # noqa: F401 (fc.metrics.serialize, as in Keras)
 
 EPSILON = 1e-7  # Keras's backend epsilon: AUC's end thresholds lie just outside [0, 1]
@@ -126,7 +127,7 @@ class BinaryAccuracy(Metric):
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(name, dtype)
-        self.threshold = _number(type(self).__name__, "threshold", threshold)
+        self.threshold = check_real("threshold", threshold, owner=type(self).__name__)
 
     def core_config(self):
         return {"threshold": self.threshold}
@@ -147,9 +148,7 @@ class TopKCategoricalAccuracy(Metric):
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(name, dtype)
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-            raise ValueError(f"TopKCategoricalAccuracy: `k` must be a positive int, got {k!r}")
-        self.k = int(k)
+        self.k = check_positive_int("k", k, owner="TopKCategoricalAccuracy")
 
     def core_config(self):
         return {"k": float(self.k)}
@@ -195,18 +194,33 @@ class RootMeanSquaredError(Metric):
         super().__init__(name, dtype)
 
 
-def _number(owner, arg, value, low=None, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
-        raise TypeError(f"{owner}: `{arg}` must be a number, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{owner}: `{arg}` must be in [{low}, {high}], got {value!r}")
-    return float(value)
-
-
 def _thresholds_config(thresholds):
     cfg = {"num_thresholds": float(len(thresholds))}
     cfg.update({f"threshold_{i}": float(t) for i, t in enumerate(thresholds)})
     return cfg
+
+
+def _one_threshold(thresholds, owner):
+    """Precision's, Recall's and the condition counts' `thresholds` (None: 0.5), one number in [0, 1]
+    (Keras's message for values outside).
+
+    Args:
+        thresholds: the argument: a number or a one-entry list.
+        owner: the metric class's name.
+
+    Returns:
+        The threshold as a float.
+    """
+    given = 0.5 if thresholds is None else thresholds
+    listed = list(given) if isinstance(given, (list, tuple, np.ndarray)) else [given]
+    if len(listed) != 1:
+        raise ValueError(f"{owner}: fitcore logs one value per metric, so `thresholds` must be one number; "
+                         f"got {thresholds!r} (use one {owner} per threshold)")
+    invalid = [t for t in listed if t is None or isinstance(t, bool) or not isinstance(t, numbers.Real)
+               or not 0 <= t <= 1]
+    if invalid:
+        raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")
+    return float(listed[0])
 
 
 class _ConfusionMetric(Metric):
@@ -218,21 +232,8 @@ class _ConfusionMetric(Metric):
         owner = type(self).__name__
         if top_k is not None:
             raise ValueError(f"{owner}: `top_k` is not supported by fitcore; got top_k={top_k!r}")
-        if thresholds is None:
-            thresholds = 0.5
-        listed = list(thresholds) if isinstance(thresholds, (list, tuple, np.ndarray)) else [thresholds]
-        if len(listed) != 1:
-            raise ValueError(f"{owner}: fitcore logs one value per metric, so `thresholds` must be one number; "
-                             f"got {thresholds!r} (use one {owner} per threshold)")
-        invalid = [t for t in listed if t is None or isinstance(t, bool) or not isinstance(t, numbers.Real)
-                   or not 0 <= t <= 1]
-        if invalid:
-            raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")
-        if class_id is not None and (isinstance(class_id, bool) or not isinstance(class_id, numbers.Integral)
-                                     or class_id < 0):
-            raise ValueError(f"{owner}: `class_id` must be a non-negative int or None, got {class_id!r}")
-        self.thresholds = float(listed[0])
-        self.class_id = None if class_id is None else int(class_id)
+        self.thresholds = _one_threshold(thresholds, owner)
+        self.class_id = check_int("class_id", class_id, low=0, allow_none=True, owner=owner)
 
     def core_config(self):
         cfg = _thresholds_config([self.thresholds])
@@ -284,18 +285,8 @@ class _ConditionCount(Metric):
 
     def __init__(self, thresholds=None, name=None, dtype=None):
         super().__init__(name or self.core_name, dtype)
-        owner = type(self).__name__
-        given = 0.5 if thresholds is None else thresholds
-        listed = list(given) if isinstance(given, (list, tuple, np.ndarray)) else [given]
-        if len(listed) != 1:
-            raise ValueError(f"{owner}: fitcore logs one value per metric, so `thresholds` must be one number; "
-                             f"got {thresholds!r} (use one {owner} per threshold)")
-        invalid = [t for t in listed if t is None or isinstance(t, bool) or not isinstance(t, numbers.Real)
-                   or not 0 <= t <= 1]
-        if invalid:
-            raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")
+        self.thresholds = _one_threshold(thresholds, type(self).__name__)
         self.init_thresholds = thresholds
-        self.thresholds = float(listed[0])
 
     def core_config(self):
         return _thresholds_config([self.thresholds])
@@ -487,7 +478,7 @@ class AUC(Metric):
             if len(thresholds) + 2 > MAX_THRESHOLDS:
                 raise ValueError(f"AUC: `thresholds` may list at most {MAX_THRESHOLDS - 2} values, got "
                                  f"{len(thresholds)}")
-            inner = sorted(float(_number("AUC", "thresholds", t)) for t in thresholds)
+            inner = sorted(check_real("thresholds", t, owner="AUC") for t in thresholds)
             self.num_thresholds = len(inner) + 2
             self._given_thresholds = inner
         else:

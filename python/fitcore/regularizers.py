@@ -1,17 +1,9 @@
 """Weight regularizers: Keras's penalties l1 * sum|w| + l2 * sum w^2 (no 1/2). The core adds them
 to the training loss and their gradients to the weights' gradients (cpp/src/network.cpp)."""
-import math
-import numbers
-
 import numpy as np
 
+from fitcore.data.validation import check_real
 from fitcore.saving import serialization
-
-
-def _coefficient(cls, arg, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{cls}: `{arg}` must be a non-negative float, got {value!r}")
-    return float(value)
 
 
 class Regularizer:
@@ -32,7 +24,7 @@ class Regularizer:
 
 class L1(Regularizer):
     def __init__(self, l1=0.01):
-        self.l1 = _coefficient("L1", "l1", l1)
+        self.l1 = check_real("l1", l1, low=0, owner="L1")
 
     def get_config(self):
         return {"l1": self.l1}
@@ -40,7 +32,7 @@ class L1(Regularizer):
 
 class L2(Regularizer):
     def __init__(self, l2=0.01):
-        self.l2 = _coefficient("L2", "l2", l2)
+        self.l2 = check_real("l2", l2, low=0, owner="L2")
 
     def get_config(self):
         return {"l2": self.l2}
@@ -48,8 +40,8 @@ class L2(Regularizer):
 
 class L1L2(Regularizer):
     def __init__(self, l1=0.0, l2=0.0):
-        self.l1 = _coefficient("L1L2", "l1", l1)
-        self.l2 = _coefficient("L1L2", "l2", l2)
+        self.l1 = check_real("l1", l1, low=0, owner="L1L2")
+        self.l2 = check_real("l2", l2, low=0, owner="L1L2")
 
     def get_config(self):
         return {"l1": self.l1, "l2": self.l2}

@@ -10,7 +10,26 @@ import numpy as np
 INT64_MAX = 2**63 - 1  # counts, sizes and indices reach the core as int64
 
 
-def check_int(name, value, low=None, allow_none=False, owner=None, high=INT64_MAX):
+def _named(name, owner):
+    """How a message names the argument: "`name`", after "Owner: " when the owner is known."""
+    return f"{owner}: `{name}`" if owner else f"`{name}`"
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _int_tuple(value, low, n=None):
+    """`value` (an int, or a tuple/list of ints) as a tuple of ints >= `low`: `n` of them, or (n None)
+    any number but none; None when it is not one."""
+    items = (value,) * (n or 1) if _is_int(value) else value
+    if not isinstance(items, (tuple, list)) or not items or len(items) != (n or len(items)) \
+            or not all(_is_int(v) and v >= low for v in items):
+        return None
+    return tuple(int(v) for v in items)
+
+
+def check_int(name, value, low=None, allow_none=False, owner=None, high=INT64_MAX, why=None):
     """`value` as an int in [low, high] (numpy's ints too, never a bool; None passes when allowed), or
     an error naming the argument.
 
@@ -21,6 +40,7 @@ def check_int(name, value, low=None, allow_none=False, owner=None, high=INT64_MA
         allow_none: None is accepted and returned.
         owner: the class or function whose argument it is, prefixed to the message.
         high: the largest allowed value; by default int64's, as the core counts in int64.
+        why: why `high` is the limit, shown in the message (int64's reason by default).
 
     Returns:
         `value` as a Python int (or None).
@@ -31,15 +51,15 @@ def check_int(name, value, low=None, allow_none=False, owner=None, high=INT64_MA
     """
     if value is None and allow_none:
         return None
-    where = f"{owner}: " if owner else ""
+    where = _named(name, owner)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{where}`{name}` must be an int{' or None' if allow_none else ''}, got {value!r}")
+        raise TypeError(f"{where} must be an int{' or None' if allow_none else ''}, got {value!r}")
     value = int(value)
     if low is not None and value < low:
-        raise ValueError(f"{where}`{name}` must be >= {low}, got {value}")
+        raise ValueError(f"{where} must be >= {low}, got {value}")
     if high is not None and value > high:
-        raise ValueError(f"{where}`{name}` must be <= {high}{' (the core counts in int64)' if high == INT64_MAX else ''}, "
-                         f"got {value}")
+        why = why or ("the core counts in int64" if high == INT64_MAX else None)
+        raise ValueError(f"{where} must be <= {high}{f' ({why})' if why else ''}, got {value}")
     return value
 
 
@@ -78,7 +98,7 @@ def check_real(name, value, low=None, high=None, low_open=False, high_open=False
     """
     if value is None and allow_none:
         return None
-    where = (f"{owner}: " if owner else "") + (shown or f"`{name}`")
+    where = f"{owner}: {shown}" if owner and shown else shown or _named(name, owner)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{where} must be a number, got {value!r}")
     value = float(value)
@@ -93,19 +113,150 @@ def check_real(name, value, low=None, high=None, low_open=False, high_open=False
     return value
 
 
-def check_bool(name, value):
+def check_bool(name, value, owner=None):
     """True or False (numpy's bool too), or TypeError naming the argument.
 
     Args:
         name: the argument's name.
         value: its value.
+        owner: the class or function whose argument it is, prefixed to the message.
 
     Returns:
         `value` as a Python bool.
     """
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be True or False, got {value!r}")
+        raise TypeError(f"{_named(name, owner)} must be True or False, got {value!r}")
     return bool(value)
+
+
+def check_choice(name, value, allowed, owner=None, fold_case=False):
+    """One of a few allowed values (compared with ==, a bool never standing for 1 or 0), or ValueError
+    listing them and showing the value as given.
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        allowed: the values accepted.
+        owner: the class or function whose argument it is, prefixed to the message.
+        fold_case: a string is compared in lower case (Keras's "SAME" is "same").
+
+    Returns:
+        `value` (in lower case when folded).
+    """
+    if fold_case and isinstance(value, str):
+        value, given = value.lower(), value
+    else:
+        given = value
+    try:
+        ok = any(value is choice or (not isinstance(value, bool) and value == choice) for choice in allowed)
+    except (TypeError, ValueError):  # an array compares elementwise: never one of the choices
+        ok = False
+    if not ok:
+        raise ValueError(f"{_named(name, owner)} must be one of "
+                         f"{', '.join(repr(choice) for choice in allowed)}, got {given!r}")
+    return value
+
+
+def check_axis(name, value, owner=None):
+    """An int axis counting the batch axis as 0, which no layer may take (it joins or normalizes
+    per-sample axes).
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        `value` as a Python int.
+    """
+    value = check_int(name, value, owner=owner)
+    if value == 0:
+        raise ValueError(f"{_named(name, owner)} must be a non-zero int (axis 0 is the batch), got 0")
+    return value
+
+
+def check_int_tuple(name, value, n, low=1, owner=None):
+    """An int, or a tuple/list of `n` ints, each at least `low` (kernel sizes, strides, paddings),
+    or ValueError naming the argument.
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        n: how many ints (one per spatial axis).
+        low: the least value allowed.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        A tuple of `n` Python ints.
+    """
+    items = _int_tuple(value, low, n)
+    if items is None:
+        kind = "positive" if low == 1 else "non-negative"
+        raise ValueError(f"{_named(name, owner)} must be a {kind} int or a tuple of {n} {kind} ints, got {value!r}")
+    return items
+
+
+def check_sample_shape(name, value, owner=None):
+    """A per-sample shape (no batch axis): an int (a 1-tuple) or a non-empty tuple of positive ints.
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        A tuple of Python ints.
+    """
+    shape = _int_tuple(value, 1)
+    if shape is None:
+        raise ValueError(f"{_named(name, owner)} must be a non-empty tuple of positive ints (no batch axis), "
+                         f"got {value!r}")
+    return shape
+
+
+def check_batch_shape(name, value, owner=None):
+    """A shape with the batch axis first (`batch_shape`, `batch_input_shape`), e.g. (None, 784).
+
+    Args:
+        name: the argument's name.
+        value: its value.
+        owner: the class or function whose argument it is, prefixed to the message.
+
+    Returns:
+        The per-sample part, a tuple (for check_sample_shape).
+    """
+    if not isinstance(value, (tuple, list)) or len(value) < 2:
+        raise ValueError(f"{_named(name, owner)} must be a tuple with the batch axis first, e.g. (None, 784); "
+                         f"got {value!r}")
+    return tuple(value[1:])
+
+
+def check_padding(value, allowed=("valid", "same"), owner=None):
+    """A convolution's or pooling's `padding`: one of `allowed`, in any case (as Keras).
+
+    Args:
+        value: the argument.
+        allowed: the paddings the layer has.
+        owner: the layer class, prefixed to the message.
+
+    Returns:
+        The padding in lower case.
+    """
+    return check_choice("padding", value, allowed, owner=owner, fold_case=True)
+
+
+def check_data_format(value, owner=None):
+    """A layer's `data_format`: None or "channels_last", the only layout the core has (Keras's default).
+
+    Args:
+        value: the argument.
+        owner: the layer class, prefixed to the message.
+
+    Returns:
+        "channels_last".
+    """
+    check_choice("data_format", value, (None, "channels_last"), owner=owner)
+    return "channels_last"
 
 
 def check_verbose(value, name="verbose"):

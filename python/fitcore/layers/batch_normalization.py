@@ -1,7 +1,5 @@
-import math
-import numbers
-
 from fitcore import initializers, regularizers
+from fitcore.data.validation import check_axis, check_real
 from fitcore.layers.layer import Layer
 
 
@@ -33,15 +31,9 @@ class BatchNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or axis == 0:
-            raise ValueError(f"BatchNormalization: `axis` must be the last axis (-1), got {axis!r}")
-        for arg, value, low, high in (("momentum", momentum, 0.0, 1.0), ("epsilon", epsilon, 0.0, math.inf)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high \
-                    or (arg == "epsilon" and value == 0):
-                raise ValueError(f"BatchNormalization: `{arg}` must be a float in "
-                                 f"{'[0, 1]' if arg == 'momentum' else '(0, inf)'}, got {value!r}")
-        self.axis = int(axis)
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.axis = check_axis("axis", axis, owner="BatchNormalization")  # the last one, checked when built
+        self.momentum = check_real("momentum", momentum, low=0, high=1, owner="BatchNormalization")
+        self.epsilon = check_real("epsilon", epsilon, low=0, low_open=True, owner="BatchNormalization")
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)

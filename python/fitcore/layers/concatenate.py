@@ -1,5 +1,4 @@
-import numbers
-
+from fitcore.data.validation import check_axis
 from fitcore.layers.merging import Merge, _shown
 
 
@@ -19,9 +18,7 @@ class Concatenate(Merge):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or axis == 0:
-            raise ValueError(f"Concatenate: `axis` must be a non-zero int (axis 0 is the batch), got {axis!r}")
-        self.axis = int(axis)
+        self.axis = check_axis("axis", axis, owner="Concatenate")
 
     def _merged_shape(self, shapes):
         rank = len(shapes[0])

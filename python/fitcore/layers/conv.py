@@ -1,10 +1,8 @@
 """Conv1D and Conv2D: channels_last convolutions computed by the core's `conv` op."""
-import numbers
-
 from fitcore import activations, initializers, regularizers
+from fitcore.data.validation import check_data_format, check_int_tuple, check_padding, check_positive_int
 from fitcore.layers.layer import Layer
-from fitcore.layers.spatial import (check_data_format, check_padding, check_rank, height_first, int_tuple,
-                                    keras_name, spatial_output)
+from fitcore.layers.spatial import check_rank, height_first, keras_name, spatial_output
 
 
 class BaseConv(Layer):
@@ -19,11 +17,8 @@ class BaseConv(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**keras_name(kwargs, type(self)))
         cls, n = type(self).__name__, self.rank
-        if isinstance(filters, bool) or not isinstance(filters, numbers.Integral) or filters < 1:
-            raise ValueError(f"{cls}: `filters` must be a positive int, got {filters!r}")
-        if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
-            raise ValueError(f"{cls}: `groups` must be a positive int, got {groups!r}")
-        filters, groups = int(filters), int(groups)
+        filters = check_positive_int("filters", filters, owner=cls)
+        groups = check_positive_int("groups", groups, owner=cls)
         if filters % groups:
             raise ValueError(f"{cls}: `filters` ({filters}) must be divisible by `groups` ({groups})")
         for arg, value in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
@@ -31,14 +26,14 @@ class BaseConv(Layer):
             if value is not None:
                 raise ValueError(f"{cls}: `{arg}` is not supported by fitcore; pass None, got {value!r}")
         self.filters = filters
-        self.kernel_size = int_tuple(cls, "kernel_size", kernel_size, n)
-        self.strides = int_tuple(cls, "strides", strides, n)
-        self.dilation_rate = int_tuple(cls, "dilation_rate", dilation_rate, n)
+        self.kernel_size = check_int_tuple("kernel_size", kernel_size, n, owner=cls)
+        self.strides = check_int_tuple("strides", strides, n, owner=cls)
+        self.dilation_rate = check_int_tuple("dilation_rate", dilation_rate, n, owner=cls)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"{cls}: `strides` > 1 cannot be combined with `dilation_rate` > 1 (as in Keras), got "
                              f"strides={self.strides} and dilation_rate={self.dilation_rate}")
-        self.padding = check_padding(cls, padding, ("valid", "same", "causal") if n == 1 else ("valid", "same"))
-        self.data_format = check_data_format(cls, data_format)
+        self.padding = check_padding(padding, ("valid", "same", "causal") if n == 1 else ("valid", "same"), owner=cls)
+        self.data_format = check_data_format(data_format, owner=cls)
         self.groups = groups
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)

@@ -1,4 +1,5 @@
 from fitcore import activations, initializers, regularizers
+from fitcore.data.validation import check_positive_int
 from fitcore.layers.layer import Layer
 
 
@@ -25,9 +26,7 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(f"Dense: `units` must be a positive int, got {units!r}")
-        self.units = units
+        self.units = check_positive_int("units", units, owner="Dense")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)

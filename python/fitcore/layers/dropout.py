@@ -1,12 +1,7 @@
 import numbers
 
+from fitcore.data.validation import check_int, check_real
 from fitcore.layers.layer import Layer
-
-
-def check_seed(cls, seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-        raise ValueError(f"{cls}: `seed` must be None or a non-negative int, got {seed!r}")
-    return None if seed is None else int(seed)
 
 
 def seed_config(seed):
@@ -19,7 +14,7 @@ class Dropout(Layer):
     rest by 1 / (1 - rate); inference passes inputs through.
 
     Args:
-        rate: float in [0, 1), the fraction of inputs to drop.
+        rate: float in [0, 1], the fraction of inputs to drop.
         noise_shape: the mask's shape with the batch axis first (None for "as the input"); an axis
             of size 1 shares one mask along it.
         seed: int or None, mixed into the model's random stream for this layer.
@@ -33,16 +28,15 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= rate <= 1.0:
-            raise ValueError(f"Dropout: `rate` must be a float in [0, 1], got {rate!r}")
+        owner = type(self).__name__
+        self.rate = check_real("rate", rate, low=0, high=1, owner=owner)
         if noise_shape is not None and (not isinstance(noise_shape, (tuple, list)) or not all(
                 d is None or (isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0)
                 for d in noise_shape)):
             raise ValueError(f"Dropout: `noise_shape` must be None or a tuple of positive ints / None "
                              f"(batch axis first), got {noise_shape!r}")
-        self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
-        self.seed = check_seed("Dropout", seed)
+        self.seed = check_int("seed", seed, low=0, allow_none=True, owner=owner)
         self._mask_shape = None
 
     def build(self, input_shape):

@@ -1,8 +1,7 @@
-import numbers
-
 import numpy as np
 
 from fitcore import initializers, regularizers
+from fitcore.data.validation import check_int, check_positive_int
 from fitcore.layers.layer import Layer
 
 _MAX_INPUT_DIM = 2**24  # ids travel as float32, exact up to here
@@ -28,15 +27,11 @@ class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  mask_zero=False, **kwargs):
         super().__init__(**kwargs)
-        for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"Embedding: `{arg}` must be a positive int, got {value!r}")
-        if input_dim > _MAX_INPUT_DIM:
-            raise ValueError(f"Embedding: `input_dim` must be at most 2**24 = {_MAX_INPUT_DIM} (ids are exact "
-                             f"float32 in the core), got {input_dim}")
+        self.input_dim = check_int("input_dim", input_dim, low=1, high=_MAX_INPUT_DIM, owner="Embedding",
+                                   why="2**24: ids are exact float32 in the core")
+        self.output_dim = check_positive_int("output_dim", output_dim, owner="Embedding")
         if mask_zero:
             raise ValueError("Embedding: mask_zero=True is not supported (fitcore has no masking)")
-        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer, "embeddings_regularizer")
         self.mask_zero = False

@@ -1,5 +1,6 @@
 import numpy as np
 
+from fitcore.data.validation import check_data_format
 from fitcore.layers.layer import Layer
 
 
@@ -18,8 +19,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"Flatten: only data_format=None or 'channels_last' is supported, got {data_format!r}")
+        check_data_format(data_format, owner="Flatten")
         self.data_format = data_format
 
     def compute_output_shape(self, input_shape):

@@ -1,7 +1,5 @@
-import math
-import numbers
-
-from fitcore.layers.dropout import check_seed, seed_config
+from fitcore.data.validation import check_int, check_real
+from fitcore.layers.dropout import seed_config
 from fitcore.layers.layer import Layer
 
 
@@ -21,11 +19,8 @@ class GaussianNoise(Layer):
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(stddev, bool) or not isinstance(stddev, numbers.Real) or not math.isfinite(stddev) \
-                or stddev < 0:
-            raise ValueError(f"GaussianNoise: `stddev` must be a non-negative float, got {stddev!r}")
-        self.stddev = float(stddev)
-        self.seed = check_seed("GaussianNoise", seed)
+        self.stddev = check_real("stddev", stddev, low=0, owner="GaussianNoise")
+        self.seed = check_int("seed", seed, low=0, allow_none=True, owner="GaussianNoise")
 
     def op_config(self):
         return {"stddev": self.stddev, **seed_config(self.seed)}, {}

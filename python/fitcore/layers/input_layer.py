@@ -3,7 +3,8 @@ import numbers
 
 import numpy as np
 
-from fitcore.data.validation import check_layer_fits
+from fitcore.data.validation import (check_batch_shape, check_choice, check_layer_fits, check_positive_int,
+                                     check_sample_shape)
 from fitcore.layers.layer import Layer, _exact_size, unique_name
 
 _DTYPES = ("float32", "float64", "float16", "int32", "int64")
@@ -132,23 +133,13 @@ def Input(shape=None, batch_size=None, dtype="float32", batch_shape=None, name=N
         if shape is not None:
             raise ValueError(f"Input: pass `shape` or `batch_shape`, not both; got shape={shape!r}, "
                              f"batch_shape={batch_shape!r}")
-        if not isinstance(batch_shape, (tuple, list)) or len(batch_shape) < 2:
-            raise ValueError(f"Input: `batch_shape` must be a tuple with the batch axis first, e.g. (None, 784); "
-                             f"got {batch_shape!r}")
-        shape = tuple(batch_shape[1:])
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-                                   or batch_size < 1):
-        raise ValueError(f"Input: `batch_size` must be a positive int or None, got {batch_size!r}")
+        shape = check_batch_shape("batch_shape", batch_shape, owner="Input")
+    check_positive_int("batch_size", batch_size, allow_none=True, owner="Input")
     if shape is None:
         raise ValueError("Input: pass `shape` (per-sample, e.g. (784,)) or `batch_shape` (e.g. (None, 784))")
-    if isinstance(shape, (int, np.integer)):
-        shape = (int(shape),)
-    if not isinstance(shape, (tuple, list)) or not shape or not all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
-        raise ValueError(f"Input: `shape` must be a non-empty tuple of positive ints (no batch axis), got {shape!r}")
-    if dtype not in _DTYPES:
-        raise ValueError(f"Input: `dtype` must be one of {', '.join(_DTYPES)}, got {dtype!r}")
-    layer = InputLayer(tuple(int(d) for d in shape), name=name, dtype=dtype)
+    shape = check_sample_shape("shape", shape, owner="Input")
+    check_choice("dtype", dtype, _DTYPES, owner="Input")
+    layer = InputLayer(shape, name=name, dtype=dtype)
     check_layer_fits(f"Input '{layer.name}' of `shape` {tuple(layer.shape)}", 0, _exact_size(layer.shape))
     tensor = SymbolicTensor((None,) + layer.shape, layer=layer, dtype=dtype)
     layer._first_call = (tensor, tensor)  # an input layer's input and output are its tensor

@@ -7,7 +7,8 @@ import re
 
 import numpy as np
 
-from fitcore.data.validation import check_core_computed, check_layer_fits, python_defined
+from fitcore.data.validation import (check_batch_shape, check_core_computed, check_layer_fits, check_sample_shape,
+                                     python_defined)
 
 _name_counters = {}
 # Values that layers may still create (None: no limit). Loading a file sets it, so a file that
@@ -82,19 +83,8 @@ def _pop_input_shape(owner, kwargs):
     if input_dim is not None:
         input_shape = (input_dim,)
     elif input_shape is None and batch_input_shape is not None:
-        if not isinstance(batch_input_shape, (tuple, list)) or len(batch_input_shape) < 2:
-            raise ValueError(f"{owner}: `batch_input_shape` must be a tuple (batch, ...) with the batch axis first, "
-                             f"got {batch_input_shape!r}")
-        input_shape = tuple(batch_input_shape[1:])
-    if input_shape is None:
-        return None
-    if isinstance(input_shape, (int, np.integer)):
-        input_shape = (input_shape,)
-    if not isinstance(input_shape, (tuple, list)) or not input_shape or not all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in input_shape):
-        raise ValueError(f"{owner}: `input_shape` must be a tuple of positive ints (no batch axis), got "
-                         f"{input_shape!r}")
-    return tuple(int(d) for d in input_shape)
+        input_shape = check_batch_shape("batch_input_shape", batch_input_shape, owner=owner)
+    return None if input_shape is None else check_sample_shape("input_shape", input_shape, owner=owner)
 
 
 def _check_call_kwargs(owner, kwargs):

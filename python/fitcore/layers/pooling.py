@@ -1,8 +1,8 @@
 """Pooling layers over channels_last feature maps: windowed max / average (the core's `pooling`
 op) and global max / average (`global_pooling`)."""
+from fitcore.data.validation import check_bool, check_data_format, check_int_tuple, check_padding
 from fitcore.layers.layer import Layer
-from fitcore.layers.spatial import (check_data_format, check_padding, check_rank, height_first, int_tuple,
-                                    keras_name, spatial_output)
+from fitcore.layers.spatial import check_rank, height_first, keras_name, spatial_output
 
 
 class BasePooling(Layer):
@@ -15,10 +15,10 @@ class BasePooling(Layer):
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**keras_name(kwargs, type(self)))
         cls = type(self).__name__
-        self.pool_size = int_tuple(cls, "pool_size", pool_size, self.rank)
-        self.strides = int_tuple(cls, "strides", pool_size if strides is None else strides, self.rank)
-        self.padding = check_padding(cls, padding)
-        self.data_format = check_data_format(cls, data_format)
+        self.pool_size = check_int_tuple("pool_size", pool_size, self.rank, owner=cls)
+        self.strides = check_int_tuple("strides", pool_size if strides is None else strides, self.rank, owner=cls)
+        self.padding = check_padding(padding, owner=cls)
+        self.data_format = check_data_format(data_format, owner=cls)
         self._pads = None
 
     def _geometry(self, input_shape):
@@ -123,10 +123,8 @@ class BaseGlobalPooling(Layer):
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**keras_name(kwargs, type(self)))
         cls = type(self).__name__
-        self.data_format = check_data_format(cls, data_format)
-        if not isinstance(keepdims, bool):
-            raise ValueError(f"{cls}: `keepdims` must be a bool, got {keepdims!r}")
-        self.keepdims = keepdims
+        self.data_format = check_data_format(data_format, owner=cls)
+        self.keepdims = check_bool("keepdims", keepdims, owner=cls)
 
     def compute_output_shape(self, input_shape):
         check_rank(self, input_shape, self.rank)

@@ -1,7 +1,4 @@
-import numbers
-
-import numpy as np
-
+from fitcore.data.validation import check_real
 from fitcore.layers.layer import Layer
 
 
@@ -22,12 +19,8 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        for arg, value in (("scale", scale), ("offset", offset)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-                raise ValueError(f"Rescaling: `{arg}` must be a finite number (fitcore has no per-channel "
-                                 f"scales), got {value!r}")
-        self.scale = float(scale)
-        self.offset = float(offset)
+        self.scale = check_real("scale", scale, owner="Rescaling")  # one number: fitcore has no per-channel scales
+        self.offset = check_real("offset", offset, owner="Rescaling")
 
     def op_config(self):
         return {"scale": self.scale, "offset": self.offset}, {}

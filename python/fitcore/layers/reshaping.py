@@ -4,8 +4,9 @@ import numbers
 
 import numpy as np
 
+from fitcore.data.validation import check_choice, check_data_format, check_int_tuple, check_positive_int
 from fitcore.layers.layer import Layer
-from fitcore.layers.spatial import check_data_format, check_rank, height_first, int_tuple, keras_name
+from fitcore.layers.spatial import check_rank, height_first, keras_name
 
 
 def _shape_text(shape):
@@ -29,8 +30,8 @@ class ZeroPadding1D(Layer):
 
     def __init__(self, padding=1, data_format=None, **kwargs):
         super().__init__(**keras_name(kwargs, type(self)))
-        self.padding = int_tuple(type(self).__name__, "padding", padding, 2, minimum=0)
-        self.data_format = check_data_format(type(self).__name__, data_format)
+        self.padding = check_int_tuple("padding", padding, 2, low=0, owner=type(self).__name__)
+        self.data_format = check_data_format(data_format, owner=type(self).__name__)
 
     def _pads(self):
         """((top, bottom), (left, right)) of the height-first map."""
@@ -71,11 +72,11 @@ class ZeroPadding2D(ZeroPadding1D):
         cls = type(self).__name__
         if isinstance(padding, (tuple, list)) and len(padding) == 2 and all(
                 isinstance(p, (tuple, list)) for p in padding):
-            self.padding = tuple(int_tuple(cls, "padding", p, 2, minimum=0) for p in padding)
+            self.padding = tuple(check_int_tuple("padding", p, 2, low=0, owner=cls) for p in padding)
         else:
-            height, width = int_tuple(cls, "padding", padding, 2, minimum=0)
+            height, width = check_int_tuple("padding", padding, 2, low=0, owner=cls)
             self.padding = ((height, height), (width, width))
-        self.data_format = check_data_format(cls, data_format)
+        self.data_format = check_data_format(data_format, owner=cls)
 
     def _pads(self):
         return self.padding
@@ -97,9 +98,7 @@ class UpSampling1D(Layer):
 
     def __init__(self, size=2, **kwargs):
         super().__init__(**keras_name(kwargs, type(self)))
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"UpSampling1D: `size` must be a positive int, got {size!r}")
-        self.size = int(size)
+        self.size = check_positive_int("size", size, owner="UpSampling1D")
 
     def _sizes(self):
         return (self.size,)
@@ -133,11 +132,10 @@ class UpSampling2D(UpSampling1D):
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         Layer.__init__(self, **keras_name(kwargs, type(self)))
-        self.size = int_tuple("UpSampling2D", "size", size, 2)
-        self.data_format = check_data_format("UpSampling2D", data_format)
-        if not isinstance(interpolation, str) or interpolation.lower() != "nearest":
-            raise ValueError(f"UpSampling2D: only `interpolation` 'nearest' is supported, got {interpolation!r}")
-        self.interpolation = "nearest"
+        self.size = check_int_tuple("size", size, 2, owner="UpSampling2D")
+        self.data_format = check_data_format(data_format, owner="UpSampling2D")
+        self.interpolation = check_choice("interpolation", interpolation, ("nearest",), owner="UpSampling2D",
+                                          fold_case=True)
 
     def _sizes(self):
         return self.size

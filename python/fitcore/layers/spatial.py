@@ -1,6 +1,6 @@
-"""Argument checks and shape arithmetic shared by the convolution, pooling and reshaping layers
-(channels_last feature maps: (steps, channels) or (height, width, channels) per sample)."""
-import numbers
+"""Shape arithmetic shared by the convolution, pooling and reshaping layers (channels_last feature
+maps: (steps, channels) or (height, width, channels) per sample); their argument checks are in
+fitcore.data.validation."""
 import re
 
 from fitcore.layers.layer import unique_name
@@ -13,35 +13,6 @@ def keras_name(kwargs, cls):
         base = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", cls.__name__)).lower()
         kwargs = {**kwargs, "name": unique_name(base)}
     return kwargs
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def int_tuple(cls, arg, value, n, minimum=1):
-    """`value` (an int, or a tuple/list of `n` ints) as a tuple of `n` ints, each at least `minimum`;
-    ValueError naming the argument otherwise."""
-    items = (value,) * n if _is_int(value) else value
-    if not isinstance(items, (tuple, list)) or len(items) != n or not all(
-            _is_int(v) and v >= minimum for v in items):
-        kind = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{cls}: `{arg}` must be a {kind} int or a tuple of {n} {kind} ints, got {value!r}")
-    return tuple(int(v) for v in items)
-
-
-def check_padding(cls, padding, allowed=("valid", "same")):
-    """'valid' / 'same' (any case, as Keras), or one of `allowed`."""
-    if not isinstance(padding, str) or padding.lower() not in allowed:
-        raise ValueError(f"{cls}: `padding` must be one of {', '.join(repr(a) for a in allowed)}, got {padding!r}")
-    return padding.lower()
-
-
-def check_data_format(cls, data_format):
-    """Only channels_last feature maps are supported (Keras's default)."""
-    if data_format not in (None, "channels_last"):
-        raise ValueError(f"{cls}: only `data_format` None or 'channels_last' is supported, got {data_format!r}")
-    return "channels_last"
 
 
 def check_rank(layer, input_shape, rank):

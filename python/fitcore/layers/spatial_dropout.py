@@ -1,7 +1,8 @@
 """SpatialDropout1D/2D: dropout of whole channels of feature maps (the core's `dropout` op with a
 mask shared over the spatial axes)."""
+from fitcore.data.validation import check_data_format
 from fitcore.layers.dropout import Dropout
-from fitcore.layers.spatial import check_data_format, check_rank, keras_name
+from fitcore.layers.spatial import check_rank, keras_name
 
 
 class SpatialDropout1D(Dropout):
@@ -51,7 +52,7 @@ class SpatialDropout2D(SpatialDropout1D):
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = check_data_format("SpatialDropout2D", data_format)
+        self.data_format = check_data_format(data_format, owner="SpatialDropout2D")
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}

@@ -76,8 +76,6 @@ def lower(inputs, outputs, layers, calls=None):
     Returns:
         (network, weight_homes.Bindings, or None for a throwaway plan).
     """
-    from fitcore.trainers.compile_utils import check_core_layer
-
     tensors = trace(inputs, outputs)
     slot = {id(t): i for i, t in enumerate(tensors)}
     trainable = [w for layer in layers for w in layer.trainable_weights]
@@ -88,7 +86,6 @@ def lower(inputs, outputs, layers, calls=None):
     for t in tensors:
         if isinstance(t.layer, InputLayer):
             continue
-        check_core_layer(t.layer)  # a Python-defined layer: a TypeError listing the core's layers
         numbers, strings = t.layer.op_config()
         params = [_core.ParamSpec(offsets[id(w)], w.size, *_penalty(w, trainable_ids)) for w in t.layer._weights]
         ops.append(_core.OpSpec(t.layer.kind, [slot[id(i)] for i in t.inputs], slot[id(t)],

@@ -46,50 +46,6 @@ def _metric_list(value, arg):
             else metrics_module.get(m) for m in entries]
 
 
-def _valid_losses():
-    return sorted(set(getattr(losses_module, "_BY_NAME", {})) | set(getattr(losses_module, "_BY_CLASS_NAME", {})))
-
-
-def check_core_loss(loss):
-    """A TypeError for a loss the core cannot differentiate: a Python function or a `fc.losses.Loss`
-    subclass without a core kernel (fitcore computes gradients in C++ only for its own losses).
-
-    Args:
-        loss: one output's `loss` as compile() was given it.
-
-    Returns:
-        `loss`, when it is a name, a dict or one of fitcore's losses.
-    """
-    own = isinstance(loss, losses_module.Loss) or (isinstance(loss, type) and issubclass(loss, losses_module.Loss))
-    if own and getattr(loss, "core_name", None) is None:
-        what = f"the Loss subclass {loss.__name__ if isinstance(loss, type) else type(loss).__name__}"
-    elif not own and callable(loss) and not isinstance(loss, (str, dict)):
-        what = f"the Python function {getattr(loss, '__name__', type(loss).__name__)!r}"
-    else:
-        return loss
-    raise TypeError(f"compile: `loss` is {what}; fitcore's core computes the gradients of its own losses only and "
-                    f"cannot differentiate Python code. Available losses: {', '.join(_valid_losses())}. "
-                    f"(Python-defined *metrics* work: they need no gradient.)")
-
-
-def check_core_layer(layer):
-    """A TypeError for a layer the core has no kernel for (a Python-defined `fc.layers.Layer`
-    subclass): the core computes forward and backward passes only for its own layers.
-
-    Args:
-        layer: a layer about to be lowered to the core's plan.
-    """
-    if getattr(layer, "kind", None) is not None:
-        return
-    from fitcore import layers as layers_module
-
-    available = sorted(name for name in getattr(layers_module, "__all__", [])
-                       if name not in ("Layer", "Input", "InputLayer", "SymbolicTensor", "Weight"))
-    raise TypeError(f"{type(layer).__name__} ('{getattr(layer, 'name', '?')}') is a Python-defined layer; fitcore's "
-                    f"core runs (and differentiates) its own layers only and cannot run Python code in a model. "
-                    f"Available layers: {', '.join(available)}")
-
-
 class CompileConfig:
     """What compile() was given, resolved per model output.
 
@@ -105,7 +61,7 @@ class CompileConfig:
     def __init__(self, model, optimizer, loss, loss_weights, metrics, weighted_metrics):
         self.optimizer = optimizers.get(optimizer)
         names = model.output_names
-        self.losses = [None if l is None else losses_module.get(check_core_loss(l))
+        self.losses = [None if l is None else losses_module.get(l, owner="compile")
                        for l in _per_output(loss, names, "loss")]
         weights = _per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights")
         self.loss_weights = [_loss_weight(w, len(names)) for w in weights]
