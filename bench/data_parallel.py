@@ -100,8 +100,18 @@ def allreduce_worker():
 
 
 # --- the report --------------------------------------------------------------------------------
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return "unknown CPU"
+
+
 def fit_line(times):
-    """Least squares t = latency + bytes / bandwidth."""
+    """Least squares t = latency + bytes / bandwidth over messages up to 4 MiB (a gradient's range;
+    larger ones leave the caches and follow another line)."""
+    times = {b: t for b, t in times.items() if b <= 4 << 20}
     xs, ys = [float(b) for b in times], list(times.values())
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
@@ -119,10 +129,11 @@ def main():
         return allreduce_worker()
     if _mpiexec() is None:
         sys.exit('bench/data_parallel.py needs mpiexec: pip install "fitcore[mpi]"')
-    from fitcore import _core
+    sys.path[:0] = _python_path().split(os.pathsep)[:1]
+    import fitcore as fc
 
     print(f"Data-parallel fit, reference workload, global batch {BATCH}, {os.cpu_count()} cores, "
-          f"{_core.supported_isa()[-1]}; median of {args.reps}")
+          f"{_cpu_model()}, {fc.config.get_isa()}; median of {args.reps}")
     results = {label: [] for label, _, _ in CONFIGS}
     params = None
     for rep in range(args.reps):

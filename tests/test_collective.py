@@ -18,15 +18,23 @@ SUM_SCRIPT = textwrap.dedent("""
     import numpy as np
     from fitcore.distribution.mpi import world_collective
 
-    world = world_collective()
+    from mpi4py import MPI
+    from fitcore import _core
+    from fitcore.distribution.mpi import _loaded_mpi_library
+
+    world = world_collective()  # MPI_IN_PLACE
     rank, size = world.rank, world.size
-    for n, dtype in ((0, np.float32), (1, np.float32), (1000, np.float32), (300001, np.float64)):
-        mine = np.random.default_rng(rank * 7919 + n).normal(size=n).astype(dtype)
-        everyone = [np.random.default_rng(r * 7919 + n).normal(size=n).astype(dtype) for r in range(size)]
-        world.sum(mine)
-        expected = np.sum(np.array(everyone, dtype=np.float64), axis=0)
-        tolerance = 1e-6 if dtype == np.float32 else 1e-12
-        np.testing.assert_allclose(mine, expected, rtol=tolerance, atol=tolerance)
+    copying = _core.Collective(_loaded_mpi_library(), _core.MpiHandles(
+        comm=MPI._handleof(MPI.COMM_WORLD), float_type=MPI._handleof(MPI.FLOAT), double_type=MPI._handleof(MPI.DOUBLE),
+        sum_op=MPI._handleof(MPI.SUM), handle_bytes=MPI._sizeof(MPI.Comm)), rank, size)  # in_place unknown: a copy
+    for collective in (world, copying):
+        for n, dtype in ((0, np.float32), (1, np.float32), (1000, np.float32), (300001, np.float64)):
+            mine = np.random.default_rng(rank * 7919 + n).normal(size=n).astype(dtype)
+            everyone = [np.random.default_rng(r * 7919 + n).normal(size=n).astype(dtype) for r in range(size)]
+            collective.sum(mine)
+            expected = np.sum(np.array(everyone, dtype=np.float64), axis=0)
+            tolerance = 1e-6 if dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(mine, expected, rtol=tolerance, atol=tolerance)
     print(f"rank {rank} of {size} ok")
 """)
 

@@ -242,10 +242,12 @@ PYBIND11_MODULE(_core, m) {
       });
 
   py::class_<MpiHandles>(m, "MpiHandles")
-      .def(py::init([](int64_t comm, int64_t float_type, int64_t double_type, int64_t sum_op, int handle_bytes) {
-             return MpiHandles{comm, float_type, double_type, sum_op, handle_bytes};
+      .def(py::init([](int64_t comm, int64_t float_type, int64_t double_type, int64_t sum_op, int handle_bytes,
+                       int64_t in_place) {
+             return MpiHandles{comm, float_type, double_type, sum_op, handle_bytes, in_place};
            }),
-           py::arg("comm"), py::arg("float_type"), py::arg("double_type"), py::arg("sum_op"), py::arg("handle_bytes"));
+           py::arg("comm"), py::arg("float_type"), py::arg("double_type"), py::arg("sum_op"), py::arg("handle_bytes"),
+           py::arg("in_place") = 0);
 
   py::class_<Collective, std::shared_ptr<Collective>>(m, "Collective")
       .def(py::init<std::string, MpiHandles, int, int>(), py::arg("library"), py::arg("handles"), py::arg("rank"),

@@ -39,14 +39,17 @@ template <typename T>
 void Collective::allreduce(T* data, int64_t n, int64_t type, std::vector<T>& send) {
   if (n < 0 || (n > 0 && data == nullptr)) throw std::invalid_argument("collective: bad buffer");
   if (size_ == 1 || n == 0) return;
-  send.assign(data, data + n);
+  // In place saves a copy of the buffer (a gradient's megabytes every step) where the library's
+  // MPI_IN_PLACE is known.
+  const bool in_place = handles_.in_place != 0;
+  if (!in_place) send.assign(data, data + n);
   for (int64_t first = 0; first < n; first += INT_MAX) {  // MPI counts are ints
     const int count = static_cast<int>(std::min<int64_t>(INT_MAX, n - first));
+    const void* from = in_place ? reinterpret_cast<const void*>(static_cast<intptr_t>(handles_.in_place))
+                                : static_cast<const void*>(send.data() + first);
     const int status = handles_.handle_bytes == 4
-                           ? call<int32_t>(allreduce_, send.data() + first, data + first, count, type, handles_.sum_op,
-                                           handles_.comm)
-                           : call<int64_t>(allreduce_, send.data() + first, data + first, count, type, handles_.sum_op,
-                                           handles_.comm);
+                           ? call<int32_t>(allreduce_, from, data + first, count, type, handles_.sum_op, handles_.comm)
+                           : call<int64_t>(allreduce_, from, data + first, count, type, handles_.sum_op, handles_.comm);
     if (status != 0) throw std::runtime_error("collective: MPI_Allreduce failed with code " + std::to_string(status));
   }
 }

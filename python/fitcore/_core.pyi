@@ -141,7 +141,7 @@ class Trainer:
     def seed(self) -> int:
         ...
 class MpiHandles:
-    def __init__(self, comm: typing.SupportsInt | typing.SupportsIndex, float_type: typing.SupportsInt | typing.SupportsIndex, double_type: typing.SupportsInt | typing.SupportsIndex, sum_op: typing.SupportsInt | typing.SupportsIndex, handle_bytes: typing.SupportsInt | typing.SupportsIndex) -> None:
+    def __init__(self, comm: typing.SupportsInt | typing.SupportsIndex, float_type: typing.SupportsInt | typing.SupportsIndex, double_type: typing.SupportsInt | typing.SupportsIndex, sum_op: typing.SupportsInt | typing.SupportsIndex, handle_bytes: typing.SupportsInt | typing.SupportsIndex, in_place: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
         ...
 class Collective:
     def __init__(self, library: str, handles: MpiHandles, rank: typing.SupportsInt | typing.SupportsIndex, size: typing.SupportsInt | typing.SupportsIndex) -> None:

@@ -15,6 +15,7 @@ struct MpiHandles {
   int64_t double_type = 0;
   int64_t sum_op = 0;
   int handle_bytes = 4;  // 4: MPICH's ints; 8: Open MPI's pointers
+  int64_t in_place = 0;  // the library's MPI_IN_PLACE address (MPICH: -1, Open MPI: 1); 0: unknown
 };
 
 class Collective {
@@ -37,7 +38,7 @@ class Collective {
   void* allreduce_ = nullptr;  // MPI_Allreduce
   MpiHandles handles_;
   int rank_ = 0, size_ = 1;
-  std::vector<float> send_float_;  // MPI_IN_PLACE differs between libraries: a send copy instead
+  std::vector<float> send_float_;  // a send copy where MPI_IN_PLACE is unknown (it differs between libraries)
   std::vector<double> send_double_;
 };
 

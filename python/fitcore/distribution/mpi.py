@@ -35,5 +35,5 @@ def world_collective():
     comm = MPI.COMM_WORLD
     handles = _core.MpiHandles(comm=MPI._handleof(comm), float_type=MPI._handleof(MPI.FLOAT),
                                double_type=MPI._handleof(MPI.DOUBLE), sum_op=MPI._handleof(MPI.SUM),
-                               handle_bytes=MPI._sizeof(MPI.Comm))
+                               handle_bytes=MPI._sizeof(MPI.Comm), in_place=int(MPI.IN_PLACE))
     return _core.Collective(_loaded_mpi_library(), handles, comm.Get_rank(), comm.Get_size())
