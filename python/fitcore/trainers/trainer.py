@@ -501,21 +501,8 @@ class Trainer:
         Returns:
             The batch's loss and metrics (before the update), as `evaluate` returns them.
         """
-        dist = distribution.active()
-        with dist.checking_together("train_on_batch"):
-            self._require_compiled("train_on_batch")
-            batch = self._adapter(x, y, sample_weight, in_memory=True)
-            core = self._core_trainer("train_on_batch", dist)
-            if batch.targets is None:
-                raise ValueError("train_on_batch: `y` is required")
-            if class_weight is not None:
-                batch = batch.with_class_weight(class_weight, self, self._compile_config.losses)
-            self._prepare_metrics(core, batch.targets)
-        dist.join(self, core, once=True)
-        self._reset_metrics(core)  # as Keras 3: the logs are this batch's alone
-        with dist.failing_together():
-            self._step_python_metrics(core, batch.arrays, lambda: core.train_batch(*batch.arrays))
-        return self._batch_result(core, return_dict)
+        return self._on_batch("train_on_batch", x, y, sample_weight, class_weight, return_dict,
+                              lambda core, batch: core.train_batch(*batch.arrays))
 
     @guarded("test_on_batch")
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -530,19 +517,27 @@ class Trainer:
         Returns:
             The loss and metrics, as `evaluate` returns them.
         """
+        # Data-parallel: each process's batch is its own part of the batch.
+        return self._on_batch("test_on_batch", x, y, sample_weight, None, return_dict,
+                              lambda core, batch: core.evaluate(*batch.arrays, batch.num_samples, own_rows=True))
+
+    def _on_batch(self, what, x, y, sample_weight, class_weight, return_dict, run):
+        """train_on_batch / test_on_batch: the checks (failing together in every process of a
+        data-parallel run), then `run(core, batch)` on the batch's arrays."""
         dist = distribution.active()
-        with dist.checking_together("test_on_batch"):
-            self._require_compiled("test_on_batch")
+        with dist.checking_together(what):
+            self._require_compiled(what)
             batch = self._adapter(x, y, sample_weight, in_memory=True)
-            core = self._core_trainer("test_on_batch", dist)
+            core = self._core_trainer(what, dist)
             if batch.targets is None:
-                raise ValueError("test_on_batch: `y` is required")
+                raise ValueError(f"{what}: `y` is required")
+            if class_weight is not None:
+                batch = batch.with_class_weight(class_weight, self, self._compile_config.losses)
             self._prepare_metrics(core, batch.targets)
         dist.join(self, core, once=True)
-        self._reset_metrics(core)
-        with dist.failing_together():  # each process's batch is its own part of the batch
-            self._step_python_metrics(core, batch.arrays,
-                                      lambda: core.evaluate(*batch.arrays, batch.num_samples, own_rows=True))
+        self._reset_metrics(core)  # as Keras 3: the logs are this batch's alone
+        with dist.failing_together():
+            self._step_python_metrics(core, batch.arrays, lambda: run(core, batch))
         return self._batch_result(core, return_dict)
 
     @guarded("predict_on_batch")
