@@ -116,10 +116,21 @@ def per_process_streams():
     model = classifier()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(list(batches()), epochs=2, validation_data=list(batches())[:3], verbose=0)
+    class Parts(fc.utils.PyDataset):  # batch i: this process's part of global batch i of 48
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            rows = slice(48 * i + 48 * self.data_shard_id // self.num_processes,
+                         48 * i + 48 * (self.data_shard_id + 1) // self.num_processes)
+            return x[rows], y[rows]
+
+    more = model.fit(Parts(), epochs=2, shuffle=True, verbose=0)
     mine = my_part(64)
     on_batch = model.train_on_batch(x[:64][mine], y[:64][mine], return_dict=True)
     tested = model.test_on_batch(x[64:128][mine], y[64:128][mine], return_dict=True)
-    return {"history": history.history, "train_on_batch": on_batch, "test_on_batch": tested, "weights": flat(model)}
+    return {"history": history.history, "py_dataset": more.history, "train_on_batch": on_batch, "test_on_batch": tested,
+            "weights": flat(model)}
 
 
 def flat(model):

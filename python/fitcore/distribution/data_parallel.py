@@ -41,9 +41,11 @@ class DataParallel:
     Data: in-memory arrays and memmaps are sharded by row: every process passes the same arrays
     and reads only its part of each batch. Generators, datasets and `PyDataset`s are per process:
     each yields that process's part of every batch (ask `data_shard_id` and `num_processes`), and
-    all of them must yield the same number of batches. Callbacks run in every process on the same
-    logs; progress, CSV logs, checkpoints, TensorBoard files, backups and `model.save` are written
-    by process 0 alone. Metrics written in Python are not supported.
+    all of them must yield the same number of batches. `predict` computes every row it is given in
+    every process (the same result everywhere). Callbacks run in every process on the same logs;
+    progress, CSV logs, checkpoints, TensorBoard files, backups and `model.save` are written by
+    process 0 alone (the others return at once, so read a saved file after the next `fit` or a
+    barrier, not right away). Metrics written in Python are not supported.
 
     Args:
         device_mesh: accepted for Keras compatibility; must be None.

@@ -10,6 +10,11 @@ class PyDataset:
     when shuffle=True; with steps_per_epoch beyond its length it starts again from its first batch
     (reshuffled), so every epoch has its steps.
 
+    In a data-parallel run (`fc.distribution.DataParallel`, launched with `mpiexec -n K`), each
+    process has its own PyDataset, whose batch `index` is that process's part of the global batch
+    `index`: `data_shard_id` and `num_processes` say which part. Every process's dataset must have
+    the same length; shuffled orders are the same in every process.
+
     Args:
         workers: accepted for Keras compatibility; fitcore reads one batch at a time, in the
             calling thread.
@@ -38,6 +43,20 @@ class PyDataset:
     def num_batches(self):
         """The number of batches (`len(self)`)."""
         return len(self)
+
+    @property
+    def data_shard_id(self):
+        """This process's index in a data-parallel run (0 in a one-process run)."""
+        from fitcore.distribution import active
+
+        return active().data_shard_id
+
+    @property
+    def num_processes(self):
+        """The number of processes of a data-parallel run (1 in a one-process run)."""
+        from fitcore.distribution import active
+
+        return active().num_processes
 
 
 Sequence = PyDataset
