@@ -143,8 +143,30 @@ void Trainer::check_data(const Arrays& data, bool with_targets) const {
   }
 }
 
+void Trainer::settle_losses(Tally& t, bool over_processes) {
+  const size_t outputs = losses_.size();
+  if (over_processes) collective_->sum(t.pending_sums.data(), static_cast<int64_t>(t.pending_sums.size()));
+  for (size_t b = 0; b < t.pending_rows.size(); ++b) {
+    const int64_t rows = t.pending_rows[b];
+    double total = 0.0;
+    for (size_t o = 0; o < outputs; ++o) {
+      const int64_t elements = rows * (network_->output_width(o) / network_->output_last_dim(o));
+      const double value = static_cast<float>(t.pending_sums[b * outputs + o] / static_cast<double>(elements));
+      t.output_losses[o].add(value, static_cast<double>(rows));
+      total += loss_specs_[o].weight * value;
+    }
+    t.loss.add(total + t.pending_penalty[b], static_cast<double>(rows));
+  }
+  t.pending_sums.clear();
+  t.pending_rows.clear();
+  t.pending_penalty.clear();
+}
+
 void Trainer::reset_metrics() {
   Tally& t = tally();
+  t.pending_sums.clear();
+  t.pending_rows.clear();
+  t.pending_penalty.clear();
   t.loss.reset();
   for (auto& tracker : t.output_losses) tracker.reset();
   for (auto& m : t.metrics) m->reset();
@@ -152,7 +174,8 @@ void Trainer::reset_metrics() {
 
 std::vector<double> Trainer::results() {
   Tally& t = tally();
-  std::vector<double> out{t.loss.result()};  // losses are the whole batches' already (measure)
+  settle_losses(t, collective_ != nullptr);  // data-parallel: every process's loss sums, added in one call
+  std::vector<double> out{t.loss.result()};
   if (t.output_losses.size() > 1)
     for (const auto& tracker : t.output_losses) out.push_back(tracker.result());
   // Data-parallel: each process's metrics saw its own rows. Their accumulators, added over the
@@ -362,7 +385,8 @@ void Trainer::gather_batch(const Arrays& data, const int64_t* index, int64_t fir
 void Trainer::measure(int64_t rows, bool with_grad, const Shard& shard, const Workspace& ws, Tally& t) {
   Network& net = *network_;
   const int64_t batch_rows = shard.batch_rows < 0 ? rows : shard.batch_rows;
-  std::vector<double> sums(losses_.size(), 0.0);
+  const size_t first_sum = t.pending_sums.size();
+  t.pending_sums.resize(first_sum + losses_.size(), 0.0);  // capacity kept across batches: no allocation
   for (size_t o = 0; o < losses_.size(); ++o) {
     const int64_t dim = net.output_last_dim(o);
     const int64_t per_sample = net.output_width(o) / dim;
@@ -381,18 +405,12 @@ void Trainer::measure(int64_t rows, bool with_grad, const Shard& shard, const Wo
     // The mean over the whole batch's elements (every process's, when data-parallel).
     a.grad_scale = loss_specs_[o].weight / static_cast<float>(batch_rows * per_sample);
     losses_[o]->compute(a);
-    for (int64_t e = 0; e < elements; ++e) sums[o] += t.element_losses[static_cast<size_t>(e)];  // in order: thread-count independent
+    double& sum = t.pending_sums[first_sum + o];
+    for (int64_t e = 0; e < elements; ++e) sum += t.element_losses[static_cast<size_t>(e)];  // in order: thread-count independent
   }
-  if (shard.collective) shard.collective->sum(sums.data(), static_cast<int64_t>(sums.size()));
-  double total = 0.0;
-  for (size_t o = 0; o < losses_.size(); ++o) {
-    const int64_t elements = batch_rows * (net.output_width(o) / net.output_last_dim(o));
-    const double value = static_cast<float>(sums[o] / static_cast<double>(elements));
-    t.output_losses[o].add(value, static_cast<double>(batch_rows));
-    total += loss_specs_[o].weight * value;
-  }
-  total += net.penalty();  // as Keras: the reported loss (training and validation) includes regularizers
-  t.loss.add(total, static_cast<double>(batch_rows));
+  t.pending_rows.push_back(batch_rows);
+  t.pending_penalty.push_back(net.penalty());  // as Keras: the reported loss includes regularizers
+  if (!shard.collective) settle_losses(t, false);  // one process: no sums to wait for
 
   for (size_t m = 0; m < t.metrics.size(); ++m) {
     const auto o = static_cast<size_t>(t.metric_specs[m].output);

@@ -112,10 +112,17 @@ class Trainer {
     Buffer element_losses;
     MeanTracker loss;
     std::vector<MeanTracker> output_losses;
+    // Batches measured but not yet in the loss trackers (data-parallel: their loss sums are this
+    // process's alone until results() adds them over the processes, all batches in one call).
+    std::vector<double> pending_sums;     // per batch, one sum of element losses per output
+    std::vector<int64_t> pending_rows;    // per batch, its rows over all processes
+    std::vector<double> pending_penalty;  // per batch, the regularization penalty it was measured with
   };
   class TrainingGuard;  // marks the trainer as training for one call
 
   Tally& tally();  // the calling thread's, with the current metrics
+  // The pending batches into the loss trackers, their sums first added over the processes.
+  void settle_losses(Tally& t, bool over_processes);
   void gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows, Workspace& ws, Tally& t);
   void step(int64_t rows, const Shard& shard, Tally& t);  // forward, loss, backward, update
   // Losses (+ gradients), metrics.
