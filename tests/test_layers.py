@@ -303,6 +303,27 @@ def test_batch_norm_moving_statistics_after_one_step():
     np.testing.assert_allclose(moving_variance, 1.0 * 0.9 + var * 0.1, rtol=1e-5)
 
 
+def test_batch_norm_statistics_of_large_batches_in_parallel_blocks(restore_threads):
+    # 4096 values per channel: statistics summed in blocks of rows, on two threads; a mean far from
+    # zero checks the two-pass variance (a one-pass sum of squares would lose it to cancellation).
+    x = RNG.normal(1000.0, 0.5, size=(128, 32, 16)).astype(np.float32)
+    mean, var = x.astype(np.float64).mean(axis=(0, 1)), x.astype(np.float64).var(axis=(0, 1))
+
+    def step(threads):
+        fc.config.set_num_threads(threads)
+        fc.utils.set_random_seed(3)
+        model = fc.Sequential([fc.Input((32, 16)), L.BatchNormalization(momentum=0.5), L.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        model.train_on_batch(x, np.ones((128, 32, 1), np.float32))
+        return model.get_weights()
+
+    one, two = step(1), step(2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(one[2], 0.5 * mean, rtol=1e-6)
+    np.testing.assert_allclose(one[3], 0.5 + 0.5 * var, rtol=1e-5)
+
+
 def test_batch_norm_inference_uses_moving_statistics():
     model = fc.Sequential([fc.Input((3,)), L.BatchNormalization(epsilon=0.01)])
     gamma, beta, mm, mv = normal(3), normal(3), normal(3), RNG.uniform(0.5, 2, 3).astype(np.float32)
