@@ -79,7 +79,8 @@ def functional_two_outputs():
 
 
 def memmap_input(path):
-    x, y = data(400)
+    # 385 rows at batch 48: a last batch of one row, so process 0 reads no rows of it.
+    x, y = data(385)
     xm = np.lib.format.open_memmap(path + ".x.npy", mode="w+" if RANK == 0 else "r", dtype=np.float32,
                                    shape=x.shape) if RANK == 0 else None
     if RANK == 0:

@@ -300,14 +300,17 @@ const Buffer& Trainer::compute_gradients(const Arrays& batch) {
 }
 
 void Trainer::evaluate(const Arrays& data, int64_t batch_size, bool own_rows) {
-  if (batch_size <= 0) throw std::invalid_argument("trainer: batch_size must be positive");
+  if (batch_size <= 0 && !own_rows) throw std::invalid_argument("trainer: batch_size must be positive");
   check_data(data, true);
   ScopedThreads threads(num_threads());
   Network& net = *network_;
   WorkspaceLease lease = net.lease_workspace();
   Tally& t = tally();
   const int64_t n = data.rows();
-  for (int64_t first = 0; first < n; first += batch_size) {
+  // own_rows: one batch, of which `data` is this process's part; it may be empty, and still meets
+  // the other processes' in the collectives.
+  if (own_rows) batch_size = std::max<int64_t>(n, 1);
+  for (int64_t first = 0; first < n || (own_rows && first == 0); first += batch_size) {
     const int64_t rows = std::min(batch_size, n - first);
     int64_t mine = rows;
     const Shard shard = own_rows ? place_own_rows(rows) : split_batch(rows, mine);

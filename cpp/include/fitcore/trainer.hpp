@@ -89,7 +89,7 @@ class Trainer {
   void train_batch(const Arrays& batch);
   // Accumulates metrics over the rows of `data` in order, `batch_size` at a time. Data-parallel:
   // every process is handed the same rows and evaluates its part of each batch, or, with
-  // `own_rows`, each process's `data` is its own part of the batches.
+  // `own_rows`, each process's `data` is its own part (possibly empty) of one batch.
   void evaluate(const Arrays& data, int64_t batch_size, bool own_rows = false);
   // Gradients of the training loss on all rows of `batch` (this process's alone), updating nothing.
   const Buffer& compute_gradients(const Arrays& batch);

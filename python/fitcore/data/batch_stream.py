@@ -27,7 +27,7 @@ def unpack_element(element, num_inputs, where):
     return element, None, None
 
 
-def standardize_element(element, model, losses, where, class_weight=None, need_targets=True):
+def standardize_element(element, model, losses, where, class_weight=None, need_targets=True, allow_empty=False):
     """A yielded element as the core's arrays, checked against the model.
 
     Args:
@@ -37,6 +37,7 @@ def standardize_element(element, model, losses, where, class_weight=None, need_t
         where: the element's place ("the batch `x` yielded at step 3 of epoch 2"), prefixed to errors.
         class_weight: `{class_index: weight}` multiplied into the weights, or None.
         need_targets: False for predict: y and sample_weight are dropped.
+        allow_empty: an element of no rows is fine (a data-parallel process's part of a small batch).
 
     Returns:
         `(inputs, targets, weights)`: lists of float32 arrays, one per model input / output
@@ -51,7 +52,8 @@ def standardize_element(element, model, losses, where, class_weight=None, need_t
     if not need_targets:
         y = sample_weight = None
     try:
-        batch = ArrayAdapter.from_user_data(x, model, y=y, sample_weight=sample_weight, losses=losses)
+        batch = ArrayAdapter.from_user_data(x, model, y=y, sample_weight=sample_weight, losses=losses,
+                                            allow_empty=allow_empty)
         weights = batch.weights
         if class_weight is not None:
             weights = apply_class_weight(class_weight, batch.targets, weights, model, losses)

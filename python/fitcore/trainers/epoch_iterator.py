@@ -95,6 +95,11 @@ class EpochIterator:
         return self.adapter.arrays is not None and not self.stepwise
 
     @property
+    def _reads_parts(self):
+        """Each process reads its part of every batch (lazily read arrays, data-parallel)."""
+        return self.adapter.splits_by_row and self.distribution.distributed
+
+    @property
     def num_steps(self):
         """Steps an epoch has, as the progress bar and callbacks' params show it (None: unknown)."""
         batches = self.adapter.num_batches(self.batch_size)
@@ -157,7 +162,7 @@ class EpochIterator:
         self._pass = (self._pass[0], self._pass[1] + 1) if continuing else (epoch, 0)
         self._pass_steps = 0
         seed = (self.seed, *self._pass)
-        if self.adapter.splits_by_row and self.distribution.distributed:
+        if self._reads_parts:
             part = (self.distribution.data_shard_id, self.distribution.num_processes)
             self._iterator = iter(self.adapter.iterate(self.batch_size, self.shuffle, seed, part=part))
         else:
@@ -235,8 +240,9 @@ class EpochIterator:
 
     def _standardize(self, element, step, epoch):
         where = f"the batch `{self.arg}` yielded at step {step + 1} of epoch {epoch + 1}"
+        # A process's part of a batch smaller than the number of processes may hold no rows.
         return standardize_element(element, self.model, self.losses, where, class_weight=self.class_weight,
-                                   need_targets=self.need_targets)
+                                   need_targets=self.need_targets, allow_empty=self._reads_parts)
 
 
 _END = object()  # a pass ended (distinct from any element a user's data can yield)

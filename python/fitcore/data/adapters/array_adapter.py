@@ -27,7 +27,7 @@ class ArrayAdapter(DataAdapter):
         self.weights = weights
 
     @classmethod
-    def from_user_data(cls, x, model, y=None, sample_weight=None, losses=None, arg_prefix=""):
+    def from_user_data(cls, x, model, y=None, sample_weight=None, losses=None, arg_prefix="", allow_empty=False):
         """Validates x / y / weights against the model and converts them (zero-copy when float32).
 
         Args:
@@ -37,12 +37,14 @@ class ArrayAdapter(DataAdapter):
             sample_weight: the weights, or None.
             losses: the compiled losses (they check the targets), or None.
             arg_prefix: prefixed to argument names in errors.
+            allow_empty: no rows is fine (a data-parallel process's part of a batch smaller than
+                the number of processes).
 
         Returns:
             The adapter.
         """
         inputs = standardize_inputs(model, x, arg=arg_prefix + "x")
-        if not inputs[0].shape[0]:
+        if not inputs[0].shape[0] and not allow_empty:
             raise ValueError(f"`{arg_prefix}x` is empty: it has no samples")
         targets = standardize_targets(model, y, losses, arg=arg_prefix + "y") if y is not None else None
         weights = standardize_sample_weights(model, sample_weight, inputs[0].shape[0],
