@@ -34,6 +34,27 @@ struct VecMath {
   void (*adam)(float* w, const float* g, float* m, float* v, int64_t n, float alpha, float a1, float a2, float eps);
   // SGD with momentum (m = mu m - lr g; w += m, or w += mu m - lr g with nesterov).
   void (*sgd_momentum)(float* w, const float* g, float* m, int64_t n, float lr, float mu, bool nesterov);
+  // Keras's RMSprop step over n values (v = rho v + (1 - rho) g^2; centered: a = rho a + (1 - rho) g,
+  // denominator v - a^2; increment lr g / sqrt(denominator + eps); momentum: m = mu m + increment,
+  // w -= m; else w -= increment). a (centered) and m (momentum) are null when unused.
+  void (*rmsprop)(float* w, const float* g, float* v, float* a, float* m, int64_t n, float lr, float rho, float mu,
+                  float eps);
+  // Keras's Adagrad step (a += g^2; w -= lr g / sqrt(a + eps)).
+  void (*adagrad)(float* w, const float* g, float* a, int64_t n, float lr, float eps);
+  // Gradient clipping's sweeps: g = g * c / d (clipnorm's per-variable form, in that order), and
+  // g = min(max(g, -v), v) (clipvalue; NaN stays NaN).
+  void (*scale_ratio)(float* g, int64_t n, float c, float d);
+  void (*clip_value)(float* g, int64_t n, float v);
+  // Sum of g^2 in double over 8 lanes (lane k takes the values at k mod 8, the tail after the last
+  // whole 8 goes to lane 0, the lanes then summed in order): the products are exact in double, so
+  // every level gives the same bits.
+  double (*sum_of_squares)(const float* g, int64_t n);
+  // GaussianNoise: y[i] = x[i] + stddev * standard_normal(key, counter + i), bit for bit the scalar
+  // generator of random.hpp (log and cos in double, each rounded once to float). x and y may alias.
+  void (*gaussian_noise)(uint64_t key, uint64_t counter, float stddev, const float* x, float* y, int64_t n);
+  // The Box-Muller step alone, z = sqrt(-2 log u1) cos(2 pi u2), for u1, u2 on the generator's grid
+  // (u1 = 1 - k 2^-24, u2 = k 2^-24, k in [0, 2^24)): the test hook that sweeps the whole grid.
+  void (*box_muller)(const float* u1, const float* u2, float* z, int64_t n);
   // The peak probe: `iterations` rounds of 12 independent packet multiply-add chains; returns a
   // sum of the chains so the work cannot be optimised away.
   float (*fma_loop)(int64_t iterations);
