@@ -9,7 +9,7 @@
 // - everything here has internal linkage (anonymous namespace): each level gets its own copy;
 // - each level instantiates Eigen only on its own packet type (no level shares one with another);
 // - every entry point is flattened, so the Eigen templates it calls are inlined into it and no
-//   out-of-line copy is emitted at all. tools/check-isa-symbols checks the built objects for it.
+//   out-of-line copy is emitted at all. tools/check-isa checks the built objects for it.
 // Eigen's packet types are vector typedefs: naming them as template arguments drops attributes
 // GCC warns about, harmlessly.
 #pragma GCC diagnostic ignored "-Wignored-attributes"
