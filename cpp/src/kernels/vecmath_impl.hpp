@@ -42,6 +42,7 @@ struct LaneVectors;
     typedef float F32 __attribute__((vector_size(4 * n)));         \
     typedef double F64 __attribute__((vector_size(8 * n)));        \
   };
+FITCORE_LANE_VECTORS(2)
 FITCORE_LANE_VECTORS(4)
 FITCORE_LANE_VECTORS(8)
 FITCORE_LANE_VECTORS(16)
@@ -444,19 +445,24 @@ struct Kernels {
   }
 
   FITCORE_VECMATH_ENTRY double sum_of_squares(const float* g, int64_t n) {
-    using F64 = typename LaneVectors<8>::F64;
-    using F32 = typename LaneVectors<8>::F32;
-    F64 lane = {};
-    F32 x;
+    // The 8 lanes as 8 / ND vectors of the level's double width (a 64-byte vector on a narrower
+    // level would be split through memory).
+    constexpr int64_t K = 8 / ND;
+    using D = typename LaneVectors<ND>::F64;
+    using H = typename LaneVectors<ND>::F32;
+    D lane[K] = {};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-      std::memcpy(&x, g + i, sizeof x);
-      const F64 d = __builtin_convertvector(x, F64);
-      lane += d * d;  // exact products, so a fused multiply-add rounds the same
+      for (int64_t k = 0; k < K; ++k) {
+        H x;
+        std::memcpy(&x, g + i + k * ND, sizeof x);
+        const D d = __builtin_convertvector(x, D);
+        lane[k] += d * d;  // exact products, so a fused multiply-add rounds the same
+      }
     }
-    for (; i < n; ++i) lane[0] += static_cast<double>(g[i]) * g[i];
-    double s = 0.0;
-    for (int k = 0; k < 8; ++k) s += lane[k];
+    double s = lane[0][0];
+    for (; i < n; ++i) s += static_cast<double>(g[i]) * g[i];  // the tail goes to lane 0
+    for (int64_t k = 1; k < 8; ++k) s += lane[k / ND][k % ND];
     return s;
   }
 
