@@ -325,6 +325,7 @@ PYBIND11_MODULE(_core, m) {
     kernels::vecmath().box_muller(u1.data(), u2.data(), z.mutable_data(), u1.size());
     return z;
   });
+  m.def("_sum_of_squares", [](const Floats& x) { return kernels::vecmath().sum_of_squares(x.data(), x.size()); });
   m.def("_standard_normal", [](uint64_t key, uint64_t counter, int64_t n) {  // the scalar generator
     if (n < 0) throw std::invalid_argument("n must be >= 0");
     Floats z(n);

@@ -1,12 +1,16 @@
 #pragma once
-// Vectorised elementwise math (activations, softmax rows, dropout masks, optimizer sweeps), one
-// table of kernels per instruction-set level. Each level's kernels are compiled in their own file
-// (vecmath_baseline.cpp, vecmath_avx2.cpp, vecmath_avx512.cpp) from one generic source over Eigen's
-// packet math (pexp, plog1p, pexpm1, ptanh, erf: vetted implementations, not polynomials of ours),
-// and vecmath() hands out the table of kernels::active_isa(). Kernels are single-threaded and work
-// on any range: callers split the work into fixed chunks (parallel_chunks), so the bits never
-// depend on the thread count. Between levels, results may differ in the last bits (lane counts and
-// fused multiply-adds differ), except dropout masks: integer hashing, the same bits at every level.
+// Vectorised elementwise math (activations, softmax rows, dropout masks, GaussianNoise, optimizer
+// sweeps and gradient clipping), one table of kernels per instruction-set level. Each level's
+// kernels are compiled in their own file (vecmath_baseline.cpp, vecmath_avx2.cpp,
+// vecmath_avx512.cpp) from one generic source over Eigen's packet math (pexp, plog, plog1p, pexpm1,
+// ptanh, erf: vetted implementations, not polynomials of ours; Eigen 3.4 has no double cos, so
+// GaussianNoise's uses fdlibm's kernel polynomials, checked over its whole input grid), and
+// vecmath() hands out the table of kernels::active_isa(). Kernels are single-threaded and work on
+// any range: callers split the work into fixed chunks (parallel_chunks), so the bits never depend
+// on the thread count. Between levels, results may differ in the last bits (lane counts and fused
+// multiply-adds differ), except dropout masks (integer hashing), GaussianNoise's draws (log and cos
+// in double, rounded once to float) and sum_of_squares (exact products): the same bits at every
+// level.
 #include <cstdint>
 
 #include "fitcore/activations.hpp"
