@@ -140,11 +140,11 @@ def test_dropout_keeps_the_expected_fraction(isa):
 
 
 def sum_of_squares_reference(x):
-    """The clipping norm's sum: lane k sums x[i]^2 (float64) for i = k mod 8 in order, the tail after
-    the last whole 8 goes to lane 0, then the lanes are added in order."""
-    whole = x.size // 8 * 8
+    """The clipping norm's sum: lane k sums x[i]^2 (float64) for i = k mod 16 in order, the tail after
+    the last whole 16 goes to lane 0, then the lanes are added in order."""
+    whole = x.size // 16 * 16
     squares = x.astype(np.float64) ** 2
-    lanes = np.cumsum(squares[:whole].reshape(-1, 8), axis=0)[-1] if whole else np.zeros(8)  # cumsum: in order
+    lanes = np.cumsum(squares[:whole].reshape(-1, 16), axis=0)[-1] if whole else np.zeros(16)  # cumsum: in order
     s = lanes[0]
     for v in squares[whole:]:
         s += v
@@ -153,7 +153,7 @@ def sum_of_squares_reference(x):
     return s
 
 
-@pytest.mark.parametrize("n", [0, 3, 8, 1001, 16384])
+@pytest.mark.parametrize("n", [0, 3, 16, 1001, 16384])
 def test_sum_of_squares_is_the_same_at_every_level(isa, n):
     x = np.random.default_rng(n).normal(0, 3, n).astype(np.float32)
     assert _core._sum_of_squares(x) == sum_of_squares_reference(x)

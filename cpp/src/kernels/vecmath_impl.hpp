@@ -445,14 +445,15 @@ struct Kernels {
   }
 
   FITCORE_VECMATH_ENTRY double sum_of_squares(const float* g, int64_t n) {
-    // The 8 lanes as 8 / ND vectors of the level's double width (a 64-byte vector on a narrower
-    // level would be split through memory).
-    constexpr int64_t K = 8 / ND;
+    // The 16 lanes as 16 / ND vectors of the level's double width (a wider generic vector would go
+    // through memory). Each lane is one chain of dependent adds: 16 of them keep 2 (AVX-512) to 8
+    // (SSE2) vector adds in flight, enough to stream from memory.
+    constexpr int64_t kLanes = 16, K = kLanes / ND;
     using D = typename LaneVectors<ND>::F64;
     using H = typename LaneVectors<ND>::F32;
     D lane[K] = {};
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
+    for (; i + kLanes <= n; i += kLanes) {
       for (int64_t k = 0; k < K; ++k) {
         H x;
         std::memcpy(&x, g + i + k * ND, sizeof x);
@@ -462,7 +463,7 @@ struct Kernels {
     }
     double s = lane[0][0];
     for (; i < n; ++i) s += static_cast<double>(g[i]) * g[i];  // the tail goes to lane 0
-    for (int64_t k = 1; k < 8; ++k) s += lane[k / ND][k % ND];
+    for (int64_t k = 1; k < kLanes; ++k) s += lane[k / ND][k % ND];
     return s;
   }
 

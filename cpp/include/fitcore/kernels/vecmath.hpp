@@ -49,8 +49,8 @@ struct VecMath {
   // g = min(max(g, -v), v) (clipvalue; NaN stays NaN).
   void (*scale_ratio)(float* g, int64_t n, float c, float d);
   void (*clip_value)(float* g, int64_t n, float v);
-  // Sum of g^2 in double over 8 lanes (lane k takes the values at k mod 8, the tail after the last
-  // whole 8 goes to lane 0, the lanes then summed in order): the products are exact in double, so
+  // Sum of g^2 in double over 16 lanes (lane k takes the values at k mod 16, the tail after the last
+  // whole 16 goes to lane 0, the lanes then summed in order): the products are exact in double, so
   // every level gives the same bits.
   double (*sum_of_squares)(const float* g, int64_t n);
   // GaussianNoise: y[i] = x[i] + stddev * standard_normal(key, counter + i), bit for bit the scalar
