@@ -4,6 +4,7 @@ ids, construction- and call-time errors, and the get_config round trip."""
 import numpy as np
 import pytest
 from conftest import core_gradients, core_training_loss
+from isa_levels import isa, level_params
 from reference import (ACTIVATIONS, batch_norm, check_gradients, dense, numeric_gradient, per_element_loss,
                        reduced_loss)
 
@@ -199,17 +200,20 @@ def test_dropout_and_noise_same_seed_same_bits_any_thread_count():
     assert loss_other != loss_1
 
 
-def test_noise_and_dropout_draws_do_not_depend_on_the_thread_count():
-    # The training-mode forward alone (noise, dropout, then a fixed sum), bit for bit.
+@pytest.mark.parametrize("level", level_params())
+def test_noise_and_dropout_draws_do_not_depend_on_the_thread_count(level):
+    # The training-mode forward alone (noise, dropout, then a fixed sum), bit for bit, with the
+    # kernels of each instruction-set level.
     default_threads = fc.config.get_num_threads()
     x = np.random.default_rng(1).normal(size=(256, 512)).astype(np.float32)
     losses = []
-    for threads in (1, 2, 1):
-        fc.config.set_num_threads(threads)
-        fc.utils.set_random_seed(9)
-        model = fc.Sequential([fc.Input((512,)), L.GaussianNoise(1.0), L.Dropout(0.5), L.Dense(1)])
-        model.compile(optimizer="sgd", loss="mse")
-        losses.append(core_training_loss(model, x, np.zeros((256, 1), np.float32)))
+    with isa(level):
+        for threads in (1, 2, 1):
+            fc.config.set_num_threads(threads)
+            fc.utils.set_random_seed(9)
+            model = fc.Sequential([fc.Input((512,)), L.GaussianNoise(1.0), L.Dropout(0.5), L.Dense(1)])
+            model.compile(optimizer="sgd", loss="mse")
+            losses.append(core_training_loss(model, x, np.zeros((256, 1), np.float32)))
     fc.config.set_num_threads(default_threads)
     assert losses[0] == losses[1] == losses[2]
 

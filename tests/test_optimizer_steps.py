@@ -8,6 +8,7 @@ import pytest
 
 import fitcore as fc
 from conftest import weight_offsets
+from isa_levels import isa, level_params
 
 RNG = np.random.default_rng(11)
 X = RNG.normal(size=(8, 3)).astype(np.float32)
@@ -343,3 +344,74 @@ def test_exclude_from_weight_decay_matches_the_weight_name_not_the_layer_path():
     model.fit(X, Y, batch_size=8, epochs=5, shuffle=False, verbose=0)
     for got, want in zip(model.get_weights(), params):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
+
+
+# --- The vectorised sweeps at every instruction-set level --------------------------------------
+# A model wide enough that each weight fills whole packets at every level and leaves a tail
+# (37 x 19 kernel: 703 values; 19 biases), so both the packet loop and the padded tail run.
+WIDE_X = np.random.default_rng(5).normal(size=(32, 37)).astype(np.float32)
+WIDE_Y = np.random.default_rng(6).normal(size=(32, 19)).astype(np.float32)
+
+VECTOR_CASES = {  # name: (optimizer, a fresh float64 reference: it keeps the slots)
+    "rmsprop": (lambda: fc.optimizers.RMSprop(0.01), lambda: _keras_apply(_keras_rmsprop(0.01), 0.01)),
+    "rmsprop_rho_momentum": (lambda: fc.optimizers.RMSprop(0.01, rho=0.7, momentum=0.6, epsilon=1e-4),
+                             lambda: _keras_apply(_keras_rmsprop(0.01, rho=0.7, momentum=0.6, eps=1e-4), 0.01)),
+    "rmsprop_centered": (lambda: fc.optimizers.RMSprop(0.005, centered=True),
+                         lambda: _keras_apply(_keras_rmsprop(0.005, centered=True), 0.005)),
+    "rmsprop_centered_momentum": (lambda: fc.optimizers.RMSprop(0.005, rho=0.8, momentum=0.9, centered=True),
+                                  lambda: _keras_apply(_keras_rmsprop(0.005, rho=0.8, momentum=0.9, centered=True), 0.005)),
+    "adagrad": (lambda: fc.optimizers.Adagrad(0.1), lambda: _keras_apply(_keras_adagrad(0.1), 0.1)),
+    "adagrad_initial_epsilon": (lambda: fc.optimizers.Adagrad(0.05, initial_accumulator_value=0.01, epsilon=1e-3),
+                                lambda: _keras_apply(_keras_adagrad(0.05, 0.01, 1e-3), 0.05)),
+    "rmsprop_clipnorm": (lambda: fc.optimizers.RMSprop(0.01, clipnorm=0.05),
+                         lambda: _keras_apply(_keras_rmsprop(0.01), 0.01, clipnorm=0.05)),
+    "adagrad_global_clipnorm": (lambda: fc.optimizers.Adagrad(0.1, global_clipnorm=0.05),
+                                lambda: _keras_apply(_keras_adagrad(0.1), 0.1, global_clipnorm=0.05)),
+    "adagrad_clipvalue": (lambda: fc.optimizers.Adagrad(0.1, clipvalue=0.01),
+                          lambda: _keras_apply(_keras_adagrad(0.1), 0.1, clipvalue=0.01)),
+}
+
+
+def _wide_grads(kernel, bias):
+    err = WIDE_X.astype(np.float64) @ kernel + bias - WIDE_Y
+    scale = 2.0 / err.size
+    return [scale * WIDE_X.T @ err, scale * err.sum(0)]
+
+
+@pytest.mark.parametrize("level", level_params())
+@pytest.mark.parametrize("case", list(VECTOR_CASES))
+def test_vectorised_steps_match_keras_formulas_at_each_level(level, case):
+    make, make_reference = VECTOR_CASES[case]
+    reference = make_reference()
+    with isa(level):
+        model = fc.Sequential([fc.Input((37,)), fc.layers.Dense(19, bias_initializer="ones")])
+        model.compile(optimizer=make(), loss="mse")
+        params = [w.astype(np.float64) for w in model.get_weights()]
+        start = [p.copy() for p in params]
+        for t in range(1, 7):
+            params = reference(params, _wide_grads(*params), t)
+        model.fit(WIDE_X, WIDE_Y, batch_size=32, epochs=6, shuffle=False, verbose=0)
+        got = model.get_weights()
+    assert max(np.abs(p - s).max() for p, s in zip(params, start)) > 1e-3  # the steps moved the weights
+    for g, w in zip(got, params):
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("level", level_params())
+@pytest.mark.parametrize("case", ["rmsprop_centered_momentum", "adagrad_clipvalue", "rmsprop_clipnorm",
+                                  "adagrad_global_clipnorm"])
+def test_vectorised_steps_do_not_depend_on_the_thread_count(level, case, restore_threads):
+    # 400 x 400 + 400 weights: above the size where the core splits the sweeps over threads.
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(64, 400)).astype(np.float32), rng.normal(size=(64, 400)).astype(np.float32)
+    weights = []
+    with isa(level):
+        for threads in (1, 2):
+            fc.config.set_num_threads(threads)
+            fc.utils.set_random_seed(4)
+            model = fc.Sequential([fc.Input((400,)), fc.layers.Dense(400)])
+            model.compile(optimizer=VECTOR_CASES[case][0](), loss="mse")
+            model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+            weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)

@@ -2,8 +2,9 @@
 AVX-512; a level the CPU lacks is skipped with a message naming it): activations forward and
 backward against float64 references over the whole float range (maximum ULP error asserted, NaN,
 inf and denormals included), softmax rows and crossentropy from logits against numpy, dropout masks
-bit for bit against the counter hash written out in numpy, and whole trainings that agree across
-levels and give the same bits at any thread count."""
+bit for bit against the counter hash written out in numpy, GaussianNoise's normal draws bit for bit
+against the scalar generator (its log and cos over their whole input grids), and whole trainings
+that agree across levels and give the same bits at any thread count."""
 import numpy as np
 import pytest
 
@@ -136,6 +137,85 @@ def test_dropout_keeps_the_expected_fraction(isa):
     x = np.ones(200_000, np.float32)
     kept = _core._dropout(7, 0, 0.3, x) != 0
     assert abs(kept.mean() - 0.7) < 0.005
+
+
+def sum_of_squares_reference(x):
+    """The clipping norm's sum: lane k sums x[i]^2 (float64) for i = k mod 16 in order, the tail after
+    the last whole 16 goes to lane 0, then the lanes are added in order."""
+    whole = x.size // 16 * 16
+    squares = x.astype(np.float64) ** 2
+    lanes = np.cumsum(squares[:whole].reshape(-1, 16), axis=0)[-1] if whole else np.zeros(16)  # cumsum: in order
+    s = lanes[0]
+    for v in squares[whole:]:
+        s += v
+    for v in lanes[1:]:
+        s += v
+    return s
+
+
+@pytest.mark.parametrize("n", [0, 3, 16, 1001, 16384])
+def test_sum_of_squares_is_the_same_at_every_level(isa, n):
+    x = np.random.default_rng(n).normal(0, 3, n).astype(np.float32)
+    assert _core._sum_of_squares(x) == sum_of_squares_reference(x)
+
+
+# --- GaussianNoise's generator --------------------------------------------------------------------
+# random.hpp's standard_normal(key, c): u1 = 1 - uniform01(key, 2c), u2 = uniform01(key, 2c + 1),
+# z = sqrt(-2 log u1) cos(6.2831855f u2) in float32, log and cos in float64 rounded once to float32.
+# Each uniform lies on a grid of 2^24 points, so the vector kernel's log and cos are checked on all.
+GRID = np.arange(1 << 24, dtype=np.float32) * np.float32(2.0**-24)  # u2; u1 = 1 - GRID
+
+
+def uniform_reference(key, counters):
+    return (mix64(np.uint64(key) ^ mix64(counters)) >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
+
+
+def box_muller_reference(u1, u2):
+    log_u1 = np.log(u1.astype(np.float64)).astype(np.float32)
+    cos_t = np.cos((np.float32(6.283185307179586) * u2).astype(np.float64)).astype(np.float32)
+    return np.sqrt(np.float32(-2.0) * log_u1) * cos_t
+
+
+def normal_reference(key, counter, n):
+    c = np.uint64(counter) + np.arange(n, dtype=np.uint64)  # wraps modulo 2^64, as the core
+    u1 = np.float32(1.0) - uniform_reference(key, np.uint64(2) * c)
+    return box_muller_reference(u1, uniform_reference(key, np.uint64(2) * c + np.uint64(1)))
+
+
+@pytest.mark.parametrize("counter", [0, 2**40 + 3, 2**63 - 7, 2**64 - 100])
+def test_scalar_normal_generator_is_the_numpy_reference_bit_for_bit(counter):
+    got = _core._standard_normal(0x0123456789ABCDEF, counter, 200_000)
+    want = normal_reference(0x0123456789ABCDEF, counter, 200_000)
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+    assert abs(got.mean()) < 0.01 and abs(got.std() - 1.0) < 0.01
+
+
+def test_box_muller_log_over_the_whole_grid(isa):
+    u1 = np.float32(1.0) - GRID  # every u1 with u2 = 0 (cos 0 = 1): z = sqrt(-2 log u1)
+    got = _core._box_muller(u1, np.zeros_like(u1))
+    np.testing.assert_array_equal(got.view(np.uint32), box_muller_reference(u1, np.zeros_like(u1)).view(np.uint32))
+
+
+def test_box_muller_cos_over_the_whole_grid(isa):
+    # The u1 whose float32 log is -0.5 exactly makes sqrt(-2 log u1) = 1, so z is cos(2 pi u2) itself.
+    u1 = np.float32(0.60653067)
+    assert np.float32(np.log(np.float64(u1))) == np.float32(-0.5)
+    got = _core._box_muller(np.full_like(GRID, u1), GRID)
+    want = np.cos((np.float32(6.283185307179586) * GRID).astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+@pytest.mark.parametrize("n", [1, 5, 16, 37, 1000, 4099])
+def test_gaussian_noise_is_the_scalar_generator_bit_for_bit(isa, n):
+    rng = np.random.default_rng(n)
+    x = rng.normal(0, 1, n).astype(np.float32)
+    x[0] = np.nan  # NaN + noise stays NaN
+    key, counter, stddev = 0xDEADBEEF12345678, 2**40 + 3, np.float32(0.37)
+    got = _core._gaussian_noise(key, counter, stddev, x)
+    scalar = _core._standard_normal(key, counter, n)
+    np.testing.assert_array_equal(scalar.view(np.uint32), normal_reference(key, counter, n).view(np.uint32))
+    want = x + stddev * scalar  # two roundings, never fused
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
 
 
 def _train(threads, activation, dropout):

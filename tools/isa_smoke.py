@@ -1,5 +1,6 @@
 """Run by tools/check-isa under an emulated CPU: the widest level must be the expected one, and every
-level up to it must compute GEMMs and a short fit like numpy. Usage: isa_smoke.py EXPECTED_LEVEL"""
+level up to it must compute GEMMs and a short fit like numpy, draw GaussianNoise's normals as the scalar
+generator does, and train with RMSprop, Adagrad and gradient clipping. Usage: isa_smoke.py EXPECTED_LEVEL"""
 import sys
 
 import numpy as np
@@ -26,6 +27,17 @@ def main(expected):
         x, y = rng.standard_normal((256, 30), dtype=np.float32), rng.standard_normal((256, 3), dtype=np.float32)
         loss = model.fit(x, y, batch_size=64, epochs=2, verbose=0).history["loss"]
         assert np.isfinite(loss).all() and loss[1] < loss[0], (level, loss)
+        # GaussianNoise's vector draws are the scalar generator's bits; the other optimizer and
+        # clipping sweeps train.
+        noise = fc._core._gaussian_noise(12345, 2**40, 1.0, np.zeros(1001, np.float32))
+        assert (noise.view(np.uint32) == fc._core._standard_normal(12345, 2**40, 1001).view(np.uint32)).all(), level
+        for optimizer in (fc.optimizers.RMSprop(0.01, momentum=0.5, centered=True, clipnorm=1.0),
+                          fc.optimizers.Adagrad(0.1, clipvalue=0.5), fc.optimizers.SGD(0.01, global_clipnorm=1.0)):
+            fc.utils.set_random_seed(1)
+            model = fc.Sequential([fc.Input((30,)), fc.layers.GaussianNoise(0.1), fc.layers.Dense(3)])
+            model.compile(optimizer=optimizer, loss="mse")
+            loss = model.fit(x, y, batch_size=64, epochs=2, verbose=0).history["loss"]
+            assert np.isfinite(loss).all() and loss[1] < loss[0], (level, type(optimizer).__name__, loss)
     print(f"isa_smoke: supported {expected}; levels {', '.join(levels)} match numpy and train")
 
 

@@ -59,7 +59,7 @@ double seconds_per_call(const std::function<void()>& f) {
 }
 
 void report(const std::string& name, double seconds, double amount, const char* unit, const std::string& note = "") {
-  std::printf("%-44s %10.2f us  %9.2f %s%s\n", name.c_str(), seconds * 1e6, amount / seconds * 1e-9, unit,
+  std::printf("%-48s %10.2f us  %9.2f %s%s\n", name.c_str(), seconds * 1e6, amount / seconds * 1e-9, unit,
               note.c_str());
 }
 
@@ -179,10 +179,15 @@ void bench_optimizers() {
   const double copy_rate = 2.0 * n * 4 / copy;
   report("copy 10M floats (memcpy)", copy, 2.0 * n * 4, "GB/s");
   struct Case { const char* label; const char* name; Config config; int streams; };  // streams: arrays read + written
-  Config sgd_m, adam, rmsprop;
+  Config sgd_m, adam, rmsprop, rmsprop_mc, adagrad, sgd_clipnorm, sgd_clipvalue;
   sgd_m.numbers["momentum"] = 0.9;
+  rmsprop_mc.numbers["momentum"] = 0.9;
+  rmsprop_mc.numbers["centered"] = 1.0;
+  sgd_clipnorm.numbers["global_clipnorm"] = 1e-6;  // always clips: a norm pass, then a scaling pass
+  sgd_clipvalue.numbers["clipvalue"] = 1e-4;
   const Case cases[] = {{"sgd", "sgd", Config{}, 3}, {"sgd (momentum)", "sgd", sgd_m, 5}, {"adam", "adam", adam, 7},
-                        {"rmsprop", "rmsprop", rmsprop, 5}};
+                        {"rmsprop", "rmsprop", rmsprop, 5}, {"rmsprop (centered, momentum)", "rmsprop", rmsprop_mc, 9},
+                        {"adagrad", "adagrad", adagrad, 5}};
   for (const Case& c : cases) {
     auto opt = make_optimizer(c.name, c.config, n);
     int64_t step = 0;
@@ -191,6 +196,42 @@ void bench_optimizers() {
     char note[64];
     std::snprintf(note, sizeof note, "  %3.0f %% of copy", 100.0 * bytes / s / copy_rate);
     report(std::string(c.label) + " update, 10M params", s, bytes, "GB/s", note);
+  }
+  // Gradient clipping alone (Optimizer::apply = clip, then the update): sgd's apply minus its update.
+  const Case clips[] = {{"global_clipnorm", "sgd", sgd_clipnorm, 3 + 1 + 2}, {"clipvalue", "sgd", sgd_clipvalue, 3 + 2}};
+  for (const Case& c : clips) {
+    auto opt = make_optimizer(c.name, c.config, n);
+    int64_t step = 0;
+    const double s = seconds_per_call([&] { opt->apply(w.data(), g.data(), n, 1e-3f, ++step); });
+    const double bytes = static_cast<double>(c.streams) * n * 4;
+    char note[64];
+    std::snprintf(note, sizeof note, "  %3.0f %% of copy", 100.0 * bytes / s / copy_rate);
+    report(std::string("sgd + ") + c.label + " apply, 10M params", s, bytes, "GB/s", note);
+  }
+}
+
+// GaussianNoise's training forward: one normal draw (a log, a cos, two hashes) per value.
+void bench_noise() {
+  const int64_t width = 1024;
+  GraphSpec g;
+  g.slot_shapes = {{width}, {width}};
+  g.inputs = {0};
+  g.outputs = {1};
+  OpSpec op;
+  op.kind = "gaussian_noise";
+  op.inputs = {0};
+  op.output = 1;
+  op.config.numbers["stddev"] = 0.1;
+  g.ops.push_back(op);
+  Network net(g);
+  for (int64_t batch : {32, 256}) {
+    net.reserve(batch);
+    Buffer x = random_buffer(batch * width, 9);
+    std::copy(x.begin(), x.end(), net.input_buffer(0));
+    uint64_t key = 0;
+    const double s = seconds_per_call([&] { net.forward(batch, true, ++key); });
+    report("GaussianNoise forward, " + std::to_string(batch) + " x 1024", s, 1e3 * static_cast<double>(batch * width),
+           "M values/s");
   }
 }
 
@@ -322,5 +363,6 @@ int main(int argc, char** argv) {
   if (only.empty() || only == "dense") bench_dense();
   if (only.empty() || only == "loss") bench_loss();
   if (only.empty() || only == "optimizer") bench_optimizers();
+  if (only.empty() || only == "noise") bench_noise();
   return 0;
 }

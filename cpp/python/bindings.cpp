@@ -316,6 +316,24 @@ PYBIND11_MODULE(_core, m) {
                                x.size());
     return y;
   });
+  m.def("_gaussian_noise", [](uint64_t key, uint64_t counter, float stddev, const Floats& x) {
+    Floats y(x.size());
+    kernels::vecmath().gaussian_noise(key, counter, stddev, x.data(), y.mutable_data(), x.size());
+    return y;
+  });
+  m.def("_box_muller", [](const Floats& u1, const Floats& u2) {
+    if (u1.size() != u2.size()) throw std::invalid_argument("u1 and u2 differ in size");
+    Floats z(u1.size());
+    kernels::vecmath().box_muller(u1.data(), u2.data(), z.mutable_data(), u1.size());
+    return z;
+  });
+  m.def("_sum_of_squares", [](const Floats& x) { return kernels::vecmath().sum_of_squares(x.data(), x.size()); });
+  m.def("_standard_normal", [](uint64_t key, uint64_t counter, int64_t n) {  // the scalar generator
+    if (n < 0) throw std::invalid_argument("n must be >= 0");
+    Floats z(n);
+    for (int64_t i = 0; i < n; ++i) z.mutable_data()[i] = standard_normal(key, counter + static_cast<uint64_t>(i));
+    return z;
+  });
   // C = A B (or C += A B) on numpy float32 views of any strides, for tests and benchmarks.
   m.def("gemm", [](py::array_t<float, 0> a, py::array_t<float, 0> b, py::array_t<float, 0> c, bool accumulate) {
     const auto view = [](py::array_t<float, 0>& x, bool writeable) {

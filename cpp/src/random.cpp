@@ -5,10 +5,15 @@
 namespace fitcore {
 
 float standard_normal(uint64_t key, uint64_t counter) {
-  // Two uniforms from counters 2c and 2c+1; u1 in (0, 1] keeps log finite.
+  // Two uniforms from counters 2c and 2c+1; u1 in (0, 1] keeps log finite. log and cos run in
+  // double and round once to float: float results that do not depend on the libm's float functions
+  // (glibc's logf / cosf are off by one ulp on ~1 % of these inputs), which the vector kernel
+  // (kernels::VecMath::gaussian_noise) reproduces bit for bit at every instruction-set level.
   const float u1 = 1.0f - uniform01(key, 2 * counter);
   const float u2 = uniform01(key, 2 * counter + 1);
-  return std::sqrt(-2.0f * std::log(u1)) * std::cos(6.283185307179586f * u2);
+  const auto log_u1 = static_cast<float>(std::log(static_cast<double>(u1)));
+  const auto cos_t = static_cast<float>(std::cos(static_cast<double>(6.283185307179586f * u2)));
+  return std::sqrt(-2.0f * log_u1) * cos_t;
 }
 
 void random_permutation(uint64_t key, int64_t n, std::vector<int64_t>& out) {

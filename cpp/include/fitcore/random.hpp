@@ -26,7 +26,9 @@ inline float uniform01(uint64_t key, uint64_t counter) {
   return static_cast<float>(random_bits(key, counter) >> 40) * 0x1.0p-24f;
 }
 
-// Standard normal by Box-Muller over two independent uniforms.
+// Standard normal by Box-Muller over two independent uniforms (u1 = 1 - uniform01(key, 2 counter),
+// u2 = uniform01(key, 2 counter + 1)): sqrt(-2 log u1) cos(6.2831855f u2) in float, with log and cos
+// computed in double and rounded once to float.
 float standard_normal(uint64_t key, uint64_t counter);
 
 // A uniformly random permutation of 0..n-1 (Fisher-Yates).

@@ -9,7 +9,7 @@
 // - everything here has internal linkage (anonymous namespace): each level gets its own copy;
 // - each level instantiates Eigen only on its own packet type (no level shares one with another);
 // - every entry point is flattened, so the Eigen templates it calls are inlined into it and no
-//   out-of-line copy is emitted at all. tools/check-isa-symbols checks the built objects for it.
+//   out-of-line copy is emitted at all. tools/check-isa checks the built objects for it.
 // Eigen's packet types are vector typedefs: naming them as template arguments drops attributes
 // GCC warns about, harmlessly.
 #pragma GCC diagnostic ignored "-Wignored-attributes"
@@ -40,7 +40,9 @@ struct LaneVectors;
     typedef uint64_t U64 __attribute__((vector_size(8 * n)));      \
     typedef int32_t I32 __attribute__((vector_size(4 * n)));       \
     typedef float F32 __attribute__((vector_size(4 * n)));         \
+    typedef double F64 __attribute__((vector_size(8 * n)));        \
   };
+FITCORE_LANE_VECTORS(2)
 FITCORE_LANE_VECTORS(4)
 FITCORE_LANE_VECTORS(8)
 FITCORE_LANE_VECTORS(16)
@@ -371,6 +373,221 @@ struct Kernels {
     else run(std::false_type{});
   }
 
+  FITCORE_VECMATH_ENTRY void rmsprop(float* w, const float* g, float* v, float* a, float* m, int64_t n, float lr,
+                                     float rho, float mu, float eps) {
+    // One loop per variant (centered, momentum), the tests out of it. The tail runs on zero-padded
+    // copies through the same packet code, so a value's bits do not depend on where a chunk ends.
+    auto run = [&](auto centered, auto with_momentum) {
+      constexpr bool kCentered = decltype(centered)::value, kMomentum = decltype(with_momentum)::value;
+      auto step = [=](float* pw, const float* pg, float* pv, float* pa, float* pm) {
+        const P gv = ei::ploadu<P>(pg);
+        const P vv = ei::padd(ei::pmul(set(rho), ei::ploadu<P>(pv)), ei::pmul(ei::pmul(set(1.0f - rho), gv), gv));
+        ei::pstoreu(pv, vv);
+        P denominator = vv;
+        if constexpr (kCentered) {
+          const P av = ei::padd(ei::pmul(set(rho), ei::ploadu<P>(pa)), ei::pmul(set(1.0f - rho), gv));
+          ei::pstoreu(pa, av);
+          denominator = ei::psub(vv, ei::pmul(av, av));
+        }
+        const P increment = ei::pdiv(ei::pmul(set(lr), gv), sqrt_exact_p(ei::padd(denominator, set(eps))));
+        if constexpr (kMomentum) {
+          const P mv = ei::padd(ei::pmul(set(mu), ei::ploadu<P>(pm)), increment);
+          ei::pstoreu(pm, mv);
+          ei::pstoreu(pw, ei::psub(ei::ploadu<P>(pw), mv));
+        } else {
+          ei::pstoreu(pw, ei::psub(ei::ploadu<P>(pw), increment));
+        }
+      };
+      int64_t i = 0;
+      for (; i + N <= n; i += N) step(w + i, g + i, v + i, kCentered ? a + i : nullptr, kMomentum ? m + i : nullptr);
+      if (i == n) return;
+      const size_t bytes = static_cast<size_t>(n - i) * sizeof(float);
+      alignas(64) float bw[N] = {}, bg[N] = {}, bv[N] = {}, ba[N] = {}, bm[N] = {};
+      std::memcpy(bw, w + i, bytes);
+      std::memcpy(bg, g + i, bytes);
+      std::memcpy(bv, v + i, bytes);
+      if constexpr (kCentered) std::memcpy(ba, a + i, bytes);
+      if constexpr (kMomentum) std::memcpy(bm, m + i, bytes);
+      step(bw, bg, bv, ba, bm);
+      std::memcpy(w + i, bw, bytes);
+      std::memcpy(v + i, bv, bytes);
+      if constexpr (kCentered) std::memcpy(a + i, ba, bytes);
+      if constexpr (kMomentum) std::memcpy(m + i, bm, bytes);
+    };
+    using yes = std::true_type;
+    using no = std::false_type;
+    if (a && m) run(yes{}, yes{});
+    else if (a) run(yes{}, no{});
+    else if (m) run(no{}, yes{});
+    else run(no{}, no{});
+  }
+
+  FITCORE_VECMATH_ENTRY void adagrad(float* w, const float* g, float* a, int64_t n, float lr, float eps) {
+    sweep(w, g, a, nullptr, n, [=](float* pw, const float* pg, float* pa, float*) {
+      const P gv = ei::ploadu<P>(pg);
+      const P av = ei::padd(ei::ploadu<P>(pa), ei::pmul(gv, gv));
+      ei::pstoreu(pa, av);
+      const P step = ei::pdiv(ei::pmul(set(lr), gv), sqrt_exact_p(ei::padd(av, set(eps))));
+      ei::pstoreu(pw, ei::psub(ei::ploadu<P>(pw), step));
+    });
+  }
+
+  FITCORE_VECMATH_ENTRY void scale_ratio(float* g, int64_t n, float c, float d) {
+    map(g, n, [c, d](const P& v) { return ei::pdiv(ei::pmul(v, set(c)), set(d)); }, g);
+  }
+
+  FITCORE_VECMATH_ENTRY void clip_value(float* g, int64_t n, float v) {
+    // min(max(g, -v), v) with std::min/std::max's NaN rule: a NaN g stays NaN.
+    map(g, n, [v](const P& x) {
+      const P clipped = ei::pmin(ei::pmax(x, set(-v)), set(v));
+      return keep_nan(x, clipped);
+    }, g);
+  }
+
+  FITCORE_VECMATH_ENTRY double sum_of_squares(const float* g, int64_t n) {
+    // The 16 lanes as 16 / ND vectors of the level's double width (a wider generic vector would go
+    // through memory). Each lane is one chain of dependent adds: 16 of them keep 2 (AVX-512) to 8
+    // (SSE2) vector adds in flight, enough to stream from memory.
+    constexpr int64_t kLanes = 16, K = kLanes / ND;
+    using D = typename LaneVectors<ND>::F64;
+    using H = typename LaneVectors<ND>::F32;
+    D lane[K] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+      for (int64_t k = 0; k < K; ++k) {
+        H x;
+        std::memcpy(&x, g + i + k * ND, sizeof x);
+        const D d = __builtin_convertvector(x, D);
+        lane[k] += d * d;  // exact products, so a fused multiply-add rounds the same
+      }
+    }
+    double s = lane[0][0];
+    for (; i < n; ++i) s += static_cast<double>(g[i]) * g[i];  // the tail goes to lane 0
+    for (int64_t k = 1; k < kLanes; ++k) s += lane[k / ND][k % ND];
+    return s;
+  }
+
+  // --- GaussianNoise ----------------------------------------------------------------------------
+  // Double packets of half the float lanes: the generator's log and cos run in double and round
+  // once to float, so every level and the scalar random.cpp give the same bits (the float results
+  // are the correctly rounded ones wherever a double result within a few ulp rounds the same, which
+  // tests/test_vecmath.py checks over the whole 2^24-point grid of each uniform).
+  using PD = typename ei::packet_traits<double>::type;
+  static constexpr int64_t ND = ei::unpacket_traits<PD>::size;
+  static_assert(2 * ND == N, "a double packet holds half the float lanes");
+  using F64 = typename LaneVectors<N>::F64;
+  static inline PD setd(double v) { return ei::pset1<PD>(v); }
+
+  // cos(t) for t in [0, 8): t - j pi/2 (Cody-Waite, fdlibm's three-part pi/2: j pio2_1 is exact),
+  // then fdlibm's __kernel_sin / __kernel_cos polynomials on [-pi/4, pi/4], by quadrant j mod 4.
+  static inline PD cos_double(const PD& t) {
+    const PD j = ei::pfloor(ei::pmadd(t, setd(6.36619772367581382433e-01), setd(0.5)));
+    PD r = ei::psub(t, ei::pmul(j, setd(1.57079632673412561417e+00)));
+    r = ei::psub(r, ei::pmul(j, setd(6.07710050630396597660e-11)));
+    r = ei::psub(r, ei::pmul(j, setd(2.02226624879595063154e-21)));
+    const PD z = ei::pmul(r, r);
+    PD ps = ei::pmadd(z, setd(1.58969099521155010221e-10), setd(-2.50507602534068634195e-08));
+    ps = ei::pmadd(z, ps, setd(2.75573137070700676789e-06));
+    ps = ei::pmadd(z, ps, setd(-1.98412698298579493134e-04));
+    ps = ei::pmadd(z, ps, setd(8.33333333332248946124e-03));
+    ps = ei::pmadd(z, ps, setd(-1.66666666666666324348e-01));
+    const PD sin_r = ei::pmadd(ei::pmul(z, r), ps, r);
+    PD pc = ei::pmadd(z, setd(-1.13596475577881948265e-11), setd(2.08757232129817482790e-09));
+    pc = ei::pmadd(z, pc, setd(-2.75573143513906633035e-07));
+    pc = ei::pmadd(z, pc, setd(2.48015872894767294178e-05));
+    pc = ei::pmadd(z, pc, setd(-1.38888888888741095749e-03));
+    pc = ei::pmadd(z, pc, setd(4.16666666666666019037e-02));
+    const PD cos_r = ei::padd(ei::psub(setd(1.0), ei::pmul(setd(0.5), z)), ei::pmul(ei::pmul(z, z), pc));
+    const PD q = ei::psub(j, ei::pmul(setd(4.0), ei::pfloor(ei::pmul(j, setd(0.25)))));  // j mod 4, exact
+    const PD odd = ei::por(ei::pcmp_eq(q, setd(1.0)), ei::pcmp_eq(q, setd(3.0)));
+    const PD negative = ei::por(ei::pcmp_eq(q, setd(1.0)), ei::pcmp_eq(q, setd(2.0)));
+    const PD c = ei::pselect(odd, sin_r, cos_r);
+    return ei::pselect(negative, ei::pnegate(c), c);
+  }
+
+  // f(double packet) over the N lanes of x, as two halves, rounded to float.
+  template <class F>
+  static inline F32 in_double(const F64& x, F f) {
+    alignas(64) double in[N], out[N];
+    std::memcpy(in, &x, sizeof in);
+    for (int64_t h = 0; h < N; h += ND) ei::pstore(out + h, f(ei::pload<PD>(in + h)));
+    F64 o;
+    std::memcpy(&o, out, sizeof o);
+    return __builtin_convertvector(o, F32);
+  }
+
+  // IEEE sqrt, correctly rounded (Eigen's psqrt on float packets is, under EIGEN_FAST_MATH, an
+  // rsqrt estimate and one Newton step, 1-2 bits short); -fno-math-errno lets the lane loop
+  // compile to the level's sqrtps.
+  static inline F32 sqrt_exact(const F32& x) {
+    F32 r;
+    for (int64_t k = 0; k < N; ++k) r[k] = __builtin_sqrtf(x[k]);
+    return r;
+  }
+  static inline P sqrt_exact_p(const P& x) {
+    alignas(64) float b[N];
+    ei::pstore(b, x);
+    for (int64_t k = 0; k < N; ++k) b[k] = __builtin_sqrtf(b[k]);
+    return ei::pload<P>(b);
+  }
+
+  // Box-Muller from the 24-bit draws k1, k2 (u1 = 1 - k1 2^-24 in (0, 1], u2 = k2 2^-24), as
+  // random.cpp's standard_normal: sqrt(-2 log u1) cos(6.2831855f u2), log and cos rounded to float.
+  static inline F32 box_muller_packet(const I32& k1, const I32& k2) {
+    const F64 u1 = 1.0 - __builtin_convertvector(k1, F64) * 0x1.0p-24;  // exact
+    const F32 t = __builtin_convertvector(k2, F32) * 0x1.0p-24f * 6.283185307179586f;  // rounded in float
+    const F32 log_u1 = in_double(u1, [](const PD& u) { return ei::plog(u); });
+    const F32 cos_t = in_double(__builtin_convertvector(t, F64), [](const PD& v) { return cos_double(v); });
+    return sqrt_exact(-2.0f * log_u1) * cos_t;
+  }
+
+  // Keeps x + s * z two roundings, as the scalar code: with -mfma the compiler would fuse them.
+  static inline F32 add_unfused(const F32& x, F32 product) {
+#if defined(__x86_64__)
+    __asm__("" : "+v"(product));
+#elif defined(__aarch64__)
+    __asm__("" : "+w"(product));
+#endif
+    return x + product;
+  }
+
+  FITCORE_VECMATH_ENTRY void gaussian_noise(uint64_t key, uint64_t first, float stddev, const float* x, float* y,
+                                            int64_t n) {
+    U64 counter;  // the even counters 2 (first + i) draw u1, the odd ones u2
+    for (int64_t k = 0; k < N; ++k) counter[k] = 2 * (first + static_cast<uint64_t>(k));
+    auto packet = [&](const F32& xv) {
+      const I32 k1 = __builtin_convertvector(mix(mix(counter) ^ key) >> 40, I32);
+      const I32 k2 = __builtin_convertvector(mix(mix(counter + 1) ^ key) >> 40, I32);
+      return add_unfused(xv, stddev * box_muller_packet(k1, k2));
+    };
+    int64_t i = 0;
+    F32 v;
+    for (; i + N <= n; i += N, counter += static_cast<uint64_t>(2 * N)) {
+      std::memcpy(&v, x + i, sizeof v);
+      v = packet(v);
+      std::memcpy(y + i, &v, sizeof v);
+    }
+    if (i == n) return;
+    const auto rest = static_cast<size_t>(n - i);
+    v = F32{};
+    std::memcpy(&v, x + i, rest * sizeof(float));
+    v = packet(v);
+    std::memcpy(y + i, &v, rest * sizeof(float));
+  }
+
+  FITCORE_VECMATH_ENTRY void box_muller(const float* u1, const float* u2, float* z, int64_t n) {
+    for (int64_t i = 0; i < n; i += N) {
+      const auto count = static_cast<size_t>(n - i < N ? n - i : N);
+      F32 a = F32{} + 1.0f, b = F32{};
+      std::memcpy(&a, u1 + i, count * sizeof(float));
+      std::memcpy(&b, u2 + i, count * sizeof(float));
+      const I32 k1 = __builtin_convertvector((1.0f - a) * 16777216.0f, I32);  // exact on the grid
+      const I32 k2 = __builtin_convertvector(b * 16777216.0f, I32);
+      const F32 r = box_muller_packet(k1, k2);
+      std::memcpy(z + i, &r, count * sizeof(float));
+    }
+  }
+
   FITCORE_VECMATH_ENTRY float fma_loop(int64_t iterations) {
     // 12 independent chains (enough to cover the multiply-add latency on two pipes), as named
     // registers: an array would live on the stack and the loop would time loads and stores.
@@ -395,7 +612,9 @@ struct Kernels {
   static VecMath table() {
     return VecMath{&activation_forward, &activation_backward, &softmax_row, &log_sum_exp,
                    &exp_shifted,        &dropout,             &adam,        &sgd_momentum,
-                   &fma_loop,           static_cast<int>(N)};
+                   &rmsprop,            &adagrad,             &scale_ratio, &clip_value,
+                   &sum_of_squares,     &gaussian_noise,      &box_muller,  &fma_loop,
+                   static_cast<int>(N)};
   }
 };
 

@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "fitcore/buffer.hpp"
+#include "fitcore/kernels/vecmath.hpp"
+#include "fitcore/parallel.hpp"
 
 namespace fitcore {
 
@@ -13,11 +15,8 @@ Adagrad::Adagrad(const Config& c, int64_t n) : epsilon_(static_cast<float>(c.num
 void Adagrad::update(float* w, const float* g, int64_t n, float lr, int64_t) {
   const float eps = epsilon_;
   float* a = state_[0].data();
-#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    a[i] += g[i] * g[i];
-    w[i] -= lr * g[i] / std::sqrt(a[i] + eps);
-  }
+  const kernels::VecMath& k = kernels::vecmath();  // vectorised at the CPU's level
+  parallel_chunks(n, [&](int64_t lo, int64_t hi) { k.adagrad(w + lo, g + lo, a + lo, hi - lo, lr, eps); });
 }
 
 }  // namespace fitcore

@@ -5,40 +5,36 @@
 #include <map>
 #include <stdexcept>
 
+#include "fitcore/kernels/vecmath.hpp"
 #include "fitcore/optimizers/adagrad.hpp"
 #include "fitcore/optimizers/adam.hpp"
 #include "fitcore/optimizers/rmsprop.hpp"
 #include "fitcore/optimizers/sgd.hpp"
+#include "fitcore/parallel.hpp"
 
 namespace fitcore {
 namespace {
 
-// Sum of squares in double over fixed blocks, each summed in fixed lanes, the blocks combined in
-// order: the same result for any thread count, and the lanes let the compiler vectorise.
+// Sum of squares in double over fixed blocks (each summed in fixed lanes by the vector kernel), the
+// blocks combined in order: the same result for any thread count and at every instruction-set level.
 double sum_of_squares(const float* g, int64_t n) {
-  constexpr int64_t kBlock = 1 << 14, kLanes = 8;
+  constexpr int64_t kBlock = 1 << 14;
   const int64_t blocks = (n + kBlock - 1) / kBlock;
   std::vector<double> partial(static_cast<size_t>(blocks), 0.0);
-#pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t b = 0; b < blocks; ++b) {
+  const kernels::VecMath& k = kernels::vecmath();
+  parallel_for(blocks, n > kParallelGrain, [&](int64_t b) {
     const int64_t lo = b * kBlock, hi = std::min(n, lo + kBlock);
-    double lane[kLanes] = {};
-    int64_t i = lo;
-    for (; i + kLanes <= hi; i += kLanes)
-      for (int64_t k = 0; k < kLanes; ++k) lane[k] += static_cast<double>(g[i + k]) * g[i + k];
-    for (; i < hi; ++i) lane[0] += static_cast<double>(g[i]) * g[i];
-    double s = 0.0;
-    for (int64_t k = 0; k < kLanes; ++k) s += lane[k];
-    partial[static_cast<size_t>(b)] = s;
-  }
+    partial[static_cast<size_t>(b)] = k.sum_of_squares(g + lo, hi - lo);
+  });
   double total = 0.0;
   for (double p : partial) total += p;
   return total;
 }
 
-void scale(float* g, int64_t n, float factor) {
-#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) g[i] *= factor;
+// g = g * c / d, vectorised at the CPU's level.
+void scale(float* g, int64_t n, float c, float d) {
+  const kernels::VecMath& k = kernels::vecmath();
+  parallel_chunks(n, [&](int64_t lo, int64_t hi) { k.scale_ratio(g + lo, hi - lo, c, d); });
 }
 
 }  // namespace
@@ -64,20 +60,17 @@ void Optimizer::clip(float* g, int64_t n) const {
     for (const ParamSpec& v : variables_.empty() ? whole : variables_) {
       const auto norm = static_cast<float>(std::sqrt(sum_of_squares(g + v.offset, v.size)));
       const float c = clipnorm_, denominator = std::max(norm, c);
-      float* gv = g + v.offset;
-      const int64_t size = v.size;
-#pragma omp parallel for simd schedule(static) if (size > kParallelGrain)
-      for (int64_t i = 0; i < size; ++i) gv[i] = gv[i] * c / denominator;
+      scale(g + v.offset, v.size, c, denominator);
     }
   } else if (global_clipnorm_ > 0.0f) {
     // One norm over all trainable gradients; a non-finite norm makes every gradient NaN, as Keras.
     const auto norm = static_cast<float>(std::sqrt(sum_of_squares(g, n)));
     const float c = global_clipnorm_;
-    scale(g, n, c * std::min(1.0f / norm, 1.0f / c) + (norm - norm));
+    scale(g, n, c * std::min(1.0f / norm, 1.0f / c) + (norm - norm), 1.0f);  // x / 1 is exact
   } else if (clipvalue_ > 0.0f) {
+    const kernels::VecMath& k = kernels::vecmath();
     const float v = clipvalue_;
-#pragma omp parallel for simd schedule(static) if (n > kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) g[i] = std::min(std::max(g[i], -v), v);
+    parallel_chunks(n, [&](int64_t lo, int64_t hi) { k.clip_value(g + lo, hi - lo, v); });
   }
 }
 

@@ -1,9 +1,7 @@
 #include "fitcore/optimizers/rmsprop.hpp"
 
-#include <cmath>
-#include <type_traits>
-
 #include "fitcore/buffer.hpp"
+#include "fitcore/kernels/vecmath.hpp"
 #include "fitcore/parallel.hpp"
 
 namespace fitcore {
@@ -23,33 +21,10 @@ void RMSprop::update(float* w, const float* g, int64_t n, float lr, int64_t) {
   float* v = state_[0].data();
   float* m = mu > 0.0f ? state_[1].data() : nullptr;
   float* ag = centered_ ? state_.back().data() : nullptr;
-  // One loop per variant, so each vectorises without per-element branches.
-  auto sweep = [&](auto centered, auto with_momentum) {
-    parallel_chunks(n, [=](int64_t lo, int64_t hi) {
-#pragma omp simd
-      for (int64_t i = lo; i < hi; ++i) {
-        v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
-        float denominator = v[i];
-        if constexpr (decltype(centered)::value) {
-          ag[i] = rho * ag[i] + (1.0f - rho) * g[i];
-          denominator = v[i] - ag[i] * ag[i];
-        }
-        const float increment = lr * g[i] / std::sqrt(denominator + eps);
-        if constexpr (decltype(with_momentum)::value) {
-          m[i] = mu * m[i] + increment;
-          w[i] -= m[i];
-        } else {
-          w[i] -= increment;
-        }
-      }
-    });
-  };
-  using yes = std::true_type;
-  using no = std::false_type;
-  if (ag && m) sweep(yes{}, yes{});
-  else if (ag) sweep(yes{}, no{});
-  else if (m) sweep(no{}, yes{});
-  else sweep(no{}, no{});
+  const kernels::VecMath& k = kernels::vecmath();  // vectorised at the CPU's level
+  parallel_chunks(n, [&](int64_t lo, int64_t hi) {
+    k.rmsprop(w + lo, g + lo, v + lo, ag ? ag + lo : nullptr, m ? m + lo : nullptr, hi - lo, lr, rho, mu, eps);
+  });
 }
 
 }  // namespace fitcore

@@ -1,12 +1,16 @@
 #pragma once
-// Vectorised elementwise math (activations, softmax rows, dropout masks, optimizer sweeps), one
-// table of kernels per instruction-set level. Each level's kernels are compiled in their own file
-// (vecmath_baseline.cpp, vecmath_avx2.cpp, vecmath_avx512.cpp) from one generic source over Eigen's
-// packet math (pexp, plog1p, pexpm1, ptanh, erf: vetted implementations, not polynomials of ours),
-// and vecmath() hands out the table of kernels::active_isa(). Kernels are single-threaded and work
-// on any range: callers split the work into fixed chunks (parallel_chunks), so the bits never
-// depend on the thread count. Between levels, results may differ in the last bits (lane counts and
-// fused multiply-adds differ), except dropout masks: integer hashing, the same bits at every level.
+// Vectorised elementwise math (activations, softmax rows, dropout masks, GaussianNoise, optimizer
+// sweeps and gradient clipping), one table of kernels per instruction-set level. Each level's
+// kernels are compiled in their own file (vecmath_baseline.cpp, vecmath_avx2.cpp,
+// vecmath_avx512.cpp) from one generic source over Eigen's packet math (pexp, plog, plog1p, pexpm1,
+// ptanh, erf: vetted implementations, not polynomials of ours; Eigen 3.4 has no double cos, so
+// GaussianNoise's uses fdlibm's kernel polynomials, checked over its whole input grid), and
+// vecmath() hands out the table of kernels::active_isa(). Kernels are single-threaded and work on
+// any range: callers split the work into fixed chunks (parallel_chunks), so the bits never depend
+// on the thread count. Between levels, results may differ in the last bits (lane counts and fused
+// multiply-adds differ), except dropout masks (integer hashing), GaussianNoise's draws (log and cos
+// in double, rounded once to float) and sum_of_squares (exact products): the same bits at every
+// level.
 #include <cstdint>
 
 #include "fitcore/activations.hpp"
@@ -34,6 +38,27 @@ struct VecMath {
   void (*adam)(float* w, const float* g, float* m, float* v, int64_t n, float alpha, float a1, float a2, float eps);
   // SGD with momentum (m = mu m - lr g; w += m, or w += mu m - lr g with nesterov).
   void (*sgd_momentum)(float* w, const float* g, float* m, int64_t n, float lr, float mu, bool nesterov);
+  // Keras's RMSprop step over n values (v = rho v + (1 - rho) g^2; centered: a = rho a + (1 - rho) g,
+  // denominator v - a^2; increment lr g / sqrt(denominator + eps); momentum: m = mu m + increment,
+  // w -= m; else w -= increment). a (centered) and m (momentum) are null when unused.
+  void (*rmsprop)(float* w, const float* g, float* v, float* a, float* m, int64_t n, float lr, float rho, float mu,
+                  float eps);
+  // Keras's Adagrad step (a += g^2; w -= lr g / sqrt(a + eps)).
+  void (*adagrad)(float* w, const float* g, float* a, int64_t n, float lr, float eps);
+  // Gradient clipping's sweeps: g = g * c / d (clipnorm's per-variable form, in that order), and
+  // g = min(max(g, -v), v) (clipvalue; NaN stays NaN).
+  void (*scale_ratio)(float* g, int64_t n, float c, float d);
+  void (*clip_value)(float* g, int64_t n, float v);
+  // Sum of g^2 in double over 16 lanes (lane k takes the values at k mod 16, the tail after the last
+  // whole 16 goes to lane 0, the lanes then summed in order): the products are exact in double, so
+  // every level gives the same bits.
+  double (*sum_of_squares)(const float* g, int64_t n);
+  // GaussianNoise: y[i] = x[i] + stddev * standard_normal(key, counter + i), bit for bit the scalar
+  // generator of random.hpp (log and cos in double, each rounded once to float). x and y may alias.
+  void (*gaussian_noise)(uint64_t key, uint64_t counter, float stddev, const float* x, float* y, int64_t n);
+  // The Box-Muller step alone, z = sqrt(-2 log u1) cos(2 pi u2), for u1, u2 on the generator's grid
+  // (u1 = 1 - k 2^-24, u2 = k 2^-24, k in [0, 2^24)): the test hook that sweeps the whole grid.
+  void (*box_muller)(const float* u1, const float* u2, float* z, int64_t n);
   // The peak probe: `iterations` rounds of 12 independent packet multiply-add chains; returns a
   // sum of the chains so the work cannot be optimised away.
   float (*fma_loop)(int64_t iterations);
