@@ -177,6 +177,30 @@ PYBIND11_MODULE(_core, m) {
     return OptimizerSpec{std::move(name), std::move(config)};
   }));
 
+  py::class_<MpiHandles>(m, "MpiHandles")
+      .def(py::init([](int64_t comm, int64_t float_type, int64_t double_type, int64_t sum_op, int handle_bytes,
+                       int64_t in_place) {
+             return MpiHandles{comm, float_type, double_type, sum_op, handle_bytes, in_place};
+           }),
+           py::arg("comm"), py::arg("float_type"), py::arg("double_type"), py::arg("sum_op"), py::arg("handle_bytes"),
+           py::arg("in_place") = 0);
+
+  py::class_<Collective, std::shared_ptr<Collective>>(m, "Collective")
+      .def(py::init<std::string, MpiHandles, int, int>(), py::arg("library"), py::arg("handles"), py::arg("rank"),
+           py::arg("size"))
+      .def_property_readonly("rank", &Collective::rank)
+      .def_property_readonly("size", &Collective::size)
+      .def("sum", [](Collective& c, py::array_t<float, py::array::c_style> a) {
+        float* data = a.mutable_data();
+        py::gil_scoped_release release;
+        c.sum(data, static_cast<int64_t>(a.size()));
+      })
+      .def("sum", [](Collective& c, py::array_t<double, py::array::c_style> a) {
+        double* data = a.mutable_data();
+        py::gil_scoped_release release;
+        c.sum(data, static_cast<int64_t>(a.size()));
+      });
+
   py::class_<Trainer>(m, "Trainer", py::dynamic_attr())  // _data: the arrays set_data views, kept alive
       .def(py::init<std::shared_ptr<Network>, std::vector<OutputLossSpec>, OptimizerSpec, uint64_t>())
       .def_property("learning_rate", &Trainer::learning_rate, &Trainer::set_learning_rate)
@@ -239,30 +263,6 @@ PYBIND11_MODULE(_core, m) {
           out.append(py::make_tuple(opt.state_names()[i],
                                     view(opt.state()[i].data(), static_cast<int64_t>(opt.state()[i].size()), self)));
         return out;
-      });
-
-  py::class_<MpiHandles>(m, "MpiHandles")
-      .def(py::init([](int64_t comm, int64_t float_type, int64_t double_type, int64_t sum_op, int handle_bytes,
-                       int64_t in_place) {
-             return MpiHandles{comm, float_type, double_type, sum_op, handle_bytes, in_place};
-           }),
-           py::arg("comm"), py::arg("float_type"), py::arg("double_type"), py::arg("sum_op"), py::arg("handle_bytes"),
-           py::arg("in_place") = 0);
-
-  py::class_<Collective, std::shared_ptr<Collective>>(m, "Collective")
-      .def(py::init<std::string, MpiHandles, int, int>(), py::arg("library"), py::arg("handles"), py::arg("rank"),
-           py::arg("size"))
-      .def_property_readonly("rank", &Collective::rank)
-      .def_property_readonly("size", &Collective::size)
-      .def("sum", [](Collective& c, py::array_t<float, py::array::c_style> a) {
-        float* data = a.mutable_data();
-        py::gil_scoped_release release;
-        c.sum(data, static_cast<int64_t>(a.size()));
-      })
-      .def("sum", [](Collective& c, py::array_t<double, py::array::c_style> a) {
-        double* data = a.mutable_data();
-        py::gil_scoped_release release;
-        c.sum(data, static_cast<int64_t>(a.size()));
       });
 
   init_threads();  // the fork handler; Eigen's own threading off
