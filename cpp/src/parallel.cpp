@@ -120,15 +120,17 @@ void ThreadChooser::record(int64_t rows, double seconds) {
   const bool measured = probing_ ? !one_ : one_;
   per_row_[measured] = seconds_ / static_cast<double>(std::max<int64_t>(rows_, 1));
   steps_ = 0, rows_ = 0, seconds_ = 0.0;
-  if (probing_) {  // the other count must win clearly: timings on a busy machine are noisy
+  if (probing_) {  // the other count must win clearly, twice: timings on a busy machine are noisy
     probing_ = false;
-    if (per_row_[!one_] < 0.9 * per_row_[one_]) {
+    const bool wins = per_row_[!one_] < 0.9 * per_row_[one_];
+    if (wins && won_once_) {
       one_ = !one_;
       backoff_ = kMinBackoff;
-    } else {
+    } else if (!wins) {
       backoff_ = std::min(2 * backoff_, kMaxBackoff);
     }
-    windows_to_probe_ = backoff_;
+    won_once_ = wins && !won_once_;
+    windows_to_probe_ = won_once_ ? 1 : backoff_;  // a first win: re-measure the current count, probe again
   } else if (--windows_to_probe_ <= 0) {
     probing_ = true;
   }

@@ -68,13 +68,17 @@ class ThreadChooser {
   void record(int64_t rows, double seconds);  // what that step took
 
  private:
-  // A measurement window: 16 steps, or fewer (at least 4) once they took 10 ms, so long steps
-  // still adapt within a fit of a second.
-  static constexpr int kMinWindow = 4, kMaxWindow = 16;
-  static constexpr double kWindowSeconds = 0.01;
+  // A measurement window: steps until they took 20 ms (at most 256): long enough to span several
+  // scheduler slices where another process competes for a core, so one slice's luck does not
+  // decide. Long steps (batch 2048 of a wide model: ~25 ms) make one-step windows, so a probe of
+  // the other count costs one step, not an epoch's worth of a short fit.
+  static constexpr int kMinWindow = 1, kMaxWindow = 256;
+  static constexpr double kWindowSeconds = 0.02;
   static constexpr int kMinBackoff = 2, kMaxBackoff = 64;  // windows between tries of the other count
   bool one_ = false;      // the current choice: one thread, else all
   bool probing_ = false;  // this window tries the other choice
+  bool won_once_ = false; // the last probe won: one window of the current choice, then a second probe
+                          // must win too (a single slow window, one step long, is often noise)
   int steps_ = 0, windows_to_probe_ = kMinBackoff, backoff_ = kMinBackoff;
   int64_t rows_ = 0;
   double seconds_ = 0.0;

@@ -69,8 +69,12 @@ void Dense::backward(Pass& p) {
     if (b < w_blocks) {  // dW = x^T dz, dB = column sums of dz
       const int64_t c0 = b * w_width, nc = std::min(w_width, units_ - c0);
       gemm(in_features_, nc, rows, {x, 1, in_features_}, {gz + c0, units_, 1}, gw + c0, units_, false);
-      if (use_bias_)
-        RowVectorMap(param_grad(p, 1) + c0, nc) = ConstMatrixMap(gz, rows, units_).middleCols(c0, nc).colwise().sum();
+      if (use_bias_) {  // row after row: contiguous adds that vectorise (Eigen's column sums stride)
+        float* gb = param_grad(p, 1) + c0;
+        std::fill(gb, gb + nc, 0.0f);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < nc; ++j) gb[j] += gz[r * units_ + c0 + j];
+      }
       return;
     }
     // dx = dz W^T over blocks of x's columns (W^T: a strided view, no copy).

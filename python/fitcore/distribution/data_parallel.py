@@ -45,7 +45,9 @@ class DataParallel:
     every process (the same result everywhere). Callbacks run in every process on the same logs;
     progress, CSV logs, checkpoints, TensorBoard files, backups and `model.save` are written by
     process 0 alone (the others return at once, so read a saved file after the next `fit` or a
-    barrier, not right away). Metrics written in Python are not supported.
+    barrier, not right away). Metrics written in Python are not supported. `fit`, `evaluate`,
+    `train_on_batch` and `test_on_batch` are collective: every process calls them, in the same
+    order (a call in process 0 alone would wait for the others); `predict` is not.
 
     Args:
         device_mesh: accepted for Keras compatibility; must be None.
