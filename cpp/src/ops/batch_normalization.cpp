@@ -23,24 +23,37 @@ void sum_over_processes(const Pass& p, std::vector<double>& sums) {
 void BatchNormalization::channel_sums(int64_t M, const float* a, const float* b, const float* shift,
                                       std::vector<double>& sum, std::vector<double>* sum_b) {
   const int64_t C = channels_, blocks = (M + kStatRows - 1) / kStatRows;
-  const int64_t per_block = sum_b ? 2 * C : C;
-  partial_.assign(static_cast<size_t>(blocks * per_block), 0.0);
+  const bool values = shift == nullptr;  // with a shift: the squared deviations alone
+  partial_.assign(static_cast<size_t>(blocks * 2 * C), 0.0);
   parallel_for(blocks, M * C > kParallelGrain, [&](int64_t block) {
-    double* s = partial_.data() + block * per_block;
+    double* s = partial_.data() + block * 2 * C;
     double* s2 = s + C;
-    for (int64_t r = block * kStatRows; r < std::min(M, (block + 1) * kStatRows); ++r)
-      for (int64_t c = 0; c < C; ++c) {
-        const double v = static_cast<double>(a[r * C + c]) - (shift ? shift[c] : 0.0f);
-        s[c] += v;
-        if (sum_b) s2[c] += b ? v * b[r * C + c] : v * v;
-      }
+    const int64_t first = block * kStatRows, last = std::min(M, first + kStatRows);
+    // One loop per kind of sum, no branch inside: the channel loop vectorises.
+    if (b != nullptr) {
+      for (int64_t r = first; r < last; ++r)
+        for (int64_t c = 0; c < C; ++c) {
+          const double v = a[r * C + c];
+          s[c] += v;
+          s2[c] += v * b[r * C + c];
+        }
+    } else if (!values) {
+      for (int64_t r = first; r < last; ++r)
+        for (int64_t c = 0; c < C; ++c) {
+          const double v = static_cast<double>(a[r * C + c]) - shift[c];
+          s2[c] += v * v;
+        }
+    } else {
+      for (int64_t r = first; r < last; ++r)
+        for (int64_t c = 0; c < C; ++c) s[c] += a[r * C + c];
+    }
   });
-  std::fill(sum.begin(), sum.end(), 0.0);
+  if (values) std::fill(sum.begin(), sum.end(), 0.0);
   if (sum_b) std::fill(sum_b->begin(), sum_b->end(), 0.0);
   for (int64_t block = 0; block < blocks; ++block)
     for (int64_t c = 0; c < C; ++c) {
-      sum[static_cast<size_t>(c)] += partial_[static_cast<size_t>(block * per_block + c)];
-      if (sum_b) (*sum_b)[static_cast<size_t>(c)] += partial_[static_cast<size_t>(block * per_block + C + c)];
+      if (values) sum[static_cast<size_t>(c)] += partial_[static_cast<size_t>(block * 2 * C + c)];
+      if (sum_b) (*sum_b)[static_cast<size_t>(c)] += partial_[static_cast<size_t>(block * 2 * C + C + c)];
     }
 }
 

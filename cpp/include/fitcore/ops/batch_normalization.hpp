@@ -17,9 +17,9 @@ class BatchNormalization final : public Op {
 
  private:
   bool batch_statistics(const Pass& p) const { return p.training && !frozen_; }
-  // Per channel: sum[c] = sum over the M rows of a(r, c), and, with b, sum_b[c] = sum of a(r, c) *
-  // b(r, c) - a - shift[c] squared when b is null and shift given. Rows go in fixed blocks whose
-  // partial sums are added in block order: parallel, and the same bits with any thread count.
+  // Per channel c, over the M rows: sum[c] = sum of a(r, c), and with b, sum_b[c] = sum of a(r, c) *
+  // b(r, c); with shift instead, only sum_b[c] = sum of (a(r, c) - shift[c])^2. Rows go in fixed
+  // blocks whose partial sums are added in block order: parallel, the same bits with any thread count.
   void channel_sums(int64_t M, const float* a, const float* b, const float* shift, std::vector<double>& sum,
                     std::vector<double>* sum_b);
 
