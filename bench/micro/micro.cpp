@@ -188,26 +188,25 @@ void bench_optimizers() {
   const Case cases[] = {{"sgd", "sgd", Config{}, 3}, {"sgd (momentum)", "sgd", sgd_m, 5}, {"adam", "adam", adam, 7},
                         {"rmsprop", "rmsprop", rmsprop, 5}, {"rmsprop (centered, momentum)", "rmsprop", rmsprop_mc, 9},
                         {"adagrad", "adagrad", adagrad, 5}};
-  for (const Case& c : cases) {
+  // `apply` = clip, then update (Optimizer::apply); otherwise the update alone.
+  auto measure = [&](const Case& c, bool apply, const std::string& label) {
     auto opt = make_optimizer(c.name, c.config, n);
     int64_t step = 0;
-    const double s = seconds_per_call([&] { opt->update(w.data(), g.data(), n, 1e-3f, ++step); });
+    const double s = seconds_per_call([&] {
+      if (apply)
+        opt->apply(w.data(), g.data(), n, 1e-3f, ++step);
+      else
+        opt->update(w.data(), g.data(), n, 1e-3f, ++step);
+    });
     const double bytes = static_cast<double>(c.streams) * n * 4;
     char note[64];
     std::snprintf(note, sizeof note, "  %3.0f %% of copy", 100.0 * bytes / s / copy_rate);
-    report(std::string(c.label) + " update, 10M params", s, bytes, "GB/s", note);
-  }
-  // Gradient clipping alone (Optimizer::apply = clip, then the update): sgd's apply minus its update.
+    report(label, s, bytes, "GB/s", note);
+  };
+  for (const Case& c : cases) measure(c, false, std::string(c.label) + " update, 10M params");
+  // Gradient clipping alone: sgd's apply minus its update.
   const Case clips[] = {{"global_clipnorm", "sgd", sgd_clipnorm, 3 + 1 + 2}, {"clipvalue", "sgd", sgd_clipvalue, 3 + 2}};
-  for (const Case& c : clips) {
-    auto opt = make_optimizer(c.name, c.config, n);
-    int64_t step = 0;
-    const double s = seconds_per_call([&] { opt->apply(w.data(), g.data(), n, 1e-3f, ++step); });
-    const double bytes = static_cast<double>(c.streams) * n * 4;
-    char note[64];
-    std::snprintf(note, sizeof note, "  %3.0f %% of copy", 100.0 * bytes / s / copy_rate);
-    report(std::string("sgd + ") + c.label + " apply, 10M params", s, bytes, "GB/s", note);
-  }
+  for (const Case& c : clips) measure(c, true, std::string("sgd + ") + c.label + " apply, 10M params");
 }
 
 // GaussianNoise's training forward: one normal draw (a log, a cos, two hashes) per value.
