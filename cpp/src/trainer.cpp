@@ -143,9 +143,9 @@ void Trainer::check_data(const Arrays& data, bool with_targets) const {
   }
 }
 
-void Trainer::settle_losses(Tally& t, bool over_processes) {
+void Trainer::settle_losses(Tally& t, Collective* over) {
   const size_t outputs = losses_.size();
-  if (over_processes) collective_->sum(t.pending_sums.data(), static_cast<int64_t>(t.pending_sums.size()));
+  if (over) over->sum(t.pending_sums.data(), static_cast<int64_t>(t.pending_sums.size()));
   for (size_t b = 0; b < t.pending_rows.size(); ++b) {
     const int64_t rows = t.pending_rows[b];
     double total = 0.0;
@@ -174,7 +174,8 @@ void Trainer::reset_metrics() {
 
 std::vector<double> Trainer::results() {
   Tally& t = tally();
-  settle_losses(t, collective_ != nullptr);  // data-parallel: every process's loss sums, added in one call
+  const std::shared_ptr<Collective> collective = this->collective();
+  settle_losses(t, collective.get());  // data-parallel: every process's loss sums, added in one call
   std::vector<double> out{t.loss.result()};
   if (t.output_losses.size() > 1)
     for (const auto& tracker : t.output_losses) out.push_back(tracker.result());
@@ -182,12 +183,12 @@ std::vector<double> Trainer::results() {
   // processes, give the results; the local ones are put back so later batches add to them alone.
   std::vector<double*> state;
   std::vector<double> local, summed;
-  if (collective_) {
+  if (collective) {
     for (const auto& m : t.metrics)
       for (double* v : m->state()) state.push_back(v);
     for (double* v : state) local.push_back(*v);
     summed = local;
-    collective_->sum(summed.data(), static_cast<int64_t>(summed.size()));
+    collective->sum(summed.data(), static_cast<int64_t>(summed.size()));
     for (size_t i = 0; i < state.size(); ++i) *state[i] = summed[i];
   }
   for (const auto& m : t.metrics) out.push_back(m->result());
@@ -195,31 +196,31 @@ std::vector<double> Trainer::results() {
   return out;
 }
 
-Shard Trainer::split_batch(int64_t rows, int64_t& mine) const {
+Shard Trainer::split_batch(Collective* collective, int64_t rows, int64_t& mine) const {
   Shard shard;
   mine = rows;
-  if (!collective_) return shard;
-  const int64_t k = collective_->size(), r = collective_->rank();
+  if (!collective) return shard;
+  const int64_t k = collective->size(), r = collective->rank();
   shard.first_row = rows * r / k;
   mine = rows * (r + 1) / k - shard.first_row;
   shard.batch_rows = rows;
-  shard.collective = collective_.get();
+  shard.collective = collective;
   return shard;
 }
 
-Shard Trainer::place_own_rows(int64_t rows) {
+Shard Trainer::place_own_rows(Collective* collective, int64_t rows) {
   Shard shard;
-  if (!collective_) return shard;
-  std::vector<double> counts(static_cast<size_t>(collective_->size()), 0.0);
-  counts[static_cast<size_t>(collective_->rank())] = static_cast<double>(rows);
-  collective_->sum(counts.data(), static_cast<int64_t>(counts.size()));
+  if (!collective) return shard;
+  std::vector<double> counts(static_cast<size_t>(collective->size()), 0.0);
+  counts[static_cast<size_t>(collective->rank())] = static_cast<double>(rows);
+  collective->sum(counts.data(), static_cast<int64_t>(counts.size()));
   shard.batch_rows = 0;
-  for (int r = 0; r < collective_->size(); ++r) {
-    if (r == collective_->rank()) shard.first_row = shard.batch_rows;
+  for (int r = 0; r < collective->size(); ++r) {
+    if (r == collective->rank()) shard.first_row = shard.batch_rows;
     shard.batch_rows += static_cast<int64_t>(counts[static_cast<size_t>(r)]);
   }
   if (shard.batch_rows == 0) throw std::invalid_argument("trainer: no process has rows in this batch");
-  shard.collective = collective_.get();
+  shard.collective = collective;
   return shard;
 }
 
@@ -255,11 +256,12 @@ void Trainer::train_steps(int64_t steps) {
   Tally& t = tally();
   const int max_threads = num_threads();
   ScopedThreads threads(max_threads);  // the caller's count again however this returns
+  const std::shared_ptr<Collective> collective = this->collective();
   for (int64_t s = 0; s < steps; ++s) {
     if (cursor_ >= n) next_pass();
     const int64_t rows = std::min(batch_size_, n - cursor_);
     int64_t mine = 0;
-    const Shard shard = split_batch(rows, mine);
+    const Shard shard = split_batch(collective.get(), rows, mine);
     threads.set(thread_chooser_.next(max_threads));
     const auto start = std::chrono::steady_clock::now();
     gather_batch(data_, order_.empty() ? nullptr : order_.data(), cursor_ + shard.first_row, mine,
@@ -275,7 +277,8 @@ void Trainer::train_batch(const Arrays& batch) {
   TrainingGuard training(training_);
   ScopedThreads threads(num_threads());
   Tally& t = tally();
-  const Shard shard = place_own_rows(batch.rows());
+  const std::shared_ptr<Collective> collective = this->collective();
+  const Shard shard = place_own_rows(collective.get(), batch.rows());
   gather_batch(batch, nullptr, 0, batch.rows(), network_->training_workspace(), t);
   step(batch.rows(), shard, t);
 }
@@ -310,10 +313,11 @@ void Trainer::evaluate(const Arrays& data, int64_t batch_size, bool own_rows) {
   // own_rows: one batch, of which `data` is this process's part; it may be empty, and still meets
   // the other processes' in the collectives.
   if (own_rows) batch_size = std::max<int64_t>(n, 1);
+  const std::shared_ptr<Collective> collective = this->collective();
   for (int64_t first = 0; first < n || (own_rows && first == 0); first += batch_size) {
     const int64_t rows = std::min(batch_size, n - first);
     int64_t mine = rows;
-    const Shard shard = own_rows ? place_own_rows(rows) : split_batch(rows, mine);
+    const Shard shard = own_rows ? place_own_rows(collective.get(), rows) : split_batch(collective.get(), rows, mine);
     gather_batch(data, nullptr, own_rows ? first : first + shard.first_row, mine, *lease, t);
     std::shared_lock<ParamLock> reading(net.param_lock());  // one finished step's weights per batch
     net.forward(*lease, mine, false, 0, shard);
@@ -413,7 +417,7 @@ void Trainer::measure(int64_t rows, bool with_grad, const Shard& shard, const Wo
   }
   t.pending_rows.push_back(batch_rows);
   t.pending_penalty.push_back(net.penalty());  // as Keras: the reported loss includes regularizers
-  if (!shard.collective) settle_losses(t, false);  // one process: no sums to wait for
+  if (!shard.collective) settle_losses(t, nullptr);  // one process: no sums to wait for
 
   for (size_t m = 0; m < t.metrics.size(); ++m) {
     const auto o = static_cast<size_t>(t.metric_specs[m].output);

@@ -63,7 +63,8 @@ class Trainer {
   // it is handed where a method says they are its own; each step then runs on this process's part
   // of the batch, the gradients are summed over the processes once and every process applies the
   // same update; losses, metrics and BatchNormalization's statistics are those of the whole batch.
-  void set_collective(std::shared_ptr<Collective> collective) { collective_ = std::move(collective); }
+  // Each call reads it once, atomically: a call on another thread meanwhile keeps the one it read.
+  void set_collective(std::shared_ptr<Collective> collective) { std::atomic_store(&collective_, std::move(collective)); }
 
   // Metrics: results() is [loss, each output's loss when there are several, each metric]. Each
   // calling thread accumulates its own (the batch's targets, losses and metrics), so threads can
@@ -122,16 +123,17 @@ class Trainer {
 
   Tally& tally();  // the calling thread's, with the current metrics
   // The pending batches into the loss trackers, their sums first added over the processes.
-  void settle_losses(Tally& t, bool over_processes);
+  void settle_losses(Tally& t, Collective* over);
   void gather_batch(const Arrays& data, const int64_t* index, int64_t first, int64_t rows, Workspace& ws, Tally& t);
   void step(int64_t rows, const Shard& shard, Tally& t);  // forward, loss, backward, update
   // Losses (+ gradients), metrics.
   void measure(int64_t rows, bool with_grad, const Shard& shard, const Workspace& ws, Tally& t);
   // This process's part of a batch of `rows` rows every process holds: `mine` rows from the
   // shard's first_row (one process: all of them).
-  Shard split_batch(int64_t rows, int64_t& mine) const;
+  Shard split_batch(Collective* collective, int64_t rows, int64_t& mine) const;
   // Where this process's own `rows` rows sit in the batch all processes' rows make up.
-  Shard place_own_rows(int64_t rows);
+  Shard place_own_rows(Collective* collective, int64_t rows);
+  std::shared_ptr<Collective> collective() const { return std::atomic_load(&collective_); }
   int64_t elements_per_sample(size_t output) const;
   int64_t target_width(size_t output) const;  // values per sample the output's loss reads
   void next_pass();
@@ -150,7 +152,7 @@ class Trainer {
   int64_t iterations_ = 0;
   uint64_t seed_;
   ThreadChooser thread_chooser_;  // all threads or one, by measured speed (train_steps)
-  std::shared_ptr<Collective> collective_;  // data-parallel processes, or null
+  std::shared_ptr<Collective> collective_;  // data-parallel processes, or null; atomic_load / atomic_store only
 
   Buffer grads_;
   std::vector<bool> needs_floats_, needs_labels_;  // per output: what its loss and metrics read

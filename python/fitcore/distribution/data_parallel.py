@@ -193,8 +193,9 @@ class OneProcess:
 
     @staticmethod
     def join(model, core, once=False):
-        core.set_collective(None)
-        core._distribution = None
+        if getattr(core, "_distribution", None) is not None:  # it was data-parallel: alone again
+            core.set_collective(None)
+            core._distribution = None
 
     @staticmethod
     @contextmanager
