@@ -75,7 +75,8 @@ def fit_worker():
     model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
     seconds = dist.broadcast(time.perf_counter() - start)  # process 0's clock
     if dist.is_chief:
-        print(json.dumps({"samples_per_s": SAMPLES / seconds, "params": int(model.count_params())}))
+        print(json.dumps({"samples_per_s": SAMPLES / seconds, "params": int(model.count_params()),
+                          "isa": fc.config.get_isa()}))
 
 
 def allreduce_worker():
@@ -129,19 +130,15 @@ def main():
         return allreduce_worker()
     if _mpiexec() is None:
         sys.exit('bench/data_parallel.py needs mpiexec: pip install "fitcore[mpi]"')
-    sys.path[:0] = _python_path().split(os.pathsep)[:1]
-    import fitcore as fc
-
-    print(f"Data-parallel fit, reference workload, global batch {BATCH}, {os.cpu_count()} cores, "
-          f"{_cpu_model()}, {fc.config.get_isa()}; median of {args.reps}")
     results = {label: [] for label, _, _ in CONFIGS}
-    params = None
     for rep in range(args.reps):
         for label, processes, threads in CONFIGS:
             out = _launch(processes, threads, "fit")
             results[label].append(out["samples_per_s"])
-            params = out["params"]
         print(f"  repetition {rep + 1}/{args.reps} done", file=sys.stderr)
+    params = out["params"]
+    print(f"Data-parallel fit, reference workload, global batch {BATCH}, {os.cpu_count()} cores, "
+          f"{_cpu_model()}, kernels at {out['isa']}; median of {args.reps}")
     base = statistics.median(results[CONFIGS[0][0]])
     print(f"{'configuration':<26}{'samples/s':>12}{'vs 1x1':>9}")
     for label, _, _ in CONFIGS:

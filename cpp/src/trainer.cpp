@@ -150,23 +150,19 @@ void Trainer::settle_losses(Tally& t, Collective* over) {
     const int64_t rows = t.pending_rows[b];
     double total = 0.0;
     for (size_t o = 0; o < outputs; ++o) {
-      const int64_t elements = rows * (network_->output_width(o) / network_->output_last_dim(o));
+      const int64_t elements = rows * elements_per_sample(o);
       const double value = static_cast<float>(t.pending_sums[b * outputs + o] / static_cast<double>(elements));
       t.output_losses[o].add(value, static_cast<double>(rows));
       total += loss_specs_[o].weight * value;
     }
     t.loss.add(total + t.pending_penalty[b], static_cast<double>(rows));
   }
-  t.pending_sums.clear();
-  t.pending_rows.clear();
-  t.pending_penalty.clear();
+  t.clear_pending();
 }
 
 void Trainer::reset_metrics() {
   Tally& t = tally();
-  t.pending_sums.clear();
-  t.pending_rows.clear();
-  t.pending_penalty.clear();
+  t.clear_pending();
   t.loss.reset();
   for (auto& tracker : t.output_losses) tracker.reset();
   for (auto& m : t.metrics) m->reset();
@@ -396,7 +392,7 @@ void Trainer::measure(int64_t rows, bool with_grad, const Shard& shard, const Wo
   t.pending_sums.resize(first_sum + losses_.size(), 0.0);  // capacity kept across batches: no allocation
   for (size_t o = 0; o < losses_.size(); ++o) {
     const int64_t dim = net.output_last_dim(o);
-    const int64_t per_sample = net.output_width(o) / dim;
+    const int64_t per_sample = elements_per_sample(o);
     const int64_t elements = rows * per_sample;
     ensure_size(t.element_losses, elements);
     LossArgs a;
@@ -422,7 +418,7 @@ void Trainer::measure(int64_t rows, bool with_grad, const Shard& shard, const Wo
   for (size_t m = 0; m < t.metrics.size(); ++m) {
     const auto o = static_cast<size_t>(t.metric_specs[m].output);
     const int64_t dim = net.output_last_dim(o);
-    const int64_t elements = rows * (net.output_width(o) / dim);
+    const int64_t elements = rows * elements_per_sample(o);
     MetricArgs a;
     a.pred = net.output(ws, o);
     a.target = t.targets[o].data();
@@ -430,7 +426,7 @@ void Trainer::measure(int64_t rows, bool with_grad, const Shard& shard, const Wo
     a.weight = t.metric_specs[m].weighted && t.has_weights[o] ? t.weights[o].data() : nullptr;
     a.elements = elements;
     a.dim = dim;
-    a.target_dim = loss_specs_[o].target_width / (net.output_width(o) / dim);
+    a.target_dim = loss_specs_[o].target_width / elements_per_sample(o);
     t.metrics[m]->update(a);
   }
 }

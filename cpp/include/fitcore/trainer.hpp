@@ -118,6 +118,11 @@ class Trainer {
     std::vector<double> pending_sums;     // per batch, one sum of element losses per output
     std::vector<int64_t> pending_rows;    // per batch, its rows over all processes
     std::vector<double> pending_penalty;  // per batch, the regularization penalty it was measured with
+    void clear_pending() {
+      pending_sums.clear();
+      pending_rows.clear();
+      pending_penalty.clear();
+    }
   };
   class TrainingGuard;  // marks the trainer as training for one call
 

@@ -8,8 +8,8 @@ import sys
 import time
 
 from fitcore.callbacks.callback import Callback
-from fitcore.distribution import is_chief
 from fitcore.callbacks.metrics_viewer import in_notebook
+from fitcore.distribution import is_chief
 
 _REDRAW_INTERVAL = 0.1  # seconds between two redraws of the bar
 _BAR_WIDTH = 20

@@ -161,12 +161,9 @@ class EpochIterator:
     def _new_pass(self, epoch, continuing=False):
         self._pass = (self._pass[0], self._pass[1] + 1) if continuing else (epoch, 0)
         self._pass_steps = 0
-        seed = (self.seed, *self._pass)
-        if self._reads_parts:
-            part = (self.distribution.data_shard_id, self.distribution.num_processes)
-            self._iterator = iter(self.adapter.iterate(self.batch_size, self.shuffle, seed, part=part))
-        else:
-            self._iterator = iter(self.adapter.iterate(self.batch_size, self.shuffle, seed))
+        # Only adapters that split by row take a part (each process reads its rows of every batch).
+        part = {"part": (self.distribution.data_shard_id, self.distribution.num_processes)} if self._reads_parts else {}
+        self._iterator = iter(self.adapter.iterate(self.batch_size, self.shuffle, (self.seed, *self._pass), **part))
 
     def _next_element(self):
         try:
