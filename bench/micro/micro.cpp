@@ -292,14 +292,18 @@ double fma_peak(int bits, int threads) {
 
 // C (m x n) = A (m x k) B (k x n) split into column blocks as Dense splits its outputs, the blocks
 // on the core's threads.
-double gemm_rate(int64_t m, int64_t n, int64_t k) {
+// `layout`: 'f' C = A B (Dense's forward), 'w' C = A^T B with A stored k x m (its weight gradient,
+// x^T dz), 'x' C = A B^T with B stored n x k (its input gradient, dz W^T).
+double gemm_rate(int64_t m, int64_t n, int64_t k, char layout = 'f') {
   Buffer a = random_buffer(m * k, 11), b = random_buffer(k * n, 12), c(static_cast<size_t>(m * n));
+  const StridedMatrix av = layout == 'w' ? StridedMatrix{a.data(), 1, m} : StridedMatrix{a.data(), k, 1};
   const int64_t block = std::getenv("FITCORE_MICRO_GEMM_BLOCK") ? std::atoll(std::getenv("FITCORE_MICRO_GEMM_BLOCK")) : (n >= 1024 ? 128 : 64);
   const int64_t blocks = (n + block - 1) / block;
   const double s = seconds_per_call([&] {
     parallel_for(blocks, true, [&](int64_t j) {
       const int64_t c0 = j * block, nc = std::min(block, n - c0);
-      gemm(m, nc, k, {a.data(), k, 1}, {b.data() + c0, n, 1}, c.data() + c0, n, false);
+      const StridedMatrix bv = layout == 'x' ? StridedMatrix{b.data() + c0 * k, 1, k} : StridedMatrix{b.data() + c0, n, 1};
+      gemm(m, nc, k, av, bv, c.data() + c0, n, false);
     });
   });
   return 2.0 * static_cast<double>(m) * n * k / s * 1e-9;
@@ -318,10 +322,13 @@ void bench_gemm() {
   else
     std::printf(", 512-bit n/a (no AVX-512)\n");
   const double peak = peak512 > 0 ? peak512 : peak256;
-  struct Shape { int64_t m, n, k; const char* label; };
+  struct Shape { int64_t m, n, k; const char* label; char layout = 'f'; };
   const Shape shapes[] = {{32, 256, 784, "reference layer 1, batch 32"},  {256, 256, 784, "reference layer 1, batch 256"},
                           {256, 256, 256, "reference layer 2, batch 256"}, {2048, 256, 256, "256-wide, batch 2048"},
-                          {2048, 1024, 1024, "1024-wide, batch 2048"},     {2048, 2048, 2048, "2048-wide, batch 2048"},
+                          {2048, 1024, 1024, "1024-wide, batch 2048"},
+                          {1024, 1024, 2048, "1024-wide, batch 2048, x^T dz", 'w'},
+                          {2048, 1024, 1024, "1024-wide, batch 2048, dz W^T", 'x'},
+                          {2048, 2048, 2048, "2048-wide, batch 2048"},
                           {2048, 4096, 4096, "4096-wide, batch 2048"}};
   const char* only_shape = std::getenv("FITCORE_MICRO_GEMM_MAX");  // e.g. 1024: skip wider shapes
   const int64_t max_width = only_shape ? std::atoll(only_shape) : 4096;
@@ -337,7 +344,7 @@ void bench_gemm() {
     double rate = 0.0;
     for (int level = 0; level <= static_cast<int>(widest); ++level) {
       kernels::set_isa_limit(static_cast<Isa>(level));
-      rate = gemm_rate(sh.m, sh.n, sh.k);
+      rate = gemm_rate(sh.m, sh.n, sh.k, sh.layout);
       std::printf(" %9.1f", rate);
       std::fflush(stdout);
     }

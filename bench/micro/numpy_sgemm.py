@@ -12,13 +12,19 @@ import numpy as np
 
 SHAPES = [(32, 784, 256, "reference layer 1, batch 32"), (256, 784, 256, "reference layer 1, batch 256"),
           (256, 256, 256, "reference layer 2, batch 256"), (2048, 256, 256, "256-wide, batch 2048"),
-          (2048, 1024, 1024, "1024-wide, batch 2048"), (2048, 2048, 2048, "2048-wide, batch 2048"),
+          (2048, 1024, 1024, "1024-wide, batch 2048"), (1024, 2048, 1024, "1024-wide, batch 2048, x^T dz", "w"),
+          (2048, 1024, 1024, "1024-wide, batch 2048, dz W^T", "x"), (2048, 2048, 2048, "2048-wide, batch 2048"),
           (2048, 4096, 4096, "4096-wide, batch 2048")]
 
 
-def rate(m, k, n):
+def rate(m, k, n, layout="f"):
+    """`layout` as in micro.cpp: "f" A B, "w" A^T B (A stored k x m), "x" A B^T (B stored n x k)."""
     rng = np.random.default_rng(1)
     a, b = rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32)
+    if layout == "w":
+        a = np.ascontiguousarray(a.T).T
+    if layout == "x":
+        b = np.ascontiguousarray(b.T).T
     out = np.empty((m, n), dtype=np.float32)
     np.matmul(a, b, out=out)
     runs = []
@@ -42,9 +48,9 @@ def blas_kernel():
 
 def main(max_width):
     print(f"numpy {np.__version__} sgemm ({blas_kernel()}), GFLOP/s")
-    for m, k, n, label in SHAPES:
+    for m, k, n, label, *layout in SHAPES:
         if n <= max_width:
-            print(f"{label:<32} {f'{m}x{k}x{n}':<20} {rate(m, k, n):9.1f}")
+            print(f"{label:<32} {f'{m}x{k}x{n}':<20} {rate(m, k, n, *layout):9.1f}")
 
 
 if __name__ == "__main__":
