@@ -48,6 +48,31 @@ FITCORE_LANE_VECTORS(8)
 FITCORE_LANE_VECTORS(16)
 #undef FITCORE_LANE_VECTORS
 
+// The double packet with half the lanes of an N-float packet. Not Eigen's widest double packet: a
+// native build (-march=native on an AVX machine) compiles the 4-float baseline with 4-double packets.
+template <int N>
+struct HalfWidthDouble {
+  using type = typename Eigen::internal::packet_traits<double>::type;
+};
+#if defined(EIGEN_VECTORIZE_SSE2) || (defined(EIGEN_VECTORIZE_NEON) && EIGEN_ARCH_ARM64)
+template <>
+struct HalfWidthDouble<4> {
+  using type = Eigen::internal::Packet2d;
+};
+#endif
+#ifdef EIGEN_VECTORIZE_AVX
+template <>
+struct HalfWidthDouble<8> {
+  using type = Eigen::internal::Packet4d;
+};
+#endif
+#ifdef EIGEN_VECTORIZE_AVX512
+template <>
+struct HalfWidthDouble<16> {
+  using type = Eigen::internal::Packet8d;
+};
+#endif
+
 template <class P>
 struct Kernels {
   static constexpr int64_t N = ei::unpacket_traits<P>::size;
@@ -472,7 +497,7 @@ struct Kernels {
   // once to float, so every level and the scalar random.cpp give the same bits (the float results
   // are the correctly rounded ones wherever a double result within a few ulp rounds the same, which
   // tests/test_vecmath.py checks over the whole 2^24-point grid of each uniform).
-  using PD = typename ei::packet_traits<double>::type;
+  using PD = typename HalfWidthDouble<N>::type;
   static constexpr int64_t ND = ei::unpacket_traits<PD>::size;
   static_assert(2 * ND == N, "a double packet holds half the float lanes");
   using F64 = typename LaneVectors<N>::F64;
