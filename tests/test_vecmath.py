@@ -133,6 +133,22 @@ def test_dropout_mask_is_the_counter_hash_bit_for_bit(isa, n, rate):
     np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))
 
 
+@pytest.mark.parametrize("n", [1, 5, 16, 37, 1000])
+@pytest.mark.parametrize("rate", [0.0, 0.1, 0.5, 0.999, 1.0])
+def test_dropout_backward_applies_the_stored_mask_bit_for_bit(isa, n, rate):
+    # The backward pass scales gradients by the mask bytes the forward wrote, not by a second hash:
+    # a byte written for the wrong lane, or a tail left unscaled, differs from the hash's mask.
+    rng = np.random.default_rng(n + 1)
+    x = rng.normal(0, 1, n).astype(np.float32)
+    x[0] = 0.0  # a dropped zero and a kept zero look alike in y: the mask must come from the draw
+    g = rng.normal(0, 1, n).astype(np.float32)
+    g[-1] = np.nan
+    key, counter = 0x0123456789ABCDEF, 2**33 + 5
+    got = _core._dropout_backward(key, counter, rate, x, g)
+    expected = dropout_reference(key, counter, rate, g)
+    np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))
+
+
 def test_dropout_keeps_the_expected_fraction(isa):
     x = np.ones(200_000, np.float32)
     kept = _core._dropout(7, 0, 0.3, x) != 0

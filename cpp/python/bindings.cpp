@@ -313,8 +313,22 @@ PYBIND11_MODULE(_core, m) {
     Floats y(x.size());
     const float scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
     kernels::vecmath().dropout(key, counter, kernels::dropout_threshold(rate), scale, x.data(), y.mutable_data(),
-                               x.size());
+                               nullptr, x.size());
     return y;
+  });
+  // The forward's mask applied to a gradient as the backward pass does: g * scale where the draw
+  // for (key, counter + i) keeps element i, from the mask bytes the forward wrote.
+  m.def("_dropout_backward", [](uint64_t key, uint64_t counter, float rate, const Floats& x, const Floats& g) {
+    if (!(rate >= 0.0f && rate <= 1.0f)) throw std::invalid_argument("rate outside [0, 1]");
+    if (g.size() != x.size()) throw std::invalid_argument("x and g differ in size");
+    Floats y(x.size()), out(g.size());
+    std::vector<uint8_t> keep(static_cast<size_t>(x.size()));
+    const float scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
+    const kernels::VecMath& k = kernels::vecmath();
+    k.dropout(key, counter, kernels::dropout_threshold(rate), scale, x.data(), y.mutable_data(), keep.data(), x.size());
+    std::copy(g.data(), g.data() + g.size(), out.mutable_data());
+    k.dropout_backward(keep.data(), scale, out.mutable_data(), g.size());
+    return out;
   });
   m.def("_gaussian_noise", [](uint64_t key, uint64_t counter, float stddev, const Floats& x) {
     Floats y(x.size());

@@ -10,11 +10,16 @@
 namespace fitcore {
 namespace {
 
-// Runs kernel(first, count) over n values in fixed chunks (parallel_chunks), so the bits never
-// depend on the thread count.
+// Runs kernel(first, count) over n values in fixed chunks, so the bits never depend on the thread
+// count: a ReLU's sweep is memory-bound (parallel_chunks), the others evaluate a transcendental or
+// a division per value (parallel_compute_chunks: two threads from far fewer values).
 template <class F>
-void in_chunks(int64_t n, F kernel) {
-  parallel_chunks(n, [&](int64_t lo, int64_t hi) { kernel(lo, hi - lo); });
+void in_chunks(Activation a, int64_t n, F kernel) {
+  const auto run = [&](int64_t lo, int64_t hi) { kernel(lo, hi - lo); };
+  if (a == Activation::relu)
+    parallel_chunks(n, run);
+  else
+    parallel_compute_chunks(n, run);
 }
 
 void softmax_rows(const float* z, float* y, int64_t rows, int64_t cols) {
@@ -47,7 +52,7 @@ void activation_forward(Activation a, const float* z, float* y, int64_t rows, in
   }
   if (a == Activation::softmax) return softmax_rows(z, y, rows, cols);
   const kernels::VecMath& k = kernels::vecmath();
-  in_chunks(n, [&](int64_t lo, int64_t count) { k.activation_forward(a, z + lo, y + lo, count); });
+  in_chunks(a, n, [&](int64_t lo, int64_t count) { k.activation_forward(a, z + lo, y + lo, count); });
 }
 
 void activation_backward(Activation a, const float* z, const float* y, float* g, int64_t rows, int64_t cols) {
@@ -66,7 +71,7 @@ void activation_backward(Activation a, const float* z, const float* y, float* g,
   }
   const kernels::VecMath& k = kernels::vecmath();
   // z is read only where activation_needs_input says (Dense keeps no pre-activation otherwise).
-  in_chunks(n, [&](int64_t lo, int64_t count) {
+  in_chunks(a, n, [&](int64_t lo, int64_t count) {
     k.activation_backward(a, activation_needs_input(a) ? z + lo : nullptr, y + lo, g + lo, count);
   });
 }

@@ -90,9 +90,21 @@ void parallel_for(int64_t tasks, bool parallel, const std::function<void(int64_t
   for (int64_t i = 0; i < tasks; ++i) f(i);
 }
 
+namespace {
+
+void in_fixed_chunks(int64_t n, int64_t chunk, int64_t grain, const std::function<void(int64_t, int64_t)>& f) {
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  parallel_for(chunks, n > grain, [&](int64_t c) { f(c * chunk, std::min(n, (c + 1) * chunk)); });
+}
+
+}  // namespace
+
 void parallel_chunks(int64_t n, const std::function<void(int64_t, int64_t)>& f) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  parallel_for(chunks, n > kChunkGrain, [&](int64_t c) { f(c * kChunk, std::min(n, (c + 1) * kChunk)); });
+  in_fixed_chunks(n, kChunk, kChunkGrain, f);
+}
+
+void parallel_compute_chunks(int64_t n, const std::function<void(int64_t, int64_t)>& f) {
+  in_fixed_chunks(n, kComputeChunk, kComputeChunk, f);
 }
 
 ScopedThreads::ScopedThreads(int n) : previous_(omp_get_max_threads()), current_(previous_) {

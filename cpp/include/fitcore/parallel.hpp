@@ -38,6 +38,14 @@ constexpr int64_t kChunk = int64_t{1} << 14;
 constexpr int64_t kChunkGrain = int64_t{1} << 17;
 void parallel_chunks(int64_t n, const std::function<void(int64_t, int64_t)>& f);
 
+// Compute-bound elementwise loops (a hash or a transcendental per value: dropout masks, Gaussian
+// noise, gelu / tanh / sigmoid / silu / elu / softplus): f(first, last) over fixed chunks of
+// kComputeChunk elements, in parallel from two chunks on. A dropout mask costs ~1.5 ns a value with
+// AVX2, so one chunk is ~6 us of work against ~1-2 us to hand it over; left to parallel_chunks's
+// grain, batch 256 x 256 ran its masks on one thread while the other waited.
+constexpr int64_t kComputeChunk = int64_t{1} << 12;
+void parallel_compute_chunks(int64_t n, const std::function<void(int64_t, int64_t)>& f);
+
 // GEMM outputs are computed in blocks of this many columns, whatever the thread count.
 constexpr int64_t kGemmBlock = 64;
 inline int64_t gemm_blocks(int64_t cols) { return (cols + kGemmBlock - 1) / kGemmBlock; }

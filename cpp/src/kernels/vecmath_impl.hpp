@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <type_traits>
 
 #include "fitcore/kernels/vecmath.hpp"
@@ -41,6 +42,8 @@ struct LaneVectors;
     typedef int32_t I32 __attribute__((vector_size(4 * n)));       \
     typedef float F32 __attribute__((vector_size(4 * n)));         \
     typedef double F64 __attribute__((vector_size(8 * n)));        \
+    typedef uint8_t U8 __attribute__((vector_size(n)));            \
+    typedef uint8_t I32Bytes __attribute__((vector_size(4 * n)));  \
   };
 FITCORE_LANE_VECTORS(2)
 FITCORE_LANE_VECTORS(4)
@@ -319,32 +322,67 @@ struct Kernels {
 
   // x * scale where kept, x * 0 elsewhere (a NaN stays NaN, as x * keep_scale always did), for the
   // N counters in `counter`.
-  static inline F32 dropout_packet(uint64_t key, const U64& counter, uint32_t threshold, float scale, F32 x) {
+  using U8 = typename LaneVectors<N>::U8;
+  using I32Bytes = typename LaneVectors<N>::I32Bytes;
+
+  // Lane k's lowest byte, and back (zero-extended): byte shuffles, where __builtin_convertvector
+  // between 32- and 8-bit lanes went lane by lane through general registers.
+  template <size_t... K>
+  static inline U8 low_bytes(const I32& v, std::index_sequence<K...>) {
+    const I32Bytes b = (I32Bytes)v;
+    return __builtin_shufflevector(b, b, (4 * K)...);
+  }
+  template <size_t... K>
+  static inline I32 widen_bytes(const U8& b, std::index_sequence<K...>) {
+    return (I32)__builtin_shufflevector(b, U8{}, (K % 4 == 0 ? K / 4 : N)...);
+  }
+
+  // All ones in the lanes the counters' hashes keep, else zero.
+  static inline I32 keep_lanes(uint64_t key, const U64& counter, uint32_t threshold) {
     // 24 bits: narrowed to 32-bit lanes before comparing (an unsigned 64-bit compare has no vector
     // instruction below AVX-512, and GCC scalarised even that one).
     const I32 bits = __builtin_convertvector(mix(mix(counter) ^ key) >> 40, I32);
-    const I32 mask = bits >= (I32{} + static_cast<int32_t>(threshold));
-    const F32 factor = (F32)(mask & (I32)(F32{} + scale));  // scale where kept, +0 elsewhere
-    return x * factor;
+    return bits >= (I32{} + static_cast<int32_t>(threshold));
+  }
+
+  // x * scale in the kept lanes, x * +0 elsewhere (a NaN stays NaN).
+  static inline F32 scale_kept(const I32& kept, float scale, F32 x) {
+    return x * (F32)(kept & (I32)(F32{} + scale));
   }
 
   FITCORE_VECMATH_ENTRY void dropout(uint64_t key, uint64_t first, uint32_t threshold, float scale, const float* x,
-                                     float* y, int64_t n) {
+                                     float* y, uint8_t* keep, int64_t n) {
     U64 counter;  // built once, then stepped: lanes written one by one would stall each load
     for (int64_t k = 0; k < N; ++k) counter[k] = first + static_cast<uint64_t>(k);
+    // count values from i; the tail runs on a zero-padded copy through the same packet code.
+    const auto step = [&](int64_t i, size_t count) {
+      F32 v{};
+      std::memcpy(&v, x + i, count * sizeof(float));
+      const I32 kept = keep_lanes(key, counter, threshold);
+      v = scale_kept(kept, scale, v);
+      std::memcpy(y + i, &v, count * sizeof(float));
+      if (keep) {
+        const U8 bytes = low_bytes(kept & 1, std::make_index_sequence<N>{});
+        std::memcpy(keep + i, &bytes, count);
+      }
+    };
     int64_t i = 0;
-    F32 v;
-    for (; i + N <= n; i += N, counter += static_cast<uint64_t>(N)) {
-      std::memcpy(&v, x + i, sizeof v);
-      v = dropout_packet(key, counter, threshold, scale, v);
-      std::memcpy(y + i, &v, sizeof v);
-    }
-    if (i == n) return;
-    const auto rest = static_cast<size_t>(n - i);
-    v = F32{};
-    std::memcpy(&v, x + i, rest * sizeof(float));
-    v = dropout_packet(key, counter, threshold, scale, v);
-    std::memcpy(y + i, &v, rest * sizeof(float));
+    for (; i + N <= n; i += N, counter += static_cast<uint64_t>(N)) step(i, N);
+    if (i < n) step(i, static_cast<size_t>(n - i));
+  }
+
+  FITCORE_VECMATH_ENTRY void dropout_backward(const uint8_t* keep, float scale, float* g, int64_t n) {
+    const auto step = [&](int64_t i, size_t count) {
+      F32 v{};
+      U8 bytes{};
+      std::memcpy(&v, g + i, count * sizeof(float));
+      std::memcpy(&bytes, keep + i, count);
+      v = scale_kept(-widen_bytes(bytes, std::make_index_sequence<4 * N>{}), scale, v);  // 1 -> all ones
+      std::memcpy(g + i, &v, count * sizeof(float));
+    };
+    int64_t i = 0;
+    for (; i + N <= n; i += N) step(i, N);
+    if (i < n) step(i, static_cast<size_t>(n - i));
   }
 
   // Runs step(w, g, m, v) on packets at i over n values; the tail on zero-padded stack copies.
@@ -636,7 +674,7 @@ struct Kernels {
 
   static VecMath table() {
     return VecMath{&activation_forward, &activation_backward, &softmax_row, &log_sum_exp,
-                   &exp_shifted,        &dropout,             &adam,        &sgd_momentum,
+                   &exp_shifted,        &dropout,             &dropout_backward,    &adam,        &sgd_momentum,
                    &rmsprop,            &adagrad,             &scale_ratio, &clip_value,
                    &sum_of_squares,     &gaussian_noise,      &box_muller,  &fma_loop,
                    static_cast<int>(N)};

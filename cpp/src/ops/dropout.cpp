@@ -47,7 +47,12 @@ Dropout::Dropout(const OpSpec& spec, const GraphSpec& graph)
   for (int64_t j = 0; j < width; ++j) contiguous_ = contiguous_ && mask_index_[static_cast<size_t>(j)] == j;
 }
 
-void Dropout::apply_mask(const Pass& p, const float* x, float* y) const {
+void Dropout::reserve(int64_t rows) {
+  if (stores_mask() && static_cast<int64_t>(keep_.size()) < rows * output_width())
+    keep_.resize(static_cast<size_t>(rows * output_width()));
+}
+
+void Dropout::apply_mask(const Pass& p, const float* x, float* y, uint8_t* keep) const {
   const int64_t width = output_width(), n = p.rows * width;
   if (contiguous_) {
     // One pass: mask drawn and applied together, in fixed chunks (bits independent of threads).
@@ -58,11 +63,12 @@ void Dropout::apply_mask(const Pass& p, const float* x, float* y) const {
     if (shared_batch_) {  // every row draws counters 0..width-1
 #pragma omp parallel for schedule(static) if (n > kParallelGrain)
       for (int64_t r = 0; r < p.rows; ++r)
-        k.dropout(pass_key, 0, threshold, scale, x + r * width, y + r * width, width);
+        k.dropout(pass_key, 0, threshold, scale, x + r * width, y + r * width, nullptr, width);
     } else {  // element i of the (whole, data-parallel) batch draws counter i
       const int64_t first = p.shard.first_row * width;
-      parallel_chunks(n, [&](int64_t lo, int64_t hi) {
-        k.dropout(pass_key, static_cast<uint64_t>(first + lo), threshold, scale, x + lo, y + lo, hi - lo);
+      parallel_compute_chunks(n, [&](int64_t lo, int64_t hi) {
+        k.dropout(pass_key, static_cast<uint64_t>(first + lo), threshold, scale, x + lo, y + lo,
+                  keep ? keep + lo : nullptr, hi - lo);
       });
     }
     return;
@@ -87,13 +93,21 @@ void Dropout::forward(Pass& p) {
     std::copy(x, x + n, y);
     return;
   }
-  apply_mask(p, x, y);
+  apply_mask(p, x, y, stores_mask() ? keep_.data() : nullptr);
 }
 
 void Dropout::backward(Pass& p) {
   if (grad_mode_[0] == GradMode::skip) return;
   float* gy = output_grad(p);  // only this op reads it: scale in place
-  if (rate_ != 0.0f) apply_mask(p, gy, gy);  // the forward's mask, drawn again from its counters
+  if (rate_ != 0.0f && stores_mask()) {  // the forward's mask, as it stored it
+    const kernels::VecMath& k = kernels::vecmath();
+    const float scale = rate_ < 1.0f ? 1.0f / (1.0f - rate_) : 0.0f;
+    parallel_chunks(p.rows * output_width(), [&](int64_t lo, int64_t hi) {
+      k.dropout_backward(keep_.data() + lo, scale, gy + lo, hi - lo);
+    });
+  } else if (rate_ != 0.0f) {
+    apply_mask(p, gy, gy, nullptr);  // the forward's mask, drawn again from its counters
+  }
   send_grad(p, 0, gy);
 }
 

@@ -24,11 +24,9 @@ void GaussianNoise::forward(Pass& p) {
   const float s = stddev_;
   const int64_t first = p.shard.first_row * output_width();  // element i of the whole batch draws counter i
   // random.hpp's standard_normal(k, first + i), vectorised at the CPU's level with the same bits.
-  // Fixed chunks (a draw costs a log and a cos, so smaller ones than parallel_chunks's).
+  // A draw costs a log and a cos: compute-bound chunks.
   const kernels::VecMath& vm = kernels::vecmath();
-  constexpr int64_t kChunk = 4096;
-  parallel_for((n + kChunk - 1) / kChunk, n > kParallelGrain / 8, [&](int64_t c) {
-    const int64_t lo = c * kChunk, hi = std::min(n, lo + kChunk);
+  parallel_compute_chunks(n, [&](int64_t lo, int64_t hi) {
     vm.gaussian_noise(k, static_cast<uint64_t>(first + lo), s, x + lo, y + lo, hi - lo);
   });
 }

@@ -31,9 +31,13 @@ struct VecMath {
   void (*exp_shifted)(const float* z, float shift, float* y, int64_t n);
   // Inverted dropout: y[i] = x[i] * scale where the hash of (key, counter + i) keeps it, else 0.
   // Kept means (random_bits(key, counter + i) >> 40) >= threshold, the integer form of
-  // uniform01(key, counter + i) >= rate (random.hpp). x and y may alias.
+  // uniform01(key, counter + i) >= rate (random.hpp). x and y may alias. Where `keep` is not null,
+  // keep[i] = 1 where kept, else 0: the mask for dropout_backward, so the backward pass does not
+  // hash again (the hash is most of the cost: ~1.5 ns a value with AVX2).
   void (*dropout)(uint64_t key, uint64_t counter, uint32_t threshold, float scale, const float* x, float* y,
-                  int64_t n);
+                  uint8_t* keep, int64_t n);
+  // g[i] *= scale where keep[i], else g[i] *= 0: the same bits as dropout over g with the same mask.
+  void (*dropout_backward)(const uint8_t* keep, float scale, float* g, int64_t n);
   // Keras's Adam step (m, v updated in place; w -= m * alpha / (sqrt(v) + eps)).
   void (*adam)(float* w, const float* g, float* m, float* v, int64_t n, float alpha, float a1, float a2, float eps);
   // SGD with momentum (m = mu m - lr g; w += m, or w += mu m - lr g with nesterov).
