@@ -1,19 +1,19 @@
 // GEMM kernel for AVX2 + FMA (this file is compiled with -mavx2 -mfma whatever the build's -march;
-// fitcore::gemm calls it only when kernels::active_isa() allows AVX2): 6 x 16 register tiles, k in
-// 256-long slices resumed from C, masked edges. Every element of C is one FMA chain over k in order.
-// Per slice, B is packed 64 columns at a time and met by blocks of 96 rows of A, both in L2 (a
-// 256 KB L2 holds them): at batch 2048 x width 1024 this took one thread from 65 to 75 GFLOP/s
-// (forward) and 69 to 76 (input gradient) on Zen 3, whose FMA peak is ~88; reading A without the
-// blocks streamed all of its slice from L3 once per 16 columns.
-// Everything but the entry point sits in an anonymous namespace and uses intrinsics only: no inline
-// function or template from a shared header is instantiated here, so the linker can never hand
-// AVX2 code to a caller of the same function elsewhere (tools/check-isa verifies it).
+// fitcore::gemm calls it only when kernels::active_isa() allows AVX2): 6 x 16 register tiles (12 of
+// the 16 ymm registers accumulate), masked edges, in gemm_blocking.hpp's cache blocks: B packed 64
+// columns per 256-long slice of k, met by blocks of 96 rows of A (both in L2; a 256 KB L2 holds
+// them). The row blocks took batch 2048 x width 1024 on one Zen 3 thread from 65 to 75 GFLOP/s
+// (forward) and 69 to 76 (input gradient), FMA peak ~88: without them each 16-column strip streamed
+// all of A's slice from L3.
+// Everything but the entry point has internal linkage and uses intrinsics only, so the linker can
+// never hand AVX2 code to a caller of the same function elsewhere (tools/check-isa verifies it).
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #include <cstdint>
 
 #include "fitcore/kernels/gemm.hpp"
+#include "gemm_blocking.hpp"
 
 namespace fitcore::kernels {
 namespace {
@@ -144,59 +144,33 @@ void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols
   }
 }
 
-void gemm_avx2_impl(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc,
-                    bool accumulate) {
-  const __m256i all = _mm256_set1_epi32(-1);
-  // k in slices; per slice, B's columns in chunks of kChunkCols packed strip by strip (kSliceK x
-  // kChunkCols floats, in L2), met by blocks of kBlockRows rows of A (in L2 as well) strip after
-  // strip, each strip (16 KB) in L1 while the block's row panels pass over it. A later slice
-  // resumes the chains from C, so each element is still one chain of fused multiply-adds over k in
-  // order (C += A B starts the chain from C's values).
-  alignas(32) float packed[kSliceK * kChunkCols];
-  for (int64_t p0 = 0; p0 < k; p0 += kSliceK) {
-    const int64_t kp = k - p0 < kSliceK ? k - p0 : kSliceK;
-    const bool resume = accumulate || p0 > 0;
-    const float* ap = a.data + p0 * a.col_stride;
-    for (int64_t j0 = 0; j0 < n; j0 += kChunkCols) {
-      const int64_t chunk = n - j0 < kChunkCols ? n - j0 : kChunkCols;
-      // Copied into contiguous strips when B's rows are not contiguous or several row panels will
-      // read them: the loads then stream instead of striding. A narrow last strip of a row-major B
-      // is read in place under masks.
-      const bool pack = b.col_stride != 1 || m > kTileRows;
-      if (pack)
-        for (int64_t j = 0; j < chunk; j += kTileCols) {
-          const int64_t cols = chunk - j < kTileCols ? chunk - j : kTileCols;
-          if (cols == kTileCols || b.col_stride != 1) pack_strip(b, p0, j0 + j, kp, cols, packed + j * kp);
-        }
-      for (int64_t i0 = 0; i0 < m; i0 += kBlockRows) {
-        const int64_t i1 = m - i0 < kBlockRows ? m : i0 + kBlockRows;
-        for (int64_t j = 0; j < chunk; j += kTileCols) {
-          const int64_t cols = chunk - j < kTileCols ? chunk - j : kTileCols;
-          const bool full = cols == kTileCols;
-          const __m256i mask0 = full ? all : lane_mask(cols), mask1 = full ? all : lane_mask(cols - 8);
-          const float* bj = b.data + p0 * b.row_stride + (j0 + j) * b.col_stride;
-          int64_t ldb = b.row_stride;
-          if (pack && (full || b.col_stride != 1)) bj = packed + j * kp, ldb = kTileCols;
-          for (int64_t i = i0; i < i1; i += kTileRows) {
-            const int rows = static_cast<int>(i1 - i < kTileRows ? i1 - i : kTileRows);
-            const float* ai = ap + i * a.row_stride;
-            float* cij = c + i * ldc + j0 + j;
-            if (full)
-              row_panel<false>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume, mask0, mask1);
-            else
-              row_panel<true>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume, mask0, mask1);
-          }
-        }
-      }
-    }
+// The register tile for gemm_blocking.hpp.
+struct Tile {
+  static constexpr int64_t kTileRows = ::fitcore::kernels::kTileRows, kTileCols = ::fitcore::kernels::kTileCols;
+  static constexpr int64_t kSliceK = ::fitcore::kernels::kSliceK, kChunkCols = ::fitcore::kernels::kChunkCols;
+  static constexpr int64_t kBlockRows = ::fitcore::kernels::kBlockRows;
+  struct Masks {
+    __m256i lo, hi;  // columns 0-7 and 8-15
+  };
+  static Masks masks(int64_t cols) {
+    if (cols == kTileCols) return {_mm256_set1_epi32(-1), _mm256_set1_epi32(-1)};
+    return {lane_mask(cols), lane_mask(cols - 8)};
   }
-}
+  static void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols, float* strip) {
+    ::fitcore::kernels::pack_strip(b, p0, j, kp, cols, strip);
+  }
+  template <bool Narrow>
+  static void row_panel(int rows, int64_t k, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb,
+                        float* c, int64_t ldc, bool resume, const Masks& m) {
+    ::fitcore::kernels::row_panel<Narrow>(rows, k, a, ars, acs, b, ldb, c, ldc, resume, m.lo, m.hi);
+  }
+};
 
 }  // namespace
 
 void gemm_avx2(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc,
                bool accumulate) {
-  gemm_avx2_impl(m, n, k, a, b, c, ldc, accumulate);
+  gemm_blocked<Tile>(m, n, k, a, b, c, ldc, accumulate);
 }
 
 }  // namespace fitcore::kernels

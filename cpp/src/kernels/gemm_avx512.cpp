@@ -1,23 +1,21 @@
 // GEMM kernel for AVX-512 (F/BW/DQ/VL; this file is compiled with those flags whatever the build's
 // -march, and fitcore::gemm calls it only when kernels::active_isa() allows AVX-512).
 //
-// Register tiles of kTileRows x kTileCols floats (kTileVecs zmm accumulators per row), B's
-// kTileCols-column strips packed into contiguous runs per slice of k and chunk of columns, A read in
-// place (one embedded-broadcast operand per row and step of k) in cache blocks of kBlockRows rows
-// that meet every strip of the chunk while in L2. k runs in kSliceK-long slices, a later slice
-// resuming the chains from C, so every element of C is still one fused multiply-add chain over k in
-// order: the same chain as the AVX2 kernel computes, hence the same bits, and bits that never depend
-// on how a caller splits C into blocks or threads. Edge tiles load and store under lane masks.
+// Register tiles of kTileRows x kTileCols floats (kTileVecs zmm accumulators per row), A read in
+// place (one embedded-broadcast operand per row and step of k), in gemm_blocking.hpp's cache blocks:
+// B packed kChunkCols columns per kSliceK-long slice of k, met by blocks of kBlockRows rows of A in
+// L2. Every element of C is one fused multiply-add chain over k in order: the same chain as the
+// AVX2 kernel computes, hence the same bits. Edge tiles load and store under lane masks.
 //
-// Everything but the entry point sits in an anonymous namespace and uses intrinsics only: no inline
-// function or template from a shared header is instantiated here, so the linker can never hand
-// AVX-512 code to a caller of the same function elsewhere (tools/check-isa verifies it).
+// Everything but the entry point has internal linkage and uses intrinsics only, so the linker can
+// never hand AVX-512 code to a caller of the same function elsewhere (tools/check-isa verifies it).
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #include <cstdint>
 
 #include "fitcore/kernels/gemm.hpp"
+#include "gemm_blocking.hpp"
 
 namespace fitcore::kernels {
 namespace {
@@ -147,55 +145,28 @@ void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols
   }
 }
 
-void gemm_impl(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc,
-               bool accumulate) {
-  // B's slice of kSliceK rows and kChunkCols columns, packed strip by strip (128 KB at most), stays
-  // in L2 while blocks of kBlockRows rows of A (192 KB of A's slice) meet every strip of it.
-  alignas(64) float packed[kSliceK * kChunkCols];
-  for (int64_t p0 = 0; p0 < k; p0 += kSliceK) {
-    const int64_t kp = k - p0 < kSliceK ? k - p0 : kSliceK;
-    const bool resume = accumulate || p0 > 0;
-    const float* ap = a.data + p0 * a.col_stride;
-    for (int64_t j0 = 0; j0 < n; j0 += kChunkCols) {
-      const int64_t chunk = n - j0 < kChunkCols ? n - j0 : kChunkCols;
-      // Copied into contiguous strips when B's rows are not contiguous or several row panels will
-      // read them: the loads then stream instead of striding. A narrow last strip of a row-major
-      // B is read in place under masks.
-      const bool pack = b.col_stride != 1 || m > kTileRows;
-      if (pack)
-        for (int64_t j = 0; j < chunk; j += kTileCols) {
-          const int64_t cols = chunk - j < kTileCols ? chunk - j : kTileCols;
-          if (cols == kTileCols || b.col_stride != 1) pack_strip(b, p0, j0 + j, kp, cols, packed + j * kp);
-        }
-      for (int64_t i0 = 0; i0 < m; i0 += kBlockRows) {
-        const int64_t i1 = m - i0 < kBlockRows ? m : i0 + kBlockRows;
-        for (int64_t j = 0; j < chunk; j += kTileCols) {
-          const int64_t cols = chunk - j < kTileCols ? chunk - j : kTileCols;
-          const bool full = cols == kTileCols;
-          const Masks mask = tile_masks(cols);
-          const float* bj = b.data + p0 * b.row_stride + (j0 + j) * b.col_stride;
-          int64_t ldb = b.row_stride;
-          if (pack && (full || b.col_stride != 1)) bj = packed + j * kp, ldb = kTileCols;
-          for (int64_t i = i0; i < i1; i += kTileRows) {
-            const int rows = static_cast<int>(i1 - i < kTileRows ? i1 - i : kTileRows);
-            const float* ai = ap + i * a.row_stride;
-            float* cij = c + i * ldc + j0 + j;
-            if (full)
-              row_panel<false>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume, mask);
-            else
-              row_panel<true>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume, mask);
-          }
-        }
-      }
-    }
+// The register tile for gemm_blocking.hpp.
+struct Tile {
+  static constexpr int64_t kTileRows = ::fitcore::kernels::kTileRows, kTileCols = ::fitcore::kernels::kTileCols;
+  static constexpr int64_t kSliceK = ::fitcore::kernels::kSliceK, kChunkCols = ::fitcore::kernels::kChunkCols;
+  static constexpr int64_t kBlockRows = ::fitcore::kernels::kBlockRows;
+  using Masks = ::fitcore::kernels::Masks;
+  static Masks masks(int64_t cols) { return tile_masks(cols); }
+  static void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols, float* strip) {
+    ::fitcore::kernels::pack_strip(b, p0, j, kp, cols, strip);
   }
-}
+  template <bool Narrow>
+  static void row_panel(int rows, int64_t k, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb,
+                        float* c, int64_t ldc, bool resume, const Masks& m) {
+    ::fitcore::kernels::row_panel<Narrow>(rows, k, a, ars, acs, b, ldb, c, ldc, resume, m);
+  }
+};
 
 }  // namespace
 
 void gemm_avx512(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc,
                  bool accumulate) {
-  gemm_impl(m, n, k, a, b, c, ldc, accumulate);
+  gemm_blocked<Tile>(m, n, k, a, b, c, ldc, accumulate);
 }
 
 }  // namespace fitcore::kernels
