@@ -128,11 +128,14 @@ def test_dropout_mask_rate_and_scale():
     np.testing.assert_allclose(grad_bias[kept], -2.0 * t[0][kept] / (1.0 - rate) / width, rtol=1e-5)
 
 
+# 6 x 16: one chunk; 40 x 256 = 10,240 values: three chunks of parallel_compute_chunks, on two threads,
+# each writing its part of the stored dropout mask that the backward pass reads.
+@pytest.mark.parametrize("rows, units", [(6, 16), (40, 256)])
 @pytest.mark.parametrize("noise", [L.Dropout(0.4), L.GaussianNoise(0.5)], ids=["dropout", "gaussian_noise"])
-def test_gradients_through_training_noise(noise):
-    model = fc.Sequential([fc.Input((8,)), L.Dense(16, activation="tanh"), noise, L.Dense(2, activation="tanh")])
+def test_gradients_through_training_noise(noise, rows, units):
+    model = fc.Sequential([fc.Input((8,)), L.Dense(units, activation="tanh"), noise, L.Dense(2, activation="tanh")])
     model.compile(optimizer="sgd", loss="mse")
-    x, y = normal(6, 8), normal(6, 2)
+    x, y = normal(rows, 8), normal(rows, 2)
     got = core_gradients(model, x, y)
     # Central differences of the core's own training loss (the draws are fixed by the step's key).
     params = [w.value for w in model.weights]

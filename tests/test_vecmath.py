@@ -234,20 +234,36 @@ def test_gaussian_noise_is_the_scalar_generator_bit_for_bit(isa, n):
     np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
 
 
-def _train(threads, activation, dropout):
+def _train(threads, activation, dropout, units=40, batch_size=32):
     fc.config.set_num_threads(threads)
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1, (300, 24)).astype(np.float32)
     y = (x[:, :3].sum(axis=1) > 0).astype(np.int64)
     fc.utils.set_random_seed(5)
-    layers = [fc.Input((24,)), fc.layers.Dense(40, activation=activation)]
+    layers = [fc.Input((24,)), fc.layers.Dense(units, activation=activation)]
     if dropout:
         layers.append(fc.layers.Dropout(0.3))
     layers.append(fc.layers.Dense(2, activation="softmax"))
     model = fc.Sequential(layers)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    history = model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    history = model.fit(x, y, batch_size=batch_size, epochs=2, verbose=0)
     return model.get_weights(), history.history["loss"]
+
+
+@pytest.mark.parametrize("activation", ["gelu", "sigmoid"])
+def test_split_elementwise_loops_give_the_bits_of_one_thread(activation):
+    # 100 x 300 = 30,000 values a layer: the activation and the dropout mask run in 4,096-value chunks
+    # on both threads (parallel_compute_chunks), and the stored mask is read back by the backward
+    # pass; a chunk drawing the wrong counters or a mask byte left from another chunk changes the bits.
+    threads = _core.get_num_threads()
+    try:
+        one = _train(1, activation, dropout=True, units=300, batch_size=100)
+        two = _train(2, activation, dropout=True, units=300, batch_size=100)
+    finally:
+        _core.set_num_threads(threads)
+    assert one[1] == two[1]
+    for a, b in zip(one[0], two[0]):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("activation", ["gelu", "tanh", "silu"])
