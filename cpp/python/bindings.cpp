@@ -309,9 +309,8 @@ PYBIND11_MODULE(_core, m) {
     return out;
   });
   m.def("_dropout", [](uint64_t key, uint64_t counter, float rate, const Floats& x) {
-    if (!(rate >= 0.0f && rate <= 1.0f)) throw std::invalid_argument("rate outside [0, 1]");
+    const float scale = kernels::dropout_scale(rate);
     Floats y(x.size());
-    const float scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
     kernels::vecmath().dropout(key, counter, kernels::dropout_threshold(rate), scale, x.data(), y.mutable_data(),
                                nullptr, x.size());
     return y;
@@ -319,11 +318,10 @@ PYBIND11_MODULE(_core, m) {
   // The forward's mask applied to a gradient as the backward pass does: g * scale where the draw
   // for (key, counter + i) keeps element i, from the mask bytes the forward wrote.
   m.def("_dropout_backward", [](uint64_t key, uint64_t counter, float rate, const Floats& x, const Floats& g) {
-    if (!(rate >= 0.0f && rate <= 1.0f)) throw std::invalid_argument("rate outside [0, 1]");
+    const float scale = kernels::dropout_scale(rate);
     if (g.size() != x.size()) throw std::invalid_argument("x and g differ in size");
     Floats y(x.size()), out(g.size());
     std::vector<uint8_t> keep(static_cast<size_t>(x.size()));
-    const float scale = rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
     const kernels::VecMath& k = kernels::vecmath();
     k.dropout(key, counter, kernels::dropout_threshold(rate), scale, x.data(), y.mutable_data(), keep.data(), x.size());
     std::copy(g.data(), g.data() + g.size(), out.mutable_data());

@@ -36,6 +36,11 @@ uint32_t dropout_threshold(float rate) {
   return static_cast<uint32_t>(std::ceil(rate * 16777216.0f));
 }
 
+float dropout_scale(float rate) {
+  if (!(rate >= 0.0f && rate <= 1.0f)) throw std::invalid_argument("rate outside [0, 1]");
+  return rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
+}
+
 double fma_peak_gflops(Isa isa, int threads, double seconds) {
   if (static_cast<int>(isa) > static_cast<int>(supported_isa()))
     throw std::invalid_argument(std::string("instruction set '") + isa_name(isa) + "' is not supported by this CPU");

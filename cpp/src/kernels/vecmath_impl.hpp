@@ -320,8 +320,6 @@ struct Kernels {
     return x ^ (x >> 31);
   }
 
-  // x * scale where kept, x * 0 elsewhere (a NaN stays NaN, as x * keep_scale always did), for the
-  // N counters in `counter`.
   using U8 = typename LaneVectors<N>::U8;
   using I32Bytes = typename LaneVectors<N>::I32Bytes;
 
@@ -345,7 +343,7 @@ struct Kernels {
     return bits >= (I32{} + static_cast<int32_t>(threshold));
   }
 
-  // x * scale in the kept lanes, x * +0 elsewhere (a NaN stays NaN).
+  // x * scale in the kept lanes, x * +0 elsewhere (a NaN stays NaN, as in the scalar path).
   static inline F32 scale_kept(const I32& kept, float scale, F32 x) {
     return x * (F32)(kept & (I32)(F32{} + scale));
   }

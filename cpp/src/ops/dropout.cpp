@@ -54,12 +54,12 @@ void Dropout::reserve(int64_t rows) {
 
 void Dropout::apply_mask(const Pass& p, const float* x, float* y, uint8_t* keep) const {
   const int64_t width = output_width(), n = p.rows * width;
+  const float scale = kernels::dropout_scale(rate_);
   if (contiguous_) {
     // One pass: mask drawn and applied together, in fixed chunks (bits independent of threads).
     const kernels::VecMath& k = kernels::vecmath();
     const uint64_t pass_key = key(p);
     const uint32_t threshold = kernels::dropout_threshold(rate_);
-    const float scale = rate_ < 1.0f ? 1.0f / (1.0f - rate_) : 0.0f;
     if (shared_batch_) {  // every row draws counters 0..width-1
 #pragma omp parallel for schedule(static) if (n > kParallelGrain)
       for (int64_t r = 0; r < p.rows; ++r)
@@ -75,14 +75,13 @@ void Dropout::apply_mask(const Pass& p, const float* x, float* y, uint8_t* keep)
   }
 #pragma omp parallel for schedule(static) if (n > kParallelGrain)
   for (int64_t r = 0; r < p.rows; ++r)
-    for (int64_t j = 0; j < width; ++j) y[r * width + j] = x[r * width + j] * keep_scale(p, r, j);
+    for (int64_t j = 0; j < width; ++j) y[r * width + j] = x[r * width + j] * (kept(p, r, j) ? scale : 0.0f);
 }
 
-float Dropout::keep_scale(const Pass& p, int64_t row, int64_t j) const {
+bool Dropout::kept(const Pass& p, int64_t row, int64_t j) const {
   const int64_t batch_row = row + p.shard.first_row;
   const int64_t counter = (shared_batch_ ? 0 : batch_row * mask_width_) + mask_index_[static_cast<size_t>(j)];
-  const bool keep = uniform01(key(p), static_cast<uint64_t>(counter)) >= rate_;
-  return keep && rate_ < 1.0f ? 1.0f / (1.0f - rate_) : 0.0f;
+  return uniform01(key(p), static_cast<uint64_t>(counter)) >= rate_;
 }
 
 void Dropout::forward(Pass& p) {
@@ -99,14 +98,16 @@ void Dropout::forward(Pass& p) {
 void Dropout::backward(Pass& p) {
   if (grad_mode_[0] == GradMode::skip) return;
   float* gy = output_grad(p);  // only this op reads it: scale in place
-  if (rate_ != 0.0f && stores_mask()) {  // the forward's mask, as it stored it
-    const kernels::VecMath& k = kernels::vecmath();
-    const float scale = rate_ < 1.0f ? 1.0f / (1.0f - rate_) : 0.0f;
-    parallel_chunks(p.rows * output_width(), [&](int64_t lo, int64_t hi) {
-      k.dropout_backward(keep_.data() + lo, scale, gy + lo, hi - lo);
-    });
-  } else if (rate_ != 0.0f) {
-    apply_mask(p, gy, gy, nullptr);  // the forward's mask, drawn again from its counters
+  if (rate_ != 0.0f) {
+    if (stores_mask()) {  // the forward's mask, as it stored it
+      const kernels::VecMath& k = kernels::vecmath();
+      const float scale = kernels::dropout_scale(rate_);
+      parallel_chunks(p.rows * output_width(), [&](int64_t lo, int64_t hi) {
+        k.dropout_backward(keep_.data() + lo, scale, gy + lo, hi - lo);
+      });
+    } else {
+      apply_mask(p, gy, gy, nullptr);  // the forward's mask, drawn again from its counters
+    }
   }
   send_grad(p, 0, gy);
 }

@@ -76,6 +76,9 @@ const VecMath& vecmath(Isa isa);
 // dropout's keep threshold for a rate in [0, 1]: ceil(rate * 2^24), so that an integer draw k in
 // [0, 2^24) is kept exactly when k * 2^-24 >= rate.
 uint32_t dropout_threshold(float rate);
+// Inverted dropout's factor for kept values: 1 / (1 - rate), and 0 at rate 1 (nothing is kept).
+// Throws std::invalid_argument for a rate outside [0, 1].
+float dropout_scale(float rate);
 
 // The machine's multiply-add peak at a level: GFLOP/s of fma_loop on `threads` threads (each its own
 // chains) over about `seconds`, each thread's best run over its own CPU time, summed over threads

@@ -21,8 +21,10 @@ class Dropout final : public Op {
   uint64_t key(const Pass& p) const { return seed_.key(p.key); }
 
   LayerSeed seed_;
-  float keep_scale(const Pass& p, int64_t row, int64_t j) const;
-  // y = x * keep_scale over the batch (x and y may alias): forward on values, backward on gradients.
+  // Whether the draw for element j of batch row `row` keeps it.
+  bool kept(const Pass& p, int64_t row, int64_t j) const;
+  // y = x * scale where kept, x * 0 elsewhere, over the batch (x and y may alias): forward on
+  // values, backward on gradients.
   // Where `keep` is not null (stores_mask()), also keep[i] = 1 where element i is kept, else 0.
   void apply_mask(const Pass& p, const float* x, float* y, uint8_t* keep) const;
   // Per-sample masks without broadcast axes are kept from the forward pass for the backward (a
