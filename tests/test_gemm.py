@@ -85,11 +85,16 @@ def test_transposed_and_strided_operands(level, m, k, n):
 
 
 @pytest.mark.parametrize("level", FMA_LEVELS)
-def test_bits_do_not_depend_on_how_c_or_k_is_split(level):
+@pytest.mark.parametrize("k, a_transposed", [(600, False), (1300, False), (1300, True)])
+def test_bits_do_not_depend_on_how_c_or_k_is_split(level, k, a_transposed):
     # Dense splits C into column blocks on threads and the kernels split k into slices resumed from
-    # C: with one FMA chain per element in k order, every split gives the bits of the whole.
-    m, k, n = 203, 600, 150
+    # C, in runs of slices (1,024 steps with AVX2, 512 with AVX-512; a transposed A, as in x^T dz,
+    # one slice a run): with one FMA chain per element in k order, every split gives the bits of
+    # the whole, wherever a run starts.
+    m, n = 203, 150
     a, b = operands(m, k, n, seed=3)
+    if a_transposed:
+        a = a.T.copy().T
     with isa(level):
         whole = gemm(a, b)
         by_blocks = np.empty_like(whole)
@@ -100,6 +105,7 @@ def test_bits_do_not_depend_on_how_c_or_k_is_split(level):
                 by_blocks[r0:r1, c0:c1] = part
         resumed = gemm(a[:, :100], b[:100])
         gemm(a[:, 100:], b[100:], resumed, accumulate=True)
+    assert_close_to_float64(whole, a, b)
     np.testing.assert_array_equal(by_blocks, whole)
     np.testing.assert_array_equal(resumed, whole)
 

@@ -1,10 +1,10 @@
 // GEMM kernel for AVX2 + FMA (this file is compiled with -mavx2 -mfma whatever the build's -march;
 // fitcore::gemm calls it only when kernels::active_isa() allows AVX2): 6 x 16 register tiles (12 of
 // the 16 ymm registers accumulate), masked edges, in gemm_blocking.hpp's cache blocks: B packed 64
-// columns per 256-long slice of k, met by blocks of 96 rows of A (both in L2; a 256 KB L2 holds
-// them). The row blocks took batch 2048 x width 1024 on one Zen 3 thread from 65 to 75 GFLOP/s
-// (forward) and 69 to 76 (input gradient), FMA peak ~88: without them each 16-column strip streamed
-// all of A's slice from L3.
+// columns per 256-long slice of k, up to four slices a run (256 KB), met by blocks of 96 rows of A
+// (96 KB; both in a 512 KB L2). The row blocks took batch 2048 x width 1024 on one Zen 3 thread from
+// 65 to 75 GFLOP/s (forward) and 69 to 76 (input gradient), FMA peak ~88: without them each 16-column
+// strip streamed all of A's slice from L3.
 // Everything but the entry point has internal linkage and uses intrinsics only, so the linker can
 // never hand AVX2 code to a caller of the same function elsewhere (tools/check-isa verifies it).
 #if defined(__x86_64__)
