@@ -84,6 +84,24 @@ def test_transposed_and_strided_operands(level, m, k, n):
                 np.testing.assert_array_equal(wide[:, 4:4 + n], contiguous, err_msg=name)
 
 
+@pytest.mark.parametrize("level", ALL_LEVELS)
+@pytest.mark.parametrize("m, stored", [(1024, 1024), (486, 512)])
+def test_transposed_a_whose_steps_share_cache_sets(level, m, stored):
+    # x^T dz at widths 512, 1024, ...: A's steps a multiple of 2 KB apart, so the kernels pack A's
+    # blocks into row panels, 8 floats at a time and the last rows (486: a block's last whole panel
+    # too near A's end for 8) one by one. The same chains as a row-major copy of A.
+    k, n = 300, 40
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((k, stored), dtype=np.float32)[:, :m].T
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    with isa(level):
+        got = gemm(a, b)
+        row_major = gemm(np.ascontiguousarray(a), b)
+    assert_close_to_float64(got, a, b)
+    if level != "baseline":
+        np.testing.assert_array_equal(got, row_major)
+
+
 @pytest.mark.parametrize("level", FMA_LEVELS)
 @pytest.mark.parametrize("k, a_transposed", [(600, False), (1300, False), (1300, True)])
 def test_bits_do_not_depend_on_how_c_or_k_is_split(level, k, a_transposed):
@@ -108,6 +126,25 @@ def test_bits_do_not_depend_on_how_c_or_k_is_split(level, k, a_transposed):
     assert_close_to_float64(whole, a, b)
     np.testing.assert_array_equal(by_blocks, whole)
     np.testing.assert_array_equal(resumed, whole)
+
+
+@pytest.mark.parametrize("level", FMA_LEVELS)
+@pytest.mark.parametrize("layout", ["rows", "transpose", "strided"])
+@pytest.mark.parametrize("m, k", [(1, 5), (7, 9), (8, 8), (70, 13), (203, 300), (64, 1)])
+def test_one_column_gives_the_bits_of_a_wide_product(level, layout, m, k):
+    # A single column (a one-unit Dense layer, its weight gradient) takes its own vector path: 64
+    # and 8 rows at a time down A's columns, 8 x 8 blocks of A's rows turned into columns, one
+    # scalar chain for the last rows. Each is the same chain as a column of the register tiles.
+    a, b = operands(m, k, 20, seed=9)
+    av = {"rows": a, "transpose": np.ascontiguousarray(a.T).T, "strided": np.repeat(a, 2, axis=1)[:, ::2]}[layout]
+    c0 = np.random.default_rng(10).standard_normal((m, 20), dtype=np.float32)
+    with isa(level):
+        wide, wide_acc = gemm(av, b), gemm(av, b, c0.copy(), accumulate=True)
+        for column in (b[:, 3:4], b[:, 3:4].copy()):  # B strided and contiguous
+            one = gemm(av, column)
+            np.testing.assert_array_equal(one[:, 0], wide[:, 3])
+            np.testing.assert_array_equal(gemm(av, column, c0[:, 3:4].copy(), accumulate=True)[:, 0], wide_acc[:, 3])
+    assert_close_to_float64(one, a, b[:, 3:4])
 
 
 def test_avx2_and_avx512_give_the_same_bits():

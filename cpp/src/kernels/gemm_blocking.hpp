@@ -15,10 +15,11 @@
 // fused multiply-add chain over k in order (C += A B starts it from C's values): bits that never
 // depend on how a caller splits C, nor on the tile's shape or the run's length.
 //
-// A is read in place when its rows are contiguous. Any other A (a transpose: the weight gradient
-// x^T dz) is copied, per block and slice, into row panels of kPanelStep floats a step: read in
-// place, each step of k jumps a row of the stored x, and at rows of 4 KB (width 1024) those lines
-// share so few cache sets that x^T dz ran at a third of the FMA peak (1.45x faster packed).
+// A is read in place when its rows are contiguous. A transpose whose steps lie a multiple of 2 KB
+// apart (the weight gradient x^T dz at widths 512, 1024, ...) is copied, per block and slice, into
+// row panels of kPanelStep floats a step: read in place, each step of k jumps a row of the stored x
+// into the same few cache sets, and x^T dz ran at a third of the FMA peak at width 1024 (1.45x
+// faster packed).
 //
 // Tile provides: kTileRows, kTileCols, kSliceK, kChunkCols, kBlockRows (int64_t constants); Masks
 // and masks(cols) for a strip of `cols` valid columns; pack_strip(b, p0, j, kp, cols, strip) (the
@@ -32,6 +33,7 @@
 #include <new>
 
 #include "fitcore/gemm.hpp"
+#include "gemm_column.hpp"
 
 namespace fitcore::kernels {
 namespace {
@@ -74,6 +76,7 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatri
   constexpr int64_t kRunSlices = kPackedBytes / static_cast<int64_t>(sizeof(float)) / kChunkCols / kSliceK;
   static_assert(kBlockRows % kTileRows == 0 && kChunkCols % kTileCols == 0, "blocks hold whole tiles");
   static_assert(kRunSlices >= 1, "a packed run holds a slice");
+  if (n == 1) return gemm_column(m, k, a, b, c, ldc, accumulate);
   constexpr int64_t run_k = kRunSlices * kSliceK;
   const int64_t packed_k = k < run_k ? k : run_k;
   alignas(64) float one_slice[kSliceK * kChunkCols];
@@ -82,7 +85,10 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatri
       std::free);
   if (packed_k > kSliceK && !several_slices) throw std::bad_alloc();
   float* const packed = packed_k > kSliceK ? several_slices.get() : one_slice;
-  const bool pack_a = a.col_stride != 1;
+  // Packed when a panel serves a whole strip or more, and A's steps lie a multiple of 2 KB apart (a
+  // width of 512, 1024, 2048...): 256 such lines then fit in no L2 of 1,024 sets or fewer. Other
+  // strides spread over the sets, and packing them cost 12 % (x^T dz at widths 256 and 784).
+  const bool pack_a = a.col_stride != 1 && n >= kTileCols && a.col_stride % 512 == 0;
   const int64_t panel_floats = kBlockRows / kTileRows * kPanelStep * (k < kSliceK ? k : kSliceK);
   const std::unique_ptr<float[]> panels(pack_a ? new float[panel_floats] : nullptr);
   // Copied into contiguous strips when B's rows are not contiguous or several row panels will read
