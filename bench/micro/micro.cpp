@@ -325,6 +325,9 @@ void bench_gemm() {
   struct Shape { int64_t m, n, k; const char* label; char layout = 'f'; };
   const Shape shapes[] = {{32, 256, 784, "reference layer 1, batch 32"},  {256, 256, 784, "reference layer 1, batch 256"},
                           {256, 256, 256, "reference layer 2, batch 256"}, {2048, 256, 256, "256-wide, batch 2048"},
+                          {256, 256, 2048, "256-wide, batch 2048, x^T dz", 'w'},
+                          {2048, 1, 256, "one unit, batch 2048"},
+                          {256, 1, 2048, "one unit, batch 2048, x^T dz", 'w'},
                           {2048, 1024, 1024, "1024-wide, batch 2048"},
                           {1024, 1024, 2048, "1024-wide, batch 2048, x^T dz", 'w'},
                           {2048, 1024, 1024, "1024-wide, batch 2048, dz W^T", 'x'},

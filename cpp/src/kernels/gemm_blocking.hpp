@@ -30,7 +30,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <new>
 
 #include "fitcore/gemm.hpp"
 #include "gemm_column.hpp"
@@ -77,20 +76,28 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatri
   static_assert(kBlockRows % kTileRows == 0 && kChunkCols % kTileCols == 0, "blocks hold whole tiles");
   static_assert(kRunSlices >= 1, "a packed run holds a slice");
   if (n == 1) return gemm_column(m, k, a, b, c, ldc, accumulate);
-  constexpr int64_t run_k = kRunSlices * kSliceK;
-  const int64_t packed_k = k < run_k ? k : run_k;
+  // Scratch comes from malloc and never throws (the kernels have no unwinding, so no exception
+  // tables for check-isa to find shared between levels): without it, one slice a run from the
+  // stack, and A read in place.
+  using Scratch = std::unique_ptr<float, void (*)(void*)>;
+  constexpr int64_t kRunK = kRunSlices * kSliceK;
   alignas(64) float one_slice[kSliceK * kChunkCols];
-  const std::unique_ptr<float, void (*)(void*)> several_slices(
-      packed_k > kSliceK ? static_cast<float*>(std::aligned_alloc(64, sizeof(float) * packed_k * kChunkCols)) : nullptr,
+  const Scratch several_slices(
+      k > kSliceK ? static_cast<float*>(std::aligned_alloc(64, sizeof(float) * (k < kRunK ? k : kRunK) * kChunkCols))
+                  : nullptr,
       std::free);
-  if (packed_k > kSliceK && !several_slices) throw std::bad_alloc();
-  float* const packed = packed_k > kSliceK ? several_slices.get() : one_slice;
+  const int64_t run_k = several_slices ? kRunK : kSliceK;
+  float* const packed = several_slices ? several_slices.get() : one_slice;
   // Packed when a panel serves a whole strip or more, and A's steps lie a multiple of 2 KB apart (a
   // width of 512, 1024, 2048...): 256 such lines then fit in no L2 of 1,024 sets or fewer. Other
   // strides spread over the sets, and packing them cost 12 % (x^T dz at widths 256 and 784).
-  const bool pack_a = a.col_stride != 1 && n >= kTileCols && a.col_stride % 512 == 0;
   const int64_t panel_floats = kBlockRows / kTileRows * kPanelStep * (k < kSliceK ? k : kSliceK);
-  const std::unique_ptr<float[]> panels(pack_a ? new float[panel_floats] : nullptr);
+  const Scratch panels(
+      a.col_stride != 1 && n >= kTileCols && a.col_stride % 512 == 0
+          ? static_cast<float*>(std::malloc(sizeof(float) * panel_floats))
+          : nullptr,
+      std::free);
+  const bool pack_a = panels != nullptr;
   // Copied into contiguous strips when B's rows are not contiguous or several row panels will read
   // them: the loads then stream instead of striding. A narrow last strip of a row-major B is read in
   // place under masks.
