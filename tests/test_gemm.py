@@ -84,24 +84,6 @@ def test_transposed_and_strided_operands(level, m, k, n):
                 np.testing.assert_array_equal(wide[:, 4:4 + n], contiguous, err_msg=name)
 
 
-@pytest.mark.parametrize("level", ALL_LEVELS)
-@pytest.mark.parametrize("m, stored", [(1024, 1024), (486, 512)])
-def test_transposed_a_whose_steps_share_cache_sets(level, m, stored):
-    # x^T dz at widths 512, 1024, ...: A's steps a multiple of 2 KB apart, so the kernels pack A's
-    # blocks into row panels, 8 floats at a time and the last rows (486: a block's last whole panel
-    # too near A's end for 8) one by one. The same chains as a row-major copy of A.
-    k, n = 300, 40
-    rng = np.random.default_rng(11)
-    a = rng.standard_normal((k, stored), dtype=np.float32)[:, :m].T
-    b = rng.standard_normal((k, n), dtype=np.float32)
-    with isa(level):
-        got = gemm(a, b)
-        row_major = gemm(np.ascontiguousarray(a), b)
-    assert_close_to_float64(got, a, b)
-    if level != "baseline":
-        np.testing.assert_array_equal(got, row_major)
-
-
 @pytest.mark.parametrize("level", FMA_LEVELS)
 @pytest.mark.parametrize("k, a_transposed", [(600, False), (1300, False), (1300, True)])
 def test_bits_do_not_depend_on_how_c_or_k_is_split(level, k, a_transposed):

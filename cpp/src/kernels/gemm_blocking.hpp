@@ -10,16 +10,16 @@
 // contiguous runs). Blocks of kBlockRows rows of A then take the run's slices one after another,
 // the block's row panels passing over one strip (in L1) after another. A later slice resumes the
 // chains from C, and the block's tiles of C are still in L2 when it does: with one slice per pass
-// over all of A, a wide C (2048 x 128) went back to memory at every slice, and batch 2048 x width
-// 1024 ran 20-25 % slower (forward and input gradient, one Zen 3 thread). Every element of C is one
+// over all of A, a wide C (2048 x 128) went back to memory at every slice: batch 2048 x width 1024
+// forward ran 8-13 % slower on one quiet Zen 3 thread, 20-25 % while neighbours loaded L3. Every element of C is one
 // fused multiply-add chain over k in order (C += A B starts it from C's values): bits that never
 // depend on how a caller splits C, nor on the tile's shape or the run's length.
 //
-// A is read in place when its rows are contiguous. A transpose whose steps lie a multiple of 2 KB
-// apart (the weight gradient x^T dz at widths 512, 1024, ...) is copied, per block and slice, into
-// row panels of kPanelStep floats a step: read in place, each step of k jumps a row of the stored x
-// into the same few cache sets, and x^T dz ran at a third of the FMA peak at width 1024 (1.45x
-// faster packed).
+// A is read in place. A transpose (the weight gradient x^T dz) keeps one slice a run: its strided
+// steps beside a longer run of B cost 4-5 %, and packing it into row panels cost 10 % on a quiet
+// machine (it won only while neighbours' load made L3 slow).
+//
+// A single column of B (n == 1: a one-unit layer) goes to gemm_column.hpp's vector path instead.
 //
 // Tile provides: kTileRows, kTileCols, kSliceK, kChunkCols, kBlockRows (int64_t constants); Masks
 // and masks(cols) for a strip of `cols` valid columns; pack_strip(b, p0, j, kp, cols, strip) (the
@@ -28,7 +28,6 @@
 // rows <= kTileRows.
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 
 #include "fitcore/gemm.hpp"
@@ -40,33 +39,6 @@ namespace {
 // B packed per chunk over a run of slices: at most this much, to sit in L2 beside a block of A.
 constexpr int64_t kPackedBytes = 256 * 1024;
 
-// A packed panel keeps one step's values kPanelStep floats apart: its rows, then slack, so a
-// transposed A (the rows of each step contiguous) packs by whole 8-float moves.
-constexpr int64_t kPanelStep = 8;
-
-// Rows [i0, i1) of A (m rows in all) over steps [p0, p0 + kp), as row panels of kTileRows rows:
-// panel q holds kp steps of kPanelStep floats, the first min(kTileRows, rows left) of each used.
-// Step by step, so each step's rows are read once, in order.
-template <int64_t kTileRows>
-void pack_row_panels(StridedMatrix a, int64_t m, int64_t i0, int64_t i1, int64_t p0, int64_t kp, float* panels) {
-  static_assert(kTileRows <= kPanelStep, "a panel's step holds its rows");
-  // Panels moved 8 floats at a time: whole ones whose 8 floats all lie inside A's step.
-  int64_t moved = a.row_stride == 1 ? (i1 - i0) / kTileRows : 0;
-  if (moved > 0 && i0 + (moved - 1) * kTileRows + kPanelStep > m) --moved;
-  for (int64_t p = 0; p < kp; ++p) {
-    const float* step = a.data + (p0 + p) * a.col_stride + i0;
-    for (int64_t q = 0; q < moved; ++q)
-      std::memcpy(panels + (q * kp + p) * kPanelStep, step + q * kTileRows, sizeof(float) * kPanelStep);
-  }
-  for (int64_t q0 = i0 + moved * kTileRows; q0 < i1; q0 += kTileRows) {
-    const int64_t rows = i1 - q0 < kTileRows ? i1 - q0 : kTileRows;
-    float* panel = panels + (q0 - i0) / kTileRows * kp * kPanelStep;
-    const float* src = a.data + p0 * a.col_stride + q0 * a.row_stride;
-    for (int64_t p = 0; p < kp; ++p)
-      for (int64_t r = 0; r < rows; ++r) panel[p * kPanelStep + r] = src[p * a.col_stride + r * a.row_stride];
-  }
-}
-
 template <class Tile>
 void gemm_blocked(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc,
                   bool accumulate) {
@@ -76,28 +48,17 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatri
   static_assert(kBlockRows % kTileRows == 0 && kChunkCols % kTileCols == 0, "blocks hold whole tiles");
   static_assert(kRunSlices >= 1, "a packed run holds a slice");
   if (n == 1) return gemm_column(m, k, a, b, c, ldc, accumulate);
-  // Scratch comes from malloc and never throws (the kernels have no unwinding, so no exception
-  // tables for check-isa to find shared between levels): without it, one slice a run from the
-  // stack, and A read in place.
+  // A run's scratch comes from malloc and never throws (the kernels have no unwinding, so no
+  // exception tables for check-isa to find shared between levels): without it, one slice a run.
   using Scratch = std::unique_ptr<float, void (*)(void*)>;
   constexpr int64_t kRunK = kRunSlices * kSliceK;
   alignas(64) float one_slice[kSliceK * kChunkCols];
+  const bool runs = k > kSliceK && a.col_stride == 1;
   const Scratch several_slices(
-      k > kSliceK ? static_cast<float*>(std::aligned_alloc(64, sizeof(float) * (k < kRunK ? k : kRunK) * kChunkCols))
-                  : nullptr,
+      runs ? static_cast<float*>(std::aligned_alloc(64, sizeof(float) * (k < kRunK ? k : kRunK) * kChunkCols)) : nullptr,
       std::free);
   const int64_t run_k = several_slices ? kRunK : kSliceK;
   float* const packed = several_slices ? several_slices.get() : one_slice;
-  // Packed when a panel serves a whole strip or more, and A's steps lie a multiple of 2 KB apart (a
-  // width of 512, 1024, 2048...): 256 such lines then fit in no L2 of 1,024 sets or fewer. Other
-  // strides spread over the sets, and packing them cost 12 % (x^T dz at widths 256 and 784).
-  const int64_t panel_floats = kBlockRows / kTileRows * kPanelStep * (k < kSliceK ? k : kSliceK);
-  const Scratch panels(
-      a.col_stride != 1 && n >= kTileCols && a.col_stride % 512 == 0
-          ? static_cast<float*>(std::malloc(sizeof(float) * panel_floats))
-          : nullptr,
-      std::free);
-  const bool pack_a = panels != nullptr;
   // Copied into contiguous strips when B's rows are not contiguous or several row panels will read
   // them: the loads then stream instead of striding. A narrow last strip of a row-major B is read in
   // place under masks.
@@ -122,8 +83,6 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatri
           const bool resume = accumulate || p0 > 0;
           const float* ap = a.data + p0 * a.col_stride;
           const float* slice = packed + (p0 - q0) * kChunkCols;
-          if (pack_a) pack_row_panels<kTileRows>(a, m, i0, i1, p0, kp, panels.get());
-          const int64_t ars = pack_a ? 1 : a.row_stride, acs = pack_a ? kPanelStep : a.col_stride;
           for (int64_t j = 0; j < chunk; j += kTileCols) {
             const int64_t cols = chunk - j < kTileCols ? chunk - j : kTileCols;
             const bool full = cols == kTileCols;
@@ -133,12 +92,14 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatri
             if (pack && (full || b.col_stride != 1)) bj = slice + j * kp, ldb = kTileCols;
             for (int64_t i = i0; i < i1; i += kTileRows) {
               const int rows = static_cast<int>(i1 - i < kTileRows ? i1 - i : kTileRows);
-              const float* ai = pack_a ? panels.get() + (i - i0) / kTileRows * kp * kPanelStep : ap + i * a.row_stride;
+              const float* ai = ap + i * a.row_stride;
               float* cij = c + i * ldc + j0 + j;
               if (full)
-                Tile::template row_panel<false>(rows, kp, ai, ars, acs, bj, ldb, cij, ldc, resume, masks);
+                Tile::template row_panel<false>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume,
+                                                masks);
               else
-                Tile::template row_panel<true>(rows, kp, ai, ars, acs, bj, ldb, cij, ldc, resume, masks);
+                Tile::template row_panel<true>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume,
+                                               masks);
             }
           }
         }
