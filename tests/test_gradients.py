@@ -3,6 +3,7 @@ float64 numpy references and central finite differences."""
 import numpy as np
 import pytest
 from conftest import core_gradients
+from isa_levels import isa, level_params
 from reference import ACTIVATIONS, mlp_forward, numeric_gradient, per_element_loss, reduced_loss
 
 import fitcore as fc
@@ -75,3 +76,29 @@ def test_huber_by_name_and_its_errors():
     assert isinstance(fc.losses.get("huber"), fc.losses.Huber) and fc.losses.get("Huber").delta == 1.0
     with pytest.raises(ValueError, match=r"^Huber: `delta` must be in \(0, inf\], got 0.0$"):
         fc.losses.Huber(delta=0)
+
+
+@pytest.mark.parametrize("level", level_params())
+def test_dense_bias_gradient_is_the_row_order_sum_of_dz(level):
+    # With a first input feature of ones, the kernel's first row x[:, 0]^T dz is the GEMM's chain
+    # 0 + 1 * dz[0] + 1 * dz[1] + ... (each product exact), so the bias gradient (dz's rows added in
+    # order, over 3 column blocks of 150 units, the last one partial) must equal it bit for bit. The
+    # forward's bias add against float64.
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((300, 5)).astype(np.float32)
+    x[:, 0] = 1.0
+    y = rng.standard_normal((300, 150)).astype(np.float32)
+    with isa(level):
+        model = fc.Sequential([fc.Input((5,)), fc.layers.Dense(150)])
+        model.compile(optimizer="sgd", loss="mse")
+        w, b = model.get_weights()
+        b = rng.standard_normal(150).astype(np.float32)
+        model.set_weights([w, b])
+        grad_w, grad_b = core_gradients(model, x, y)
+        out = model.predict(x, batch_size=300, verbose=0)
+    assert np.abs(grad_b).max() > 0
+    if level != "baseline":  # Eigen's GEMM at the baseline sums in its own order
+        np.testing.assert_array_equal(grad_b, grad_w[0])
+    np.testing.assert_allclose(grad_b, grad_w[0].astype(np.float64), rtol=1e-5, atol=1e-7)
+    want = x.astype(np.float64) @ w.astype(np.float64) + b
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)

@@ -505,6 +505,14 @@ struct Kernels {
     }, g);
   }
 
+  FITCORE_VECMATH_ENTRY void add_rows(const float* x, int64_t x_stride, float* y, int64_t y_stride, int64_t rows,
+                                      int64_t n) {
+    for (int64_t r = 0; r < rows; ++r) {
+      float* yr = y + r * y_stride;
+      map(yr, n, [](const P& a, const P& b) { return ei::padd(a, b); }, static_cast<const float*>(yr), x + r * x_stride);
+    }
+  }
+
   FITCORE_VECMATH_ENTRY double sum_of_squares(const float* g, int64_t n) {
     // The 16 lanes as 16 / ND vectors of the level's double width (a wider generic vector would go
     // through memory). Each lane is one chain of dependent adds: 16 of them keep 2 (AVX-512) to 8
@@ -673,7 +681,7 @@ struct Kernels {
   static VecMath table() {
     return VecMath{&activation_forward, &activation_backward, &softmax_row, &log_sum_exp,
                    &exp_shifted,        &dropout,             &dropout_backward,    &adam,        &sgd_momentum,
-                   &rmsprop,            &adagrad,             &scale_ratio, &clip_value,
+                   &rmsprop,            &adagrad,             &scale_ratio, &clip_value,  &add_rows,
                    &sum_of_squares,     &gaussian_noise,      &box_muller,  &fma_loop,
                    static_cast<int>(N)};
   }

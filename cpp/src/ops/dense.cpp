@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "fitcore/gemm.hpp"
+#include "fitcore/kernels/vecmath.hpp"
 #include "fitcore/parallel.hpp"
 
 namespace fitcore {
@@ -46,8 +47,7 @@ void Dense::forward(Pass& p) {
   parallel_for(blocks, rows * in_features_ * units_ > kGemmGrain, [&](int64_t b) {
     const int64_t c0 = b * width, nc = std::min(width, units_ - c0);
     gemm(rows, nc, in_features_, {x, in_features_, 1}, {w + c0, units_, 1}, z + c0, units_, false);
-    if (use_bias_)  // while the block is in cache
-      MatrixMap(z, rows, units_).middleCols(c0, nc).rowwise() += ConstRowVectorMap(param(p, 1) + c0, nc);
+    if (use_bias_) kernels::vecmath().add_rows(param(p, 1) + c0, 0, z + c0, units_, rows, nc);  // block in cache
   });
   activation_forward(activation_, z, y, rows, units_);
 }
@@ -69,11 +69,10 @@ void Dense::backward(Pass& p) {
     if (b < w_blocks) {  // dW = x^T dz, dB = column sums of dz
       const int64_t c0 = b * w_width, nc = std::min(w_width, units_ - c0);
       gemm(in_features_, nc, rows, {x, 1, in_features_}, {gz + c0, units_, 1}, gw + c0, units_, false);
-      if (use_bias_) {  // row after row: contiguous adds that vectorise (Eigen's column sums stride)
+      if (use_bias_) {  // dB = column sums of dz, row after row
         float* gb = param_grad(p, 1) + c0;
         std::fill(gb, gb + nc, 0.0f);
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t j = 0; j < nc; ++j) gb[j] += gz[r * units_ + c0 + j];
+        kernels::vecmath().add_rows(gz + c0, units_, gb, 0, rows, nc);
       }
       return;
     }

@@ -53,6 +53,10 @@ struct VecMath {
   // g = min(max(g, -v), v) (clipvalue; NaN stays NaN).
   void (*scale_ratio)(float* g, int64_t n, float c, float d);
   void (*clip_value)(float* g, int64_t n, float v);
+  // Row r of y += row r of x, over `rows` rows of n values (strides in floats; a stride of 0 repeats
+  // one row): a Dense layer's bias added to each row of its output, its bias gradient summed over
+  // the rows (in row order). One rounded add per element: the same bits at every level.
+  void (*add_rows)(const float* x, int64_t x_stride, float* y, int64_t y_stride, int64_t rows, int64_t n);
   // Sum of g^2 in double over 16 lanes (lane k takes the values at k mod 16, the tail after the last
   // whole 16 goes to lane 0, the lanes then summed in order): the products are exact in double, so
   // every level gives the same bits.
