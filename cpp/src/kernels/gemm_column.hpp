@@ -13,31 +13,10 @@
 #include <cstdint>
 
 #include "fitcore/gemm.hpp"
+#include "gemm_transpose.hpp"
 
 namespace fitcore::kernels {
 namespace {
-
-// Columns p0..p0+7 of the 8 x 8 block of A at rows i, i+8 (row-major, leading dimension lda), as
-// eight vectors: out[q] holds A[i..i+7][p0 + q].
-inline void columns_of_8x8(const float* a, int64_t lda, __m256 out[8]) {
-  __m256 r[8], t[8], u[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(a + i * lda);
-  for (int i = 0; i < 4; ++i) {
-    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int h = 0; h < 2; ++h) {
-    const __m256 *lo = t + 4 * h, *hi = t + 4 * h + 2;
-    u[4 * h] = _mm256_shuffle_ps(lo[0], hi[0], _MM_SHUFFLE(1, 0, 1, 0));
-    u[4 * h + 1] = _mm256_shuffle_ps(lo[0], hi[0], _MM_SHUFFLE(3, 2, 3, 2));
-    u[4 * h + 2] = _mm256_shuffle_ps(lo[1], hi[1], _MM_SHUFFLE(1, 0, 1, 0));
-    u[4 * h + 3] = _mm256_shuffle_ps(lo[1], hi[1], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int i = 0; i < 4; ++i) {
-    out[i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x20);
-    out[4 + i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x31);
-  }
-}
 
 // Rows [i, i + 8) of C: the eight chains side by side, from C's values or zero.
 inline __m256 start_rows(const float* c, int64_t ldc, bool resume) {
