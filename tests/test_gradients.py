@@ -91,7 +91,7 @@ def test_dense_bias_gradient_is_the_row_order_sum_of_dz(level):
     with isa(level):
         model = fc.Sequential([fc.Input((5,)), fc.layers.Dense(150)])
         model.compile(optimizer="sgd", loss="mse")
-        w, b = model.get_weights()
+        w = model.get_weights()[0]
         b = rng.standard_normal(150).astype(np.float32)
         model.set_weights([w, b])
         grad_w, grad_b = core_gradients(model, x, y)

@@ -4,8 +4,9 @@
 // Register tiles of kTileRows x kTileCols floats (kTileVecs zmm accumulators per row), A read in
 // place (one embedded-broadcast operand per row and step of k), in gemm_blocking.hpp's cache blocks:
 // B packed kChunkCols columns per kSliceK-long slice of k (two slices a run), met by blocks of
-// kBlockRows rows of A in L2. Every element of C is one fused multiply-add chain over k in order: the same chain as the
-// AVX2 kernel computes, hence the same bits. Edge tiles load and store under lane masks.
+// kBlockRows rows of A in L2. Every element of C is one fused multiply-add chain over k in order:
+// the same chain as the AVX2 kernel computes, hence the same bits. Edge tiles load and store under
+// lane masks.
 //
 // Everything but the entry point has internal linkage and uses intrinsics only, so the linker can
 // never hand AVX-512 code to a caller of the same function elsewhere (tools/check-isa verifies it).

@@ -11,9 +11,10 @@
 // the block's row panels passing over one strip (in L1) after another. A later slice resumes the
 // chains from C, and the block's tiles of C are still in L2 when it does: with one slice per pass
 // over all of A, a wide C (2048 x 128) went back to memory at every slice: batch 2048 x width 1024
-// forward ran 8-13 % slower on one quiet Zen 3 thread, 20-25 % while neighbours loaded L3. Every element of C is one
-// fused multiply-add chain over k in order (C += A B starts it from C's values): bits that never
-// depend on how a caller splits C, nor on the tile's shape or the run's length.
+// forward ran 8-13 % slower on one quiet Zen 3 thread, 20-25 % while neighbours loaded L3. Every
+// element of C is one fused multiply-add chain over k in order (C += A B starts it from C's
+// values): bits that never depend on how a caller splits C, nor on the tile's shape or the run's
+// length.
 //
 // A is read in place. A transpose (the weight gradient x^T dz) keeps one slice a run: its strided
 // steps beside a longer run of B cost 4-5 %, and packing it into row panels cost 10 % on a quiet
@@ -53,7 +54,9 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatri
   using Scratch = std::unique_ptr<float, void (*)(void*)>;
   constexpr int64_t kRunK = kRunSlices * kSliceK;
   alignas(64) float one_slice[kSliceK * kChunkCols];
-  const bool runs = k > kSliceK && a.col_stride == 1;
+  // Runs pay only where a later block of A would find C evicted: one block (m <= kBlockRows, as at
+  // batch 32) resumes from C in cache anyway, and would pay a malloc per call for nothing.
+  const bool runs = k > kSliceK && a.col_stride == 1 && m > kBlockRows;
   const Scratch several_slices(
       runs ? static_cast<float*>(std::aligned_alloc(64, sizeof(float) * (k < kRunK ? k : kRunK) * kChunkCols)) : nullptr,
       std::free);
