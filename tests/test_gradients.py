@@ -102,3 +102,31 @@ def test_dense_bias_gradient_is_the_row_order_sum_of_dz(level):
     np.testing.assert_allclose(grad_b, grad_w[0].astype(np.float64), rtol=1e-5, atol=1e-7)
     want = x.astype(np.float64) @ w.astype(np.float64) + b
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("level", level_params())
+def test_weight_gradient_through_the_copied_input_transpose(level):
+    # 1024 input features and 512 units: Dense copies x^T (8 x 8 blocks, 64 rows a task) before its
+    # weight gradient. Columns of x that are 1, 2, 0.5 times a column of ones make those rows of the
+    # gradient exact multiples of the bias gradient (the same chain over the batch, scaled by a power
+    # of two), bit for bit at the FMA levels: at the copy's task and block edges, and past the last
+    # whole 8 of the batch's 37 rows. The whole gradient against float64.
+    rng = np.random.default_rng(13)
+    rows, features, units = 37, 1024, 512
+    x = rng.standard_normal((rows, features)).astype(np.float32)
+    scaled = {0: 1.0, 7: 2.0, 8: 0.5, 63: 1.0, 64: 2.0, 700: 0.5, 1023: 1.0}
+    for column, scale in scaled.items():
+        x[:, column] = scale
+    y = rng.standard_normal((rows, units)).astype(np.float32)
+    with isa(level):
+        model = fc.Sequential([fc.Input((features,)), fc.layers.Dense(units)])
+        model.compile(optimizer="sgd", loss="mse")
+        w, b = model.get_weights()
+        grad_w, grad_b = core_gradients(model, x, y)
+    dz = 2.0 * (x.astype(np.float64) @ w + b - y) / (rows * units)
+    np.testing.assert_allclose(grad_b, dz.sum(axis=0), rtol=1e-5, atol=1e-9)
+    want = x.T.astype(np.float64) @ dz
+    np.testing.assert_allclose(grad_w, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    if level != "baseline":  # Eigen's GEMM at the baseline sums in its own order
+        for column, scale in scaled.items():
+            np.testing.assert_array_equal(grad_w[column], np.float32(scale) * grad_b, err_msg=f"row {column}")

@@ -1,8 +1,10 @@
 // fitcore::gemm: the dispatcher in front of the per-ISA kernels (cpp/src/kernels/gemm_*.cpp),
-// chosen at every call by kernels::active_isa(), and Eigen's GEMM at the baseline level.
+// chosen at every call by kernels::active_isa(), and Eigen's GEMM at the baseline level; likewise
+// fitcore::transpose.
 #include "fitcore/gemm.hpp"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -59,6 +61,17 @@ void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, flo
   }
 #endif
   gemm_eigen(m, n, k, a, b, c, ldc, accumulate);
+}
+
+void transpose(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd) {
+#if defined(__x86_64__)
+  if (kernels::active_isa() >= kernels::Isa::avx2) return kernels::transpose_avx2(rows, cols, src, lds, dst, ldd);
+#endif
+  constexpr int64_t kBlock = 8;  // 8 x 8 blocks: each source row's 8 values go to 8 lines of dst in cache
+  for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
+    for (int64_t j0 = 0; j0 < cols; j0 += kBlock)
+      for (int64_t i = i0; i < std::min(rows, i0 + kBlock); ++i)
+        for (int64_t j = j0; j < std::min(cols, j0 + kBlock); ++j) dst[j * ldd + i] = src[i * lds + j];
 }
 
 namespace kernels {

@@ -1,5 +1,6 @@
 #pragma once
-// The single-threaded matrix product Dense's blocks run: C = A B (or C += A B).
+// The single-threaded matrix product Dense's blocks run: C = A B (or C += A B), and the transpose
+// that lays a transposed operand out row by row first.
 #include <cstdint>
 
 namespace fitcore {
@@ -20,5 +21,10 @@ struct StridedMatrix {
 // level, Eigen's GEMM: bits differ from the FMA levels by rounding, and stay thread-count
 // independent as long as callers split C by size only.
 void gemm(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc, bool accumulate);
+
+// dst (cols x rows, row-major, leading dimension ldd) = the transpose of src (rows x cols,
+// row-major, leading dimension lds); the two must not overlap. A copy: the same values at every
+// level (8 x 8 register transposes at AVX2 and up).
+void transpose(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd);
 
 }  // namespace fitcore

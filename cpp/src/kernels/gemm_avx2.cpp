@@ -14,6 +14,7 @@
 
 #include "fitcore/kernels/gemm.hpp"
 #include "gemm_blocking.hpp"
+#include "gemm_transpose.hpp"
 
 namespace fitcore::kernels {
 namespace {
@@ -149,6 +150,17 @@ struct Tile {
 void gemm_avx2(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc,
                bool accumulate) {
   gemm_blocked<Tile>(m, n, k, a, b, c, ldc, accumulate);
+}
+
+void transpose_avx2(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd) {
+  const int64_t whole_rows = rows / 8 * 8, whole_cols = cols / 8 * 8;
+  for (int64_t i = 0; i < whole_rows; i += 8) {
+    for (int64_t j = 0; j < whole_cols; j += 8) transpose8x8(src + i * lds + j, lds, dst + j * ldd + i, ldd);
+    for (int64_t j = whole_cols; j < cols; ++j)
+      for (int64_t r = i; r < i + 8; ++r) dst[j * ldd + r] = src[r * lds + j];
+  }
+  for (int64_t r = whole_rows; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) dst[j * ldd + r] = src[r * lds + j];
 }
 
 }  // namespace fitcore::kernels

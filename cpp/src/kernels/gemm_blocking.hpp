@@ -18,7 +18,9 @@
 //
 // A is read in place. A transpose (the weight gradient x^T dz) keeps one slice a run: its strided
 // steps beside a longer run of B cost 4-5 %, and packing it into row panels cost 10 % on a quiet
-// machine (it won only while neighbours' load made L3 slow).
+// machine (it won only while neighbours' load made L3 slow). Where A's steps lie a multiple of 4 KB
+// apart, Dense hands over a row-major copy of x^T instead (ops/dense.cpp): made once per backward
+// pass, not once per call as packing here would be.
 //
 // A single column of B (n == 1: a one-unit layer) goes to gemm_column.hpp's vector path instead.
 //

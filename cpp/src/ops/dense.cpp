@@ -20,6 +20,14 @@ namespace {
 int64_t block_cols(int64_t cols) { return cols > 512 ? 128 : kGemmBlock; }
 int64_t block_count(int64_t cols) { return (cols + block_cols(cols) - 1) / block_cols(cols); }
 
+// The weight gradient x^T dz reads x^T in place, one row of x per step of k. Where x's rows lie a
+// multiple of 4 KB apart (1024 features), those lines share so few cache sets that the product ran
+// at 68 % of the FMA peak against 86 % from a row-major copy (batch 2048, 1024 x 1024, two Zen 3
+// threads); the copy (one pass over x, shared by every column block) pays from 512 units on. Same
+// bits either way: each element is the same FMA chain over the batch in order.
+bool copies_input_transpose(int64_t in_features, int64_t units) { return in_features % 1024 == 0 && units >= 512; }
+constexpr int64_t kTransposeRows = 64;  // rows of x^T per task
+
 }  // namespace
 
 Dense::Dense(const OpSpec& spec, const GraphSpec& graph)
@@ -35,6 +43,7 @@ Dense::Dense(const OpSpec& spec, const GraphSpec& graph)
 
 void Dense::reserve(int64_t rows) {
   if (activation_needs_input(activation_)) ensure_size(preactivation_, rows * output_width());
+  if (copies_input_transpose(in_features_, units_)) ensure_size(input_transpose_, rows * input_width());
 }
 
 void Dense::forward(Pass& p) {
@@ -64,11 +73,20 @@ void Dense::backward(Pass& p) {
   const int64_t w_blocks = block_count(units_), x_blocks = mode == GradMode::skip ? 0 : block_count(in_features_);
   const int64_t w_width = block_cols(units_), x_width = block_cols(in_features_);
   const int64_t work = rows * in_features_ * units_ * (mode == GradMode::skip ? 1 : 2);
+  StridedMatrix xt{x, 1, in_features_};  // x^T, m = in_features_ rows of k = rows steps
+  if (copies_input_transpose(in_features_, units_)) {
+    float* copy = input_transpose_.data();
+    parallel_for((in_features_ + kTransposeRows - 1) / kTransposeRows, work > kGemmGrain, [&](int64_t b) {
+      const int64_t r0 = b * kTransposeRows, nr = std::min(kTransposeRows, in_features_ - r0);
+      transpose(rows, nr, x + r0, in_features_, copy + r0 * rows, rows);
+    });
+    xt = {copy, rows, 1};
+  }
   // The weight and input gradients are independent: one job holds the blocks of both.
   parallel_for(w_blocks + x_blocks, work > kGemmGrain, [&](int64_t b) {
     if (b < w_blocks) {  // dW = x^T dz, dB = column sums of dz
       const int64_t c0 = b * w_width, nc = std::min(w_width, units_ - c0);
-      gemm(in_features_, nc, rows, {x, 1, in_features_}, {gz + c0, units_, 1}, gw + c0, units_, false);
+      gemm(in_features_, nc, rows, xt, {gz + c0, units_, 1}, gw + c0, units_, false);
       if (use_bias_) {  // dB = column sums of dz, row after row
         float* gb = param_grad(p, 1) + c0;
         std::fill(gb, gb + nc, 0.0f);

@@ -20,6 +20,8 @@ void gemm_avx2(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b
                bool accumulate);
 void gemm_avx512(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatrix b, float* c, int64_t ldc,
                  bool accumulate);
+// fitcore::transpose at AVX2 and up (8 x 8 blocks on 256-bit registers, which AVX-512 has too).
+void transpose_avx2(int64_t rows, int64_t cols, const float* src, int64_t lds, float* dst, int64_t ldd);
 
 // A matrix by its shape and element strides (any signs), as a numpy view describes one.
 struct MatrixView {

@@ -17,6 +17,7 @@ class Dense final : public Op {
   Activation activation_;
   bool use_bias_;
   Buffer preactivation_;  // kept only for activations whose derivative needs z
+  Buffer input_transpose_;  // x^T for the weight gradient, where copying it pays (dense.cpp)
 };
 
 }  // namespace fitcore
