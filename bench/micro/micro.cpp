@@ -210,30 +210,37 @@ void bench_optimizers() {
 }
 
 // GaussianNoise's training forward: one normal draw (a log, a cos, two hashes) per value.
+// The random layers' forward passes over a batch of 1024-wide rows: GaussianNoise, and Dropout
+// (its mask drawn and applied, and stored for the backward pass, which reads the stored mask).
 void bench_noise() {
   const int64_t width = 1024;
-  GraphSpec g;
-  g.slot_shapes = {{width}, {width}};
-  g.inputs = {0};
-  g.outputs = {1};
-  OpSpec op;
-  op.kind = "gaussian_noise";
-  op.inputs = {0};
-  op.output = 1;
-  op.config.numbers["stddev"] = 0.1;
-  g.ops.push_back(op);
-  Network net(g);
-  for (int64_t batch : {32, 256}) {
-    net.reserve(batch);
-    Buffer x = random_buffer(batch * width, 9);
-    std::copy(x.begin(), x.end(), net.input_buffer(0));
-    uint64_t key = 0;
-    const double s = seconds_per_call([&] { net.forward(batch, true, ++key); });
-    report("GaussianNoise forward, " + std::to_string(batch) + " x 1024", s, 1e3 * static_cast<double>(batch * width),
-           "M values/s");
+  for (const char* kind : {"gaussian_noise", "dropout"}) {
+    GraphSpec g;
+    g.slot_shapes = {{width}, {width}};
+    g.inputs = {0};
+    g.outputs = {1};
+    OpSpec op;
+    op.kind = kind;
+    op.inputs = {0};
+    op.output = 1;
+    if (op.kind == "dropout")
+      op.config.numbers["rate"] = 0.2;
+    else
+      op.config.numbers["stddev"] = 0.1;
+    g.ops.push_back(op);
+    Network net(g);
+    for (int64_t batch : {32, 256, 2048}) {
+      net.reserve(batch);
+      Buffer x = random_buffer(batch * width, 9);
+      std::copy(x.begin(), x.end(), net.input_buffer(0));
+      uint64_t key = 0;
+      const double s = seconds_per_call([&] { net.forward(batch, true, ++key); });
+      report(std::string(op.kind == "dropout" ? "Dropout" : "GaussianNoise") + " forward, " + std::to_string(batch) +
+                 " x 1024",
+             s, 1e3 * static_cast<double>(batch * width), "M values/s");
+    }
   }
 }
-
 
 // --- GEMM per instruction-set level, beside the FMA peak --------------------------------------
 

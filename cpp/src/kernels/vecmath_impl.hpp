@@ -350,13 +350,16 @@ struct Kernels {
 
   FITCORE_VECMATH_ENTRY void dropout(uint64_t key, uint64_t first, uint32_t threshold, float scale, const float* x,
                                      float* y, uint8_t* keep, int64_t n) {
-    U64 counter;  // built once, then stepped: lanes written one by one would stall each load
-    for (int64_t k = 0; k < N; ++k) counter[k] = first + static_cast<uint64_t>(k);
+    // Lane k's counter at i is first + k + i, from lanes built once: a counter stepped in the loop
+    // lived on the stack, and its reload waited on the previous iteration's store (42 % of the
+    // kernel's samples in perf).
+    U64 lanes;
+    for (int64_t k = 0; k < N; ++k) lanes[k] = first + static_cast<uint64_t>(k);
     // count values from i; the tail runs on a zero-padded copy through the same packet code.
     const auto step = [&](int64_t i, size_t count) {
       F32 v{};
       std::memcpy(&v, x + i, count * sizeof(float));
-      const I32 kept = keep_lanes(key, counter, threshold);
+      const I32 kept = keep_lanes(key, lanes + static_cast<uint64_t>(i), threshold);
       v = scale_kept(kept, scale, v);
       std::memcpy(y + i, &v, count * sizeof(float));
       if (keep) {
@@ -365,7 +368,7 @@ struct Kernels {
       }
     };
     int64_t i = 0;
-    for (; i + N <= n; i += N, counter += static_cast<uint64_t>(N)) step(i, N);
+    for (; i + N <= n; i += N) step(i, N);
     if (i < n) step(i, static_cast<size_t>(n - i));
   }
 
@@ -622,16 +625,17 @@ struct Kernels {
 
   FITCORE_VECMATH_ENTRY void gaussian_noise(uint64_t key, uint64_t first, float stddev, const float* x, float* y,
                                             int64_t n) {
-    U64 counter;  // the even counters 2 (first + i) draw u1, the odd ones u2
-    for (int64_t k = 0; k < N; ++k) counter[k] = 2 * (first + static_cast<uint64_t>(k));
+    U64 lanes;  // the even counters 2 (first + i) draw u1, the odd ones u2; built once (see dropout)
+    for (int64_t k = 0; k < N; ++k) lanes[k] = 2 * (first + static_cast<uint64_t>(k));
+    int64_t i = 0;
     auto packet = [&](const F32& xv) {
+      const U64 counter = lanes + 2 * static_cast<uint64_t>(i);
       const I32 k1 = __builtin_convertvector(mix(mix(counter) ^ key) >> 40, I32);
       const I32 k2 = __builtin_convertvector(mix(mix(counter + 1) ^ key) >> 40, I32);
       return add_unfused(xv, stddev * box_muller_packet(k1, k2));
     };
-    int64_t i = 0;
     F32 v;
-    for (; i + N <= n; i += N, counter += static_cast<uint64_t>(2 * N)) {
+    for (; i + N <= n; i += N) {
       std::memcpy(&v, x + i, sizeof v);
       v = packet(v);
       std::memcpy(y + i, &v, sizeof v);
