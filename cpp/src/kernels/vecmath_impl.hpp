@@ -44,6 +44,7 @@ struct LaneVectors;
     typedef double F64 __attribute__((vector_size(8 * n)));        \
     typedef uint8_t U8 __attribute__((vector_size(n)));            \
     typedef uint8_t I32Bytes __attribute__((vector_size(4 * n)));  \
+    typedef uint64_t Words __attribute__((vector_size(4 * n)));    \
   };
 FITCORE_LANE_VECTORS(2)
 FITCORE_LANE_VECTORS(4)
@@ -311,6 +312,7 @@ struct Kernels {
   // multiplies to each level's instructions). Same arithmetic as random.hpp's mix64 / random_bits.
   using U64 = typename LaneVectors<N>::U64;
   using I32 = typename LaneVectors<N>::I32;
+  using Words = typename LaneVectors<N>::Words;
   using F32 = typename LaneVectors<N>::F32;
 
   static inline U64 mix(U64 x) {
@@ -330,9 +332,16 @@ struct Kernels {
     const I32Bytes b = (I32Bytes)v;
     return __builtin_shufflevector(b, b, (4 * K)...);
   }
-  template <size_t... K>
-  static inline I32 widen_bytes(const U8& b, std::index_sequence<K...>) {
-    return (I32)__builtin_shufflevector(b, U8{}, (K % 4 == 0 ? K / 4 : N)...);
+  // The bytes bytes[0, count) widened so: loaded as 64-bit words into a register first. Copied into
+  // a zeroed vector instead, they went through the stack and the reload waited on both stores (half
+  // of dropout_backward's samples).
+  template <size_t... W, size_t... K>
+  static inline I32 widen_bytes(const uint8_t* bytes, size_t count, std::index_sequence<W...>,
+                                std::index_sequence<K...>) {
+    uint64_t words[sizeof...(W)] = {};
+    std::memcpy(words, bytes, count);
+    const I32Bytes b = (I32Bytes)Words{words[W]...};
+    return (I32)__builtin_shufflevector(b, I32Bytes{}, (K % 4 == 0 ? K / 4 : 4 * N)...);
   }
 
   // All ones in the lanes the counters' hashes keep, else zero.
@@ -375,10 +384,9 @@ struct Kernels {
   FITCORE_VECMATH_ENTRY void dropout_backward(const uint8_t* keep, float scale, float* g, int64_t n) {
     const auto step = [&](int64_t i, size_t count) {
       F32 v{};
-      U8 bytes{};
       std::memcpy(&v, g + i, count * sizeof(float));
-      std::memcpy(&bytes, keep + i, count);
-      v = scale_kept(-widen_bytes(bytes, std::make_index_sequence<4 * N>{}), scale, v);  // 1 -> all ones
+      const I32 kept = widen_bytes(keep + i, count, std::make_index_sequence<N / 2>{}, std::make_index_sequence<4 * N>{});
+      v = scale_kept(-kept, scale, v);  // 1 -> all ones
       std::memcpy(g + i, &v, count * sizeof(float));
     };
     int64_t i = 0;
