@@ -209,9 +209,9 @@ void bench_optimizers() {
   for (const Case& c : clips) measure(c, true, std::string("sgd + ") + c.label + " apply, 10M params");
 }
 
-// GaussianNoise's training forward: one normal draw (a log, a cos, two hashes) per value.
-// The random layers' forward passes over a batch of 1024-wide rows: GaussianNoise, and Dropout
-// (its mask drawn and applied, and stored for the backward pass, which reads the stored mask).
+// The random layers' training forward passes over a batch of 1024-wide rows: GaussianNoise (one
+// normal draw, a log, a cos and two hashes, per value), and Dropout (its mask drawn, applied, and
+// stored for the backward pass).
 void bench_noise() {
   const int64_t width = 1024;
   for (const char* kind : {"gaussian_noise", "dropout"}) {

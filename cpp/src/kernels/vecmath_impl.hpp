@@ -332,7 +332,7 @@ struct Kernels {
     const I32Bytes b = (I32Bytes)v;
     return __builtin_shufflevector(b, b, (4 * K)...);
   }
-  // The bytes bytes[0, count) widened so: loaded as 64-bit words into a register first. Copied into
+  // bytes[0, count) zero-extended to lanes, loaded as 64-bit words into a register first. Copied into
   // a zeroed vector instead, they went through the stack and the reload waited on both stores (half
   // of dropout_backward's samples).
   template <size_t... W, size_t... K>
