@@ -37,10 +37,11 @@ def assert_close_to_float64(got, a, b, c0=None):
     assert (np.abs(got - want) <= bound).all(), np.abs(got - want).max()
 
 
-# Rows across the 6-row tiles and 192-row cache blocks, columns across the 16/64-lane tiles and the
-# 128-column chunks, k across the 256-long slices.
-EDGE_SHAPES = [(1, 1, 1), (1, 7, 1), (5, 3, 15), (6, 16, 16), (7, 17, 17), (13, 255, 63), (12, 256, 64),
-               (19, 257, 65), (191, 300, 129), (193, 513, 127), (200, 40, 300)]
+# Rows across the 6-row tiles (and the last two that share 7, 8, 9 or 32's last 8 rows) and the
+# 96/192-row cache blocks, columns across the 16/64-lane tiles and the 128-column chunks, k across
+# the 256-long slices.
+EDGE_SHAPES = [(1, 1, 1), (1, 7, 1), (5, 3, 15), (6, 16, 16), (7, 17, 17), (8, 9, 40), (9, 31, 33), (13, 255, 63),
+               (12, 256, 64), (32, 300, 70), (19, 257, 65), (191, 300, 129), (193, 513, 127), (200, 40, 300)]
 
 
 @pytest.mark.parametrize("level", ALL_LEVELS)

@@ -47,7 +47,10 @@ struct Shape {
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 20;
   const Shape shapes[] = {
-      {32, 256, 784, 'f', "reference layer 1, batch 32"},  {256, 256, 784, 'f', "reference layer 1, batch 256"},
+      {32, 256, 784, 'f', "reference layer 1, batch 32"},  {32, 256, 256, 'x', "reference dz W^T, batch 32"},
+      {784, 256, 32, 'w', "reference x^T dz, batch 32"},   {32, 1024, 1024, 'f', "1024-wide, batch 32"},
+      {32, 1024, 1024, 'x', "1024-wide, batch 32, dz W^T"}, {1024, 1024, 32, 'w', "1024-wide, batch 32, x^T dz"},
+      {256, 256, 784, 'f', "reference layer 1, batch 256"},
       {784, 256, 256, 'w', "reference x^T dz, batch 256"}, {2048, 256, 256, 'f', "256-wide, batch 2048"},
       {256, 256, 2048, 'w', "256-wide, batch 2048, x^T dz"}, {2048, 256, 256, 'x', "256-wide, batch 2048, dz W^T"},
       {256, 1024, 1024, 'f', "1024-wide, batch 256"},      {1024, 1024, 256, 'w', "1024-wide, batch 256, x^T dz"},

@@ -24,6 +24,8 @@ constexpr int64_t kTileCols = 16;
 constexpr int64_t kSliceK = 256;
 constexpr int64_t kChunkCols = 4 * kTileCols;  // columns of B packed per slice of k (64 KB)
 constexpr int64_t kBlockRows = 96;  // rows of A per cache block (96 x 256 floats: 96 KB, in L2)
+// Fewest rows that keep two FMA pipes of 4-cycle latency busy: 4 rows x 2 accumulators = 8 chains.
+constexpr int64_t kMinRows = 4;
 
 // Lanes [0, valid) of an 8-float register, for the loads and stores of a narrow edge tile.
 __m256i lane_mask(int64_t valid) {
@@ -127,7 +129,7 @@ void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols
 struct Tile {
   static constexpr int64_t kTileRows = ::fitcore::kernels::kTileRows, kTileCols = ::fitcore::kernels::kTileCols;
   static constexpr int64_t kSliceK = ::fitcore::kernels::kSliceK, kChunkCols = ::fitcore::kernels::kChunkCols;
-  static constexpr int64_t kBlockRows = ::fitcore::kernels::kBlockRows;
+  static constexpr int64_t kBlockRows = ::fitcore::kernels::kBlockRows, kMinRows = ::fitcore::kernels::kMinRows;
   struct Masks {
     __m256i lo, hi;  // columns 0-7 and 8-15
   };

@@ -31,6 +31,8 @@ constexpr int64_t kTileCols = kTileVecs * kLanes;
 constexpr int64_t kSliceK = 256;
 constexpr int64_t kChunkCols = 2 * kTileCols;  // columns of B packed per slice of k
 constexpr int64_t kBlockRows = 192;  // rows of A per cache block (192 x 256 floats: 192 KB, in L2)
+// Fewest rows that keep two FMA pipes of 4-cycle latency busy: 2 rows x 4 accumulators = 8 chains.
+constexpr int64_t kMinRows = 2;
 
 struct Masks {
   __mmask16 lanes[kTileVecs];
@@ -128,7 +130,7 @@ void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols
 struct Tile {
   static constexpr int64_t kTileRows = ::fitcore::kernels::kTileRows, kTileCols = ::fitcore::kernels::kTileCols;
   static constexpr int64_t kSliceK = ::fitcore::kernels::kSliceK, kChunkCols = ::fitcore::kernels::kChunkCols;
-  static constexpr int64_t kBlockRows = ::fitcore::kernels::kBlockRows;
+  static constexpr int64_t kBlockRows = ::fitcore::kernels::kBlockRows, kMinRows = ::fitcore::kernels::kMinRows;
   using Masks = ::fitcore::kernels::Masks;
   static Masks masks(int64_t cols) { return tile_masks(cols); }
   static void pack_strip(StridedMatrix b, int64_t p0, int64_t j, int64_t kp, int64_t cols, float* strip) {
