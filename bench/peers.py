@@ -335,8 +335,9 @@ def matrix_rows(cells, rates, peak_gflops):
     return rows
 
 
-def print_matrix(rows, peak, samples, single_core=False):
-    print(f"\nMatrix: {MATRIX_FEATURES}->W->W->1 MLP, MSE, {samples} samples, one warm-up epoch then one timed; "
+def print_matrix(rows, peak, samples, single_core=False, rounds=1):
+    timed = "one timed" if rounds == 1 else f"one timed, best of {rounds} rounds"
+    print(f"\nMatrix: {MATRIX_FEATURES}->W->W->1 MLP, MSE, {samples} samples, one warm-up epoch then {timed}; "
           f"dropout {MATRIX_DROPOUT} after each hidden layer where d=1")
     if single_core:
         print("--one-core: every framework on one pinned core, one thread, samples per CPU-second")
@@ -472,9 +473,10 @@ def extras(reps):
                   f"fit's peak RSS growth {peak / 2**20:6.1f} MiB")
 
 
-def matrix(peers, cells, samples, variants, single_core=False):
+def matrix(peers, cells, samples, variants, single_core=False, rounds=1):
     """Runs the matrix: per activation, each framework in its own process over that activation's
-    cells (frameworks alternate, so drift on a shared machine hits them alike)."""
+    cells (frameworks alternate, so drift on a shared machine hits them alike); with several rounds,
+    each cell's best rate of the rounds, so one framework's unlucky minute does not decide a cell."""
     common = ONE_CORE_ENV if single_core else {}
     peak = spawn(["peak"], env_extra=common) or {"isa": "?", "cpu": "?", "threads": 0, "gflops": float("nan")}
     runs = [(p, {**PEERS[p][1], **common}) for p in peers]
@@ -482,20 +484,22 @@ def matrix(peers, cells, samples, variants, single_core=False):
         runs.append((f"fitcore[{label}]", {**common, "PYTHONPATH": os.pathsep.join(
             filter(None, [path, os.environ.get("PYTHONPATH")]))}))
     rates = {label: {} for label, _ in runs}
-    for activation in dict.fromkeys(c[0] for c in cells):
-        group = ",".join(cell_name(c) for c in cells if c[0] == activation)
-        for label, env in runs:
-            peer = "fitcore" if label.startswith("fitcore") else label
-            result = spawn(["matrix", peer, group, samples], env_extra=env)
-            rates[label].update(result or {})
-        print(f"  {activation} done", file=sys.stderr)
-    print_matrix(matrix_rows(cells, rates, peak["gflops"]), peak, samples, single_core)
+    for round_ in range(rounds):
+        for activation in dict.fromkeys(c[0] for c in cells):
+            group = ",".join(cell_name(c) for c in cells if c[0] == activation)
+            for label, env in runs:
+                peer = "fitcore" if label.startswith("fitcore") else label
+                for name, rate in (spawn(["matrix", peer, group, samples], env_extra=env) or {}).items():
+                    rates[label][name] = max(rate, rates[label].get(name, 0.0))
+            print(f"  {activation} done" + (f" (round {round_ + 1}/{rounds})" if rounds > 1 else ""), file=sys.stderr)
+    print_matrix(matrix_rows(cells, rates, peak["gflops"]), peak, samples, single_core, rounds)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 repetition, fitcore and Keras/JAX, no extras")
-    parser.add_argument("--reps", type=int, help="repetitions (default 3, or 1 with --quick)")
+    parser.add_argument("--reps", type=int,
+                        help="repetitions (default 3, or 1 with --quick); --matrix: rounds, each cell's best (default 1)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", help="default 32 256 (with --matrix: 32 256 2048)")
     parser.add_argument("--peers", nargs="+", choices=list(PEERS), help="default: all (fitcore + keras-jax with --quick)")
     parser.add_argument("--no-extras", action="store_true", help="skip threads, linearity and memory")
@@ -533,7 +537,7 @@ def main():
         cells = matrix_cells(args.quick, args.activations, args.batch_sizes, args.widths)
         samples = args.samples or (QUICK_SAMPLES if args.quick else MATRIX_SAMPLES)
         matrix([p for p in wanted if installed(p)], cells, samples, [v.split("=", 1) for v in args.variant],
-               args.one_core)
+               args.one_core, args.reps or 1)
         return
     reps = args.reps or (1 if args.quick else 3)
     requested = args.peers or (QUICK_PEERS if args.quick else list(PEERS))

@@ -83,6 +83,25 @@ def test_matrix_rows_ratios_best_peer_and_peak_fraction():
     assert abs(peers.geometric_mean([2.0, 8.0]) - 4.0) < 1e-12
 
 
+def test_matrix_rounds_keep_each_cells_best_rate(capsys):
+    peers = _peers()
+    cells = [("relu", 32, 256, False, "adam"), ("relu", 32, 256, False, "sgdm")]
+    adam, sgdm = (peers.cell_name(c) for c in cells)
+    # Round 1 is fast for adam, round 2 for sgdm; fitcore and Keras/JAX alternate within each round.
+    reports = iter([{"isa": "avx2", "cpu": "test CPU", "threads": 2, "gflops": 100.0},
+                    {adam: 400.0, sgdm: 100.0}, {adam: 200.0, sgdm: 200.0},
+                    {adam: 100.0, sgdm: 300.0}, {adam: 50.0, sgdm: 400.0}])
+    calls = []
+    peers.spawn = lambda args, env_extra=None: (calls.append(args[:2]), next(reports))[1]
+    peers.matrix(["fitcore", "keras-jax"], cells, 64, [], rounds=2)
+    assert calls == [["peak"], ["matrix", "fitcore"], ["matrix", "keras-jax"], ["matrix", "fitcore"],
+                     ["matrix", "keras-jax"]]
+    out = capsys.readouterr().out
+    assert "best of 2 rounds" in out
+    assert "relu        32   256 0 adam     0.4k         0.2k       2.00x  2.00x" in out  # 400 / 200
+    assert "relu        32   256 0 sgdm     0.3k         0.4k       0.75x  0.75x" in out  # 300 / 400
+
+
 def _worker(*args):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     run = subprocess.run([sys.executable, PEERS_PY, "--worker", *args], capture_output=True, text=True, env=env,
