@@ -7,6 +7,7 @@ machine hits them alike; the table shows medians. Usage (see bench/README.md):
     python bench/peers.py --quick    # 1 repetition, fitcore and Keras/JAX only, no extras
     python bench/peers.py --reps 5 --batch-sizes 32 256 --peers fitcore torch
     python bench/peers.py --matrix   # activations x batch x width x dropout x optimizer, vs Keras/JAX and PyTorch
+    python bench/peers.py --matrix --reps 2 --variant native=/tmp/native   # best of 2 rounds, a native build beside
     python bench/peers.py --matrix --quick   # 4 cells, fewer samples (CI's smoke test)
 """
 import argparse
@@ -499,7 +500,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 repetition, fitcore and Keras/JAX, no extras")
     parser.add_argument("--reps", type=int,
-                        help="repetitions (default 3, or 1 with --quick); --matrix: rounds, each cell's best (default 1)")
+                        help="repetitions (default 3, or 1 with --quick); with --matrix: rounds, each cell's "
+                             "best rate kept (default 1)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", help="default 32 256 (with --matrix: 32 256 2048)")
     parser.add_argument("--peers", nargs="+", choices=list(PEERS), help="default: all (fitcore + keras-jax with --quick)")
     parser.add_argument("--no-extras", action="store_true", help="skip threads, linearity and memory")

@@ -6,15 +6,16 @@
 // (tools/check-isa verifies the objects).
 //
 // k is cut into slices of kSliceK steps. Over a run of slices (up to kPackedBytes of B per chunk),
-// B's columns in chunks of kChunkCols are packed slice by slice, strip by strip (kTileCols columns,
-// contiguous runs). Blocks of kBlockRows rows of A then take the run's slices one after another,
-// the block's row panels passing over one strip (in L1) after another. A later slice resumes the
-// chains from C, and the block's tiles of C are still in L2 when it does: with one slice per pass
-// over all of A, a wide C (2048 x 128) went back to memory at every slice: batch 2048 x width 1024
-// forward ran 8-13 % slower on one quiet Zen 3 thread, 20-25 % while neighbours loaded L3. Every
-// element of C is one fused multiply-add chain over k in order (C += A B starts it from C's
-// values): bits that never depend on how a caller splits C, nor on the tile's shape or the run's
-// length.
+// B's columns in chunks of kChunkCols are packed slice by slice into strips (kTileCols columns,
+// contiguous runs); a row-major B row by row across the chunk's strips, so each of its rows (4 KB
+// apart in a 1024-unit layer's weights: a page each) is visited once, not once per strip. Blocks
+// of kBlockRows rows of A then take the run's slices one after another, the block's row panels
+// passing over one strip (in L1) after another. A later slice resumes the chains from C, and the
+// block's tiles of C are still in L2 when it does: with one slice per pass over all of A, a wide C
+// (2048 x 128) went back to memory at every slice: batch 2048 x width 1024 forward ran 8-13 %
+// slower on one quiet Zen 3 thread, 20-25 % while neighbours loaded L3. Every element of C is one
+// fused multiply-add chain over k in order (C += A B starts it from C's values): bits that never
+// depend on how a caller splits C, nor on the tile's shape or the run's length.
 //
 // A is read in place. A transpose (the weight gradient x^T dz) keeps one slice a run: its strided
 // steps beside a longer run of B cost 4-5 %, and packing it into row panels cost 10 % on a quiet
@@ -112,16 +113,17 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatri
             const float* bj = b.data + p0 * b.row_stride + (j0 + j) * b.col_stride;
             int64_t ldb = b.row_stride;
             if (pack && (full || b.col_stride != 1)) bj = slice + j * kp, ldb = kTileCols;
-            for (int64_t i = i0, rows = 0; i < i1; i += rows) {
-              rows = tile_rows<Tile>(i1 - i);
+            for (int64_t i = i0; i < i1;) {
+              const int rows = static_cast<int>(tile_rows<Tile>(i1 - i));
               const float* ai = ap + i * a.row_stride;
               float* cij = c + i * ldc + j0 + j;
               if (full)
-                Tile::template row_panel<false>(static_cast<int>(rows), kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume,
+                Tile::template row_panel<false>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume,
                                                 masks);
               else
-                Tile::template row_panel<true>(static_cast<int>(rows), kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume,
+                Tile::template row_panel<true>(rows, kp, ai, a.row_stride, a.col_stride, bj, ldb, cij, ldc, resume,
                                                masks);
+              i += rows;
             }
           }
         }
