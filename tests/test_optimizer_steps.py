@@ -94,6 +94,31 @@ def test_steps_match_keras_formulas(optimizer, reference):
     assert model.optimizer.iterations == 5
 
 
+@pytest.mark.parametrize("level", level_params())
+def test_adam_first_step_is_kerass_formula_to_the_bit(level):
+    """One Adam step from zero moments on a gradient known exactly (one-hot inputs, a zero kernel, a
+    power-of-two batch, so the mse gradient is -2 y / 64 with no rounding): every operation of the
+    step then rounds once, in the order Keras writes it, and the weights must equal numpy's float32
+    evaluation bit for bit, square root included (an rsqrt estimate with one Newton step, Eigen's
+    fast psqrt, is a bit or two short on some of these values)."""
+    n = 64
+    rng = np.random.default_rng(3)
+    y = (rng.standard_normal(n) * np.logspace(-3, 2, n)).astype(np.float32)
+    with isa(level):
+        model = fc.Sequential([fc.Input((n,)), fc.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+        model.compile(optimizer=fc.optimizers.Adam(1e-3), loss="mse")
+        model.fit(np.eye(n, dtype=np.float32), y[:, None], batch_size=n, epochs=1, shuffle=False, verbose=0)
+        got = model.get_weights()[0].ravel()
+    f = np.float32
+    g = (f(0) - y) * f(2 / n)
+    alpha = f(1e-3) * np.sqrt(f(1) - f(0.999)) / (f(1) - f(0.9))
+    m = g * (f(1) - f(0.9))
+    v = (g * g) * (f(1) - f(0.999))
+    want = f(0) - (m * alpha) / (np.sqrt(v) + f(1e-7))
+    assert want.dtype == np.float32
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
 def test_learning_rate_can_be_set_between_fits():
     model = fc.Sequential([fc.Input((3,)), fc.layers.Dense(2)])
     model.compile(optimizer=fc.optimizers.SGD(0.1), loss="mse")

@@ -16,6 +16,9 @@
 // GCC 12 flags the intrinsics headers' deliberately undefined registers (_mm512_undefined_ps).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <Eigen/Core>
+#if defined(__x86_64__)
+#include <immintrin.h>  // the packets' own sqrtps (sqrt_exact_p)
+#endif
 #include <unsupported/Eigen/SpecialFunctions>
 
 #include <cstdint>
@@ -424,7 +427,7 @@ struct Kernels {
       P mv = ei::ploadu<P>(pm), vv = ei::ploadu<P>(pv);
       mv = ei::pmadd(ei::psub(gv, mv), set(a1), mv);
       vv = ei::pmadd(ei::psub(ei::pmul(gv, gv), vv), set(a2), vv);
-      const P step = ei::pdiv(ei::pmul(mv, set(alpha)), ei::padd(ei::psqrt(vv), set(eps)));
+      const P step = ei::pdiv(ei::pmul(mv, set(alpha)), ei::padd(sqrt_exact_p(vv), set(eps)));
       ei::pstoreu(pm, mv);
       ei::pstoreu(pv, vv);
       ei::pstoreu(pw, ei::psub(ei::ploadu<P>(pw), step));
@@ -609,7 +612,18 @@ struct Kernels {
     for (int64_t k = 0; k < N; ++k) r[k] = __builtin_sqrtf(x[k]);
     return r;
   }
+  // The same on Eigen's packets: the level's own sqrtps on the register (a round trip through the
+  // stack would make the reload wait on the store).
   static inline P sqrt_exact_p(const P& x) {
+#if defined(__AVX512F__)
+    if constexpr (N == 16) return _mm512_sqrt_ps(x);
+#endif
+#if defined(__AVX__)
+    if constexpr (N == 8) return _mm256_sqrt_ps(x);
+#endif
+#if defined(__SSE2__)
+    if constexpr (N == 4) return _mm_sqrt_ps(x);
+#endif
     alignas(64) float b[N];
     ei::pstore(b, x);
     for (int64_t k = 0; k < N; ++k) b[k] = __builtin_sqrtf(b[k]);
