@@ -138,7 +138,12 @@ def test_interrupt_in_evaluate_or_predict_changes_nothing(call):
     assert model.evaluate(X, Y, verbose=0, return_dict=True)["loss"] > 0
 
 
-_LONG_RUN = r"""
+# Launched from a shell without job control (nohup, `cmd &`), a child inherits SIGINT ignored and
+# Python then installs no KeyboardInterrupt handler; the children put Python's own back first, as an
+# interactive session has it, so these tests test fitcore wherever the suite is started from.
+_PYTHONS_SIGINT = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+_LONG_RUN = _PYTHONS_SIGINT + r"""
 import sys, time
 import numpy as np
 import fitcore as fc
@@ -184,7 +189,7 @@ def test_sigint_lands_within_a_second_in_fit_evaluate_and_predict(what):
         proc.wait()
 
 
-_STEPPING_FIT = textwrap.dedent("""
+_STEPPING_FIT = _PYTHONS_SIGINT + textwrap.dedent("""
     import sys
     import numpy as np
     import fitcore as fc
