@@ -492,7 +492,8 @@ def matrix(peers, cells, samples, variants, single_core=False, rounds=1):
                 peer = "fitcore" if label.startswith("fitcore") else label
                 for name, rate in (spawn(["matrix", peer, group, samples], env_extra=env) or {}).items():
                     rates[label][name] = max(rate, rates[label].get(name, 0.0))
-            print(f"  {activation} done" + (f" (round {round_ + 1}/{rounds})" if rounds > 1 else ""), file=sys.stderr)
+            which = f" (round {round_ + 1}/{rounds})" if rounds > 1 else ""
+            print(f"  {activation} done{which}", file=sys.stderr)
     print_matrix(matrix_rows(cells, rates, peak["gflops"]), peak, samples, single_core, rounds)
 
 

@@ -92,11 +92,9 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, StridedMatrix a, StridedMatri
             for (int64_t p = 0; p < kp; ++p)
               for (int64_t j = 0; j < full; j += kTileCols)
                 Tile::pack_strip(b, p0 + p, j0 + j, 1, kTileCols, slice + j * kp + p * kTileCols);
-            continue;
-          }
-          for (int64_t j = 0; j < chunk; j += kTileCols) {
-            const int64_t cols = chunk - j < kTileCols ? chunk - j : kTileCols;
-            if (cols == kTileCols || b.col_stride != 1) Tile::pack_strip(b, p0, j0 + j, kp, cols, slice + j * kp);
+          } else {  // strided B: every strip, the narrow last one zero-padded
+            for (int64_t j = 0; j < chunk; j += kTileCols)
+              Tile::pack_strip(b, p0, j0 + j, kp, chunk - j < kTileCols ? chunk - j : kTileCols, slice + j * kp);
           }
         }
       for (int64_t i0 = 0; i0 < m; i0 += kBlockRows) {
