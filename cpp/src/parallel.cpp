@@ -11,6 +11,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>  // _mm_getcsr / _mm_setcsr
+#endif
 
 namespace fitcore {
 
@@ -46,7 +49,38 @@ void after_fork_in_child() {
   }
 }
 
+// Each thread's floating-point mode under ScopedFlushDenormals: the mode before its outermost scope,
+// and how many scopes it is in (a thread's own state, not shared).
+thread_local unsigned mode_before_flush = 0;
+thread_local int flush_depth = 0;
+
+#if defined(__x86_64__) || defined(__i386__)
+constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;  // MXCSR bits 15 and 6
+void enter_flush() {
+  if (flush_depth++ > 0) return;
+  mode_before_flush = _mm_getcsr();
+  _mm_setcsr(mode_before_flush | kFlushToZero | kDenormalsAreZero);
+}
+void leave_flush() {
+  if (flush_depth > 0 && --flush_depth == 0) _mm_setcsr(mode_before_flush);
+}
+#else  // other architectures compute with denormals: correct, only slower
+void enter_flush() {}
+void leave_flush() {}
+#endif
+
+// Runs f once on each thread of a team of `threads` (libgomp keeps a caller's pool threads in
+// order, so the team of the leaving call is the team of the entering one).
+void on_each_thread(int threads, void (*f)()) {
+#pragma omp parallel num_threads(threads) if (threads > 1 && !omp_in_parallel())
+  f();
+}
+
 }  // namespace
+
+ScopedFlushDenormals::ScopedFlushDenormals(int threads) : threads_(threads) { on_each_thread(threads_, enter_flush); }
+
+ScopedFlushDenormals::~ScopedFlushDenormals() { on_each_thread(threads_, leave_flush); }
 
 int max_threads() {
   // Read once: hardware_concurrency() reads /sys on every call, and this is asked at every core call.
