@@ -178,6 +178,12 @@ MATRIX_WIDTHS = (256, 1024)
 MATRIX_OPTIMIZERS = ("adam", "sgdm")
 MATRIX_DROPOUT = 0.2
 MATRIX_SAMPLES = 16384
+# Each cell's timed epochs run until they add up to this many seconds (one epoch at least, at most
+# MATRIX_MAX_EPOCHS), and the cell's figure is their median: a batch-2048 epoch is 8 steps, ~70 ms,
+# and one such epoch alone read 144k, 226k and 165k samples/s in three runs of the same cell.
+MATRIX_CELL_SECONDS = 0.5
+MATRIX_MAX_EPOCHS = 100
+QUICK_CELL_SECONDS = 0.1
 # --quick: CI's smoke test of the whole path (every peer process, the peak probe, the table).
 QUICK_CELLS = [("relu", 256, 256, False, "adam"), ("gelu", 256, 256, True, "sgdm")]
 QUICK_SAMPLES = 4096
@@ -231,9 +237,29 @@ def matrix_data(samples):
     return x, y
 
 
-def keras_like_cell(api, cell, x, y):
+def epoch_timer(api, seconds):
+    """A callback (fitcore's or Keras's) that times each epoch and stops the fit once the timed
+    epochs add up to `seconds`. Epoch hooks only, so Keras keeps its asynchronous batch dispatch;
+    its on_epoch_end waits for the epoch's steps."""
+    class EpochTimer(api.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = clock()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(clock() - self.start)
+            if sum(self.seconds) >= seconds:
+                self.model.stop_training = True
+
+    return EpochTimer()
+
+
+def keras_like_cell(api, cell, x, y, seconds):
     """Two hidden layers of the cell's width and activation (each followed by Dropout when asked),
-    one linear output, MSE; one warm-up epoch, then the timed one."""
+    one linear output, MSE; one warm-up epoch, then epochs timed for `seconds`: their times."""
     activation, batch, width, dropout, optimizer = cell
     layers = [api.Input((MATRIX_FEATURES,))]
     for _ in range(2):
@@ -245,12 +271,12 @@ def keras_like_cell(api, cell, x, y):
     opt = api.optimizers.Adam(1e-3) if optimizer == "adam" else api.optimizers.SGD(0.01, momentum=0.9)
     model.compile(optimizer=opt, loss="mse")
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-    start = clock()
-    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-    return clock() - start
+    timer = epoch_timer(api, seconds)
+    model.fit(x, y, batch_size=batch, epochs=MATRIX_MAX_EPOCHS, verbose=0, callbacks=[timer])
+    return timer.seconds
 
 
-def torch_cell(cell, x, y):
+def torch_cell(cell, x, y, seconds):
     """The same model as an ordinary eager loop (randperm, index, zero_grad, forward, backward, step)."""
     import torch
 
@@ -280,13 +306,16 @@ def torch_cell(cell, x, y):
             opt.step()
 
     epoch()
-    start = clock()
-    epoch()
-    return clock() - start
+    times = []
+    while sum(times) < seconds and len(times) < MATRIX_MAX_EPOCHS:
+        start = clock()
+        epoch()
+        times.append(clock() - start)
+    return times
 
 
-def run_matrix_worker(peer, cells, samples):
-    """One framework's cells in one process: {cell name: samples per second}."""
+def run_matrix_worker(peer, cells, samples, seconds):
+    """One framework's cells in one process: {cell name: samples per second of the median timed epoch}."""
     x, y = matrix_data(samples)
     if one_core():
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -297,8 +326,8 @@ def run_matrix_worker(peer, cells, samples):
     out = {}
     for name in cells.split(","):
         cell = parse_cell(name)
-        seconds = torch_cell(cell, x, y) if peer == "torch" else keras_like_cell(api, cell, x, y)
-        out[name] = samples / seconds
+        times = torch_cell(cell, x, y, seconds) if peer == "torch" else keras_like_cell(api, cell, x, y, seconds)
+        out[name] = samples / statistics.median(times)
     return out
 
 
@@ -336,8 +365,10 @@ def matrix_rows(cells, rates, peak_gflops):
     return rows
 
 
-def print_matrix(rows, peak, samples, single_core=False, rounds=1):
-    timed = "one timed" if rounds == 1 else f"one timed, best of {rounds} rounds"
+def print_matrix(rows, peak, samples, single_core=False, rounds=1, seconds=MATRIX_CELL_SECONDS):
+    timed = f"the median of epochs timed for {seconds:g} s"
+    if rounds > 1:
+        timed += f", best of {rounds} rounds"
     print(f"\nMatrix: {MATRIX_FEATURES}->W->W->1 MLP, MSE, {samples} samples, one warm-up epoch then {timed}; "
           f"dropout {MATRIX_DROPOUT} after each hidden layer where d=1")
     if single_core:
@@ -474,7 +505,7 @@ def extras(reps):
                   f"fit's peak RSS growth {peak / 2**20:6.1f} MiB")
 
 
-def matrix(peers, cells, samples, variants, single_core=False, rounds=1):
+def matrix(peers, cells, samples, variants, single_core=False, rounds=1, seconds=MATRIX_CELL_SECONDS):
     """Runs the matrix: per activation, each framework in its own process over that activation's
     cells (frameworks alternate, so drift on a shared machine hits them alike); with several rounds,
     each cell's best rate of the rounds, so one framework's unlucky minute does not decide a cell."""
@@ -490,11 +521,11 @@ def matrix(peers, cells, samples, variants, single_core=False, rounds=1):
             group = ",".join(cell_name(c) for c in cells if c[0] == activation)
             for label, env in runs:
                 peer = "fitcore" if label.startswith("fitcore") else label
-                for name, rate in (spawn(["matrix", peer, group, samples], env_extra=env) or {}).items():
+                for name, rate in (spawn(["matrix", peer, group, samples, seconds], env_extra=env) or {}).items():
                     rates[label][name] = max(rate, rates[label].get(name, 0.0))
             which = f" (round {round_ + 1}/{rounds})" if rounds > 1 else ""
             print(f"  {activation} done{which}", file=sys.stderr)
-    print_matrix(matrix_rows(cells, rates, peak["gflops"]), peak, samples, single_core, rounds)
+    print_matrix(matrix_rows(cells, rates, peak["gflops"]), peak, samples, single_core, rounds, seconds)
 
 
 def main():
@@ -511,6 +542,9 @@ def main():
     parser.add_argument("--activations", nargs="+", choices=MATRIX_ACTIVATIONS, help="--matrix: a subset")
     parser.add_argument("--widths", type=int, nargs="+", help="--matrix: a subset of 256 1024")
     parser.add_argument("--samples", type=int, help=f"--matrix: samples per epoch (default {MATRIX_SAMPLES})")
+    parser.add_argument("--cell-seconds", type=float,
+                        help=f"--matrix: time each cell's epochs for this long, the median counts "
+                             f"(default {MATRIX_CELL_SECONDS:g}, {QUICK_CELL_SECONDS:g} with --quick)")
     parser.add_argument("--one-core", action="store_true",
                         help="--matrix: one pinned core and one thread everywhere, timed in CPU seconds")
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL=PYTHONPATH",
@@ -522,7 +556,7 @@ def main():
         if kind == "sgemm":
             result = run_sgemm(int(rest[0]))
         elif kind == "matrix":
-            result = run_matrix_worker(rest[0], rest[1], int(rest[2]))
+            result = run_matrix_worker(rest[0], rest[1], int(rest[2]), float(rest[3]))
         elif kind == "peak":
             result = run_peak_worker()
         else:
@@ -540,7 +574,8 @@ def main():
         cells = matrix_cells(args.quick, args.activations, args.batch_sizes, args.widths)
         samples = args.samples or (QUICK_SAMPLES if args.quick else MATRIX_SAMPLES)
         matrix([p for p in wanted if installed(p)], cells, samples, [v.split("=", 1) for v in args.variant],
-               args.one_core, args.reps or 1)
+               args.one_core, args.reps or 1,
+               args.cell_seconds or (QUICK_CELL_SECONDS if args.quick else MATRIX_CELL_SECONDS))
         return
     reps = args.reps or (1 if args.quick else 3)
     requested = args.peers or (QUICK_PEERS if args.quick else list(PEERS))

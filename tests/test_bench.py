@@ -112,9 +112,22 @@ def _worker(*args):
 
 def test_matrix_worker_reports_each_cells_rate():
     cells = "relu:32:16:1:adam,gelu:64:16:0:sgdm"
-    report = _worker("matrix", "fitcore", cells, "256")
+    report = _worker("matrix", "fitcore", cells, "256", "0.05")
     assert set(report) == set(cells.split(","))
     assert all(rate > 0 for rate in report.values())
+
+
+def test_matrix_cell_times_epochs_until_its_seconds_add_up():
+    """The timed epochs stop at the first epoch that brings their sum to the budget: enough of them
+    that one slow epoch does not decide the cell, and no more."""
+    import fitcore
+
+    peers = _peers()
+    x, y = peers.matrix_data(512)
+    seconds = 0.1  # a few epochs of 8 small steps, however busy the machine
+    times = peers.keras_like_cell(fitcore, ("relu", 64, 32, False, "adam"), x, y, seconds)
+    assert 2 <= len(times) < peers.MATRIX_MAX_EPOCHS
+    assert sum(times) >= seconds > sum(times[:-1])
 
 
 def test_peak_worker_reports_cpu_isa_and_fma_peak():
