@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 PEERS_PY = os.path.join(os.path.dirname(__file__), "..", "bench", "peers.py")
 
@@ -117,17 +118,20 @@ def test_matrix_worker_reports_each_cells_rate():
     assert all(rate > 0 for rate in report.values())
 
 
-def test_matrix_cell_times_epochs_until_its_seconds_add_up():
+def test_matrix_cell_times_epochs_until_its_seconds_add_up(monkeypatch):
     """The timed epochs stop at the first epoch that brings their sum to the budget: enough of them
-    that one slow epoch does not decide the cell, and no more."""
+    that one slow epoch does not decide the cell, and no more. A fake clock makes every epoch last
+    10 ms, so a 35 ms budget takes exactly 4 (whatever the machine's speed)."""
+    import itertools
+
     import fitcore
 
     peers = _peers()
+    ticks = itertools.count()
+    monkeypatch.setattr(peers, "clock", lambda: next(ticks) * 0.01)  # one tick per read: begin, end
     x, y = peers.matrix_data(512)
-    seconds = 0.1  # a few epochs of 8 small steps, however busy the machine
-    times = peers.keras_like_cell(fitcore, ("relu", 64, 32, False, "adam"), x, y, seconds)
-    assert 2 <= len(times) < peers.MATRIX_MAX_EPOCHS
-    assert sum(times) >= seconds > sum(times[:-1])
+    times = peers.keras_like_cell(fitcore, ("relu", 64, 32, False, "adam"), x, y, 0.035)
+    assert times == pytest.approx([0.01] * 4)
 
 
 def test_peak_worker_reports_cpu_isa_and_fma_peak():
