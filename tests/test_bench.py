@@ -1,5 +1,6 @@
 """bench/peers.py's plumbing (not speed): its FLOP count, a fitcore worker's report, skipped peers."""
 import importlib.util
+import itertools
 import json
 import os
 import subprocess
@@ -122,8 +123,6 @@ def test_matrix_cell_times_epochs_until_its_seconds_add_up(monkeypatch):
     """The timed epochs stop at the first epoch that brings their sum to the budget: enough of them
     that one slow epoch does not decide the cell, and no more. A fake clock makes every epoch last
     10 ms, so a 35 ms budget takes exactly 4 (whatever the machine's speed)."""
-    import itertools
-
     import fitcore
 
     peers = _peers()

@@ -72,6 +72,7 @@ void leave_flush() {}
 // Runs f once on each thread of a team of `threads` (libgomp keeps a caller's pool threads in
 // order, so the team of the leaving call is the team of the entering one).
 void on_each_thread(int threads, void (*f)()) {
+  if (threads > 1) threads_started.store(true, std::memory_order_relaxed);  // before they start
 #pragma omp parallel num_threads(threads) if (threads > 1 && !omp_in_parallel())
   f();
 }
@@ -141,9 +142,8 @@ void parallel_compute_chunks(int64_t n, const std::function<void(int64_t, int64_
   in_fixed_chunks(n, kComputeChunk, kComputeChunk, f);
 }
 
-ScopedThreads::ScopedThreads(int n) : previous_(omp_get_max_threads()), current_(previous_) {
-  current_ = -1;  // always applied: another thread may have changed the process-wide count
-  set(n);
+ScopedThreads::ScopedThreads(int n) : previous_(omp_get_max_threads()), current_(-1), flush_(n) {
+  set(n);  // always applied (current_ -1): another thread may have changed the process-wide count
 }
 
 ScopedThreads::~ScopedThreads() { set(previous_); }

@@ -252,7 +252,6 @@ void Trainer::train_steps(int64_t steps) {
   Tally& t = tally();
   const int max_threads = num_threads();
   ScopedThreads threads(max_threads);  // the caller's count again however this returns
-  ScopedFlushDenormals flush(max_threads);
   const std::shared_ptr<Collective> collective = this->collective();
   for (int64_t s = 0; s < steps; ++s) {
     if (cursor_ >= n) next_pass();
@@ -273,7 +272,6 @@ void Trainer::train_batch(const Arrays& batch) {
   check_data(batch, true);
   TrainingGuard training(training_);
   ScopedThreads threads(num_threads());
-  ScopedFlushDenormals flush(num_threads());
   Tally& t = tally();
   const std::shared_ptr<Collective> collective = this->collective();
   const Shard shard = place_own_rows(collective.get(), batch.rows());
@@ -285,7 +283,6 @@ const Buffer& Trainer::compute_gradients(const Arrays& batch) {
   check_data(batch, true);
   TrainingGuard training(training_);
   ScopedThreads threads(num_threads());
-  ScopedFlushDenormals flush(num_threads());
   Network& net = *network_;
   Tally& t = tally();
   const int64_t rows = batch.rows();
@@ -305,7 +302,6 @@ void Trainer::evaluate(const Arrays& data, int64_t batch_size, bool own_rows) {
   if (batch_size <= 0 && !own_rows) throw std::invalid_argument("trainer: batch_size must be positive");
   check_data(data, true);
   ScopedThreads threads(num_threads());
-  ScopedFlushDenormals flush(num_threads());
   Network& net = *network_;
   WorkspaceLease lease = net.lease_workspace();
   Tally& t = tally();
@@ -329,7 +325,6 @@ void Trainer::predict(const Arrays& data, int64_t batch_size, const std::vector<
   if (batch_size <= 0) throw std::invalid_argument("trainer: batch_size must be positive");
   check_data(data, false);
   ScopedThreads threads(num_threads());
-  ScopedFlushDenormals flush(num_threads());
   Network& net = *network_;
   const int64_t n = data.rows();
   if (outputs.size() != net.num_outputs())

@@ -52,7 +52,28 @@ inline int64_t gemm_blocks(int64_t cols) { return (cols + kGemmBlock - 1) / kGem
 // A GEMM of fewer multiply-adds than this runs on one thread: handing work over would cost more.
 constexpr int64_t kGemmGrain = int64_t{1} << 18;
 
-// Sets the calling thread's OpenMP thread count for a scope, and puts the previous one back.
+// Flushes denormal floats to zero, as inputs and as results (x86's DAZ and FTZ), on the calling
+// thread and on the OpenMP team of `threads` that runs its parallel loops, for one call into the
+// core (every ScopedThreads holds one); each thread's previous mode comes back at the end. XLA
+// computes this way under Keras/JAX, so Keras's numbers are these; and x86 takes a slow path for
+// every denormal operand: Adam's momentum of a dead ReLU unit decays into the denormals and stays
+// there (m * 0.1 rounds to 0 below 5e-45), which made the reference MLP's update 2.5x slower. The
+// kernels themselves stay exact on denormals when called outside such a scope (test_vecmath checks
+// them there).
+class ScopedFlushDenormals {
+ public:
+  explicit ScopedFlushDenormals(int threads);
+  ~ScopedFlushDenormals();
+  ScopedFlushDenormals(const ScopedFlushDenormals&) = delete;
+  ScopedFlushDenormals& operator=(const ScopedFlushDenormals&) = delete;
+
+ private:
+  int threads_;
+};
+
+// Sets the calling thread's OpenMP thread count for a scope, and puts the previous one back; every
+// core entry point holds one, and with it the scope's floating-point mode (ScopedFlushDenormals,
+// on the team of n). set() may lower the count within the scope, never raise it past n.
 // Counts above one mark the process as having started OpenMP threads (see install_fork_handler).
 class ScopedThreads {
  public:
@@ -64,24 +85,7 @@ class ScopedThreads {
 
  private:
   int previous_, current_;
-};
-
-// Flushes denormal floats to zero, as inputs and as results (x86's DAZ and FTZ), on the calling
-// thread and on the OpenMP team of `threads` that runs its parallel loops, for one call into the
-// core; each thread's previous mode comes back at the end. XLA computes this way under Keras/JAX,
-// so Keras's numbers are these; and x86 takes a slow path for every denormal operand: Adam's
-// momentum of a dead ReLU unit decays into the denormals and stays there (m * 0.1 rounds to 0
-// below 5e-45), which made the reference MLP's update 2.5x slower. The kernels themselves stay
-// exact on denormals when called outside such a scope (test_vecmath checks them there).
-class ScopedFlushDenormals {
- public:
-  explicit ScopedFlushDenormals(int threads);
-  ~ScopedFlushDenormals();
-  ScopedFlushDenormals(const ScopedFlushDenormals&) = delete;
-  ScopedFlushDenormals& operator=(const ScopedFlushDenormals&) = delete;
-
- private:
-  int threads_;
+  ScopedFlushDenormals flush_;
 };
 
 // Chooses, window by window of training steps, between all threads and one. Where another process
